@@ -1,0 +1,116 @@
+# gatehouse: build, run, test, bench.  `make run` and `make test` install what they need.
+CC       ?= cc
+VERSION  := 0.1.0
+PKGS     := libmicrohttpd libsodium jansson sqlite3 libcurl
+WARN     := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
+            -Wstrict-prototypes -Wmissing-prototypes -Wformat -Wformat-security
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_DEFAULT_SOURCE -DGATEHOUSE_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(shell find src -name '*.c' | sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+EMBEDDED := src/store/migrations/sqlite/0001_init.sql data/common-passwords.txt \
+            src/mail/templates/confirm.txt src/mail/templates/confirm.html
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+# Objects of a variant: $(call objs,DIR,SOURCES)
+objs = $(patsubst %.c,$(1)/%.o,$(2))
+
+BUILD    := build
+OBJ      := build/obj
+ASAN_OBJ := build/asan/obj
+
+.PHONY: all run test test-unit test-api asan valgrind format format-check bench deps \
+        deps-test clean
+
+all: $(BUILD)/gatehouse
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-test:
+	@scripts/install-deps.sh test node
+
+# ---- normal build ----
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OBJ)/embed.o: src/embed.S $(EMBEDDED)
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(BUILD)/libgatehouse.a: $(call objs,$(OBJ),$(LIB_SRC)) $(OBJ)/embed.o
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgatehouse.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
+
+# ---- sanitizer build ----
+$(ASAN_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "CC (asan) $<"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/asan/libgatehouse.a: $(call objs,$(ASAN_OBJ),$(LIB_SRC)) $(OBJ)/embed.o
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libgatehouse.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka
+
+UNIT_BINS      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/unit/%,$(UNIT_SRC))
+
+# ---- the two commands ----
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BUILD)/gatehouse serve
+
+test: deps-test
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory test-unit test-api
+
+test-unit: $(UNIT_BINS)
+	@scripts/run-unit-tests.sh $(UNIT_BINS)
+
+test-api: $(BUILD)/gatehouse
+	node --test --test-reporter=spec tests/api/
+
+asan: deps-test
+	@$(MAKE) --no-print-directory $(BUILD)/asan/gatehouse $(ASAN_UNIT_BINS)
+	@scripts/run-unit-tests.sh $(ASAN_UNIT_BINS)
+	GATEHOUSE_BIN=$(BUILD)/asan/gatehouse ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  node --test --test-reporter=spec tests/api/
+
+valgrind: deps-test
+	@$(MAKE) --no-print-directory $(UNIT_BINS)
+	@scripts/run-unit-tests.sh --valgrind $(UNIT_BINS)
+
+bench: all
+	@scripts/install-deps.sh bench
+	bash bench/run.sh
+
+format:
+	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC)
+
+format-check:
+	clang-format --dry-run --Werror $(SRC) $(shell find src -name '*.h') $(UNIT_SRC)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

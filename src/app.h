@@ -1,0 +1,20 @@
+/* The one struct built at start and passed down: settings, storage, worker pools.
+ * Nothing in it changes after start except through the components' own locks. */
+#ifndef GH_APP_H
+#define GH_APP_H
+
+#include "config.h"
+
+struct store;
+struct hashpool;
+struct outbox;
+
+struct app {
+    const struct config *cfg;
+    struct store *store;
+    struct hashpool *hashpool;
+    struct outbox *outbox;
+    char dummy_hash[160]; /* verified for unknown emails so login costs the same either way */
+};
+
+#endif

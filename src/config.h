@@ -1,0 +1,76 @@
+/* The settings of a gatehouse process, parsed once at start into one immutable struct.
+ * Nothing else in the program reads the environment. */
+#ifndef GH_CONFIG_H
+#define GH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/status.h"
+
+#define CONFIG_MAX_ORIGINS 16
+#define CONFIG_URL_MAX 512
+
+enum log_format { LOG_FORMAT_AUTO, LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
+
+struct config {
+    bool production;                  /* GATEHOUSE_ENV=production */
+    char listen_host[64];             /* GATEHOUSE_LISTEN, address part */
+    uint16_t listen_port;             /* GATEHOUSE_LISTEN, port part; 0 = any free port */
+    char public_url[CONFIG_URL_MAX];  /* without trailing slash; empty = derived from listen */
+    char frontend_url[CONFIG_URL_MAX];/* without trailing slash; empty = the public URL */
+    char allowed_origins[CONFIG_MAX_ORIGINS][CONFIG_URL_MAX];
+    size_t allowed_origin_count;      /* extra origins first, then public and frontend origin */
+    size_t extra_origin_count;        /* GATEHOUSE_ALLOWED_ORIGINS entries */
+    bool public_url_derived;          /* GATEHOUSE_PUBLIC_URL unset: follows the listen address */
+    bool frontend_url_derived;        /* GATEHOUSE_FRONTEND_URL unset: the public URL */
+    char data_dir[CONFIG_URL_MAX];
+    char database_url[CONFIG_URL_MAX];
+    char mail_url[CONFIG_URL_MAX];
+    char mail_from[256];
+    char mail_templates_dir[CONFIG_URL_MAX]; /* empty = only the built-in templates */
+    int mail_retry_seconds;           /* first retry delay; doubles per attempt */
+    int mail_retry_max_seconds;       /* cap of the retry delay */
+    char cookie_name[64];
+    int cookie_secure;                /* -1 = auto (https public URL), 0 = never, 1 = always */
+    int session_ttl;                  /* absolute session lifetime, seconds */
+    int session_idle_timeout;         /* seconds without use before a session ends; 0 = off */
+    int confirm_token_ttl;            /* seconds */
+    int reset_token_ttl;              /* seconds */
+    int password_min_length;          /* >= 8 */
+    uint32_t argon2_memory_kib;
+    uint32_t argon2_iterations;
+    int hash_threads;                 /* 0 = number of cores */
+    int hash_queue;                   /* waiting hash jobs before 503 */
+    int http_threads;                 /* 0 = number of cores */
+    int max_connections;
+    int connection_timeout;           /* seconds of inactivity before a connection is closed */
+    size_t max_json_body;             /* bytes */
+    enum log_format log_format;
+    bool log_requests;
+};
+
+/* Looks a setting up by name; returns NULL when unset. */
+typedef const char *(*config_lookup_fn)(void *ctx, const char *name);
+
+/* Fills cfg from lookup (applied over the defaults), derives dependent defaults and checks the
+ * result. On failure returns GH_INTERNAL and writes a sentence naming the setting into err. */
+GH_MUST_CHECK gh_status config_load(struct config *cfg, config_lookup_fn lookup, void *ctx,
+                                    char *err, size_t errlen);
+
+/* Loads from the process environment, with values from the KEY=VALUE file at path (may be NULL)
+ * used where the environment does not set a variable. */
+GH_MUST_CHECK gh_status config_load_env(struct config *cfg, const char *path, char *err,
+                                        size_t errlen);
+
+/* Records the port actually bound (when 0 was asked for) and re-derives the URLs that follow it. */
+GH_MUST_CHECK gh_status config_set_port(struct config *cfg, uint16_t port);
+
+/* True when origin (scheme://host[:port]) is the public URL, the frontend URL or an extra one. */
+bool config_origin_allowed(const struct config *cfg, const char *origin);
+
+/* True when the session cookie must carry Secure. */
+bool config_cookie_secure(const struct config *cfg);
+
+#endif

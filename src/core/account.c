@@ -1,0 +1,229 @@
+/* Accounts: registration, confirmation, login and logout. */
+#include "account.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../mail/mail.h"
+#include "../store/store.h"
+#include "../util/log.h"
+#include "../util/timeutil.h"
+#include "audit.h"
+#include "email.h"
+#include "onetime.h"
+#include "password.h"
+#include "session.h"
+
+/* Writes a duration as people say it: "30 minutes", "1 hour", "45 seconds". */
+static void format_duration(int seconds, char *out, size_t cap)
+{
+    if (seconds % 3600 == 0)
+        snprintf(out, cap, "%d hour%s", seconds / 3600, seconds == 3600 ? "" : "s");
+    else if (seconds % 60 == 0)
+        snprintf(out, cap, "%d minute%s", seconds / 60, seconds == 60 ? "" : "s");
+    else
+        snprintf(out, cap, "%d second%s", seconds, seconds == 1 ? "" : "s");
+}
+
+/* Issues a confirmation token for u and queues its mail, inside the caller's transaction. */
+static gh_status queue_confirmation(struct app *app, struct store *st, const char *user_id,
+                                    const char *email, const char *first_name)
+{
+    char token[TOKEN_LEN + 1], link[CONFIG_URL_MAX + 96], expires[32];
+    struct mail m = {0};
+    gh_status status = onetime_issue(st, user_id, PURPOSE_CONFIRM, app->cfg->confirm_token_ttl,
+                                     token);
+    if (status != GH_OK)
+        return status;
+    snprintf(link, sizeof link, "%s/users/register/confirm/?token=%s", app->cfg->public_url,
+             token);
+    format_duration(app->cfg->confirm_token_ttl, expires, sizeof expires);
+    const struct mail_var vars[] = {
+        {"link", link}, {"expires", expires}, {"first_name", first_name}, {"email", email}};
+    strcpy(m.recipient, email);
+    if ((status = mail_render(app->cfg, "confirm", vars, sizeof vars / sizeof vars[0], &m)) ==
+        GH_OK)
+        status = st->outbox_insert(st, &m, time_now());
+    mail_clear(&m);
+    return status;
+}
+
+gh_status account_register_check(struct app *app, struct registration *r)
+{
+    struct user existing;
+    gh_status st = email_normalize(r->email, r->email_norm);
+    if (st != GH_OK)
+        return st;
+    st = name_normalize(r->first_name, r->first_name_norm);
+    if (st != GH_OK)
+        return GH_ERR_INVALID_FIRST_NAME;
+    st = name_normalize(r->last_name, r->last_name_norm);
+    if (st != GH_OK)
+        return GH_ERR_INVALID_LAST_NAME;
+    st = password_check_policy(r->password, r->email_norm, app->cfg->password_min_length);
+    if (st != GH_OK)
+        return st;
+    st = app->store->user_by_email(app->store, r->email_norm, &existing);
+    if (st == GH_OK)
+        return GH_ERR_EMAIL_TAKEN;
+    return st == GH_NOT_FOUND ? GH_OK : st;
+}
+
+struct register_tx {
+    struct app *app;
+    const struct registration *r;
+    const char *password_hash;
+    const struct client_info *client;
+};
+
+static gh_status register_in_tx(struct store *st, void *arg)
+{
+    struct register_tx *tx = arg;
+    struct user u = {0};
+    secret_uuid_new(u.id);
+    secret_uuid_new(u.profile.id);
+    strcpy(u.email, tx->r->email_norm);
+    strcpy(u.first_name, tx->r->first_name_norm);
+    strcpy(u.last_name, tx->r->last_name_norm);
+    if (str_copy(u.password_hash, sizeof u.password_hash, tx->password_hash) != GH_OK)
+        return GH_INTERNAL;
+    u.date_joined = time_now();
+    gh_status status = st->user_insert(st, &u);
+    if (status == GH_CONFLICT)
+        return GH_ERR_EMAIL_TAKEN;
+    if (status == GH_OK)
+        status = queue_confirmation(tx->app, st, u.id, u.email, u.first_name);
+    if (status == GH_OK)
+        status = audit_write(st, "register", u.id, u.email, tx->client, NULL);
+    return status;
+}
+
+gh_status account_register_finish(struct app *app, const struct registration *r,
+                                  const char *password_hash, const struct client_info *client)
+{
+    struct register_tx tx = {app, r, password_hash, client};
+    gh_status st = store_transaction(app->store, register_in_tx, &tx);
+    if (st == GH_OK)
+        outbox_notify(app->outbox);
+    return st;
+}
+
+struct confirm_tx {
+    const char *token;
+    const struct client_info *client;
+};
+
+static gh_status confirm_in_tx(struct store *st, void *arg)
+{
+    struct confirm_tx *tx = arg;
+    char user_id[UUID_LEN + 1];
+    gh_status status = onetime_consume(st, tx->token, PURPOSE_CONFIRM, user_id);
+    if (status == GH_OK)
+        status = st->user_activate(st, user_id);
+    if (status == GH_NOT_FOUND)
+        status = GH_ERR_INVALID_TOKEN;
+    if (status == GH_OK)
+        status = audit_write(st, "confirm", user_id, NULL, tx->client, NULL);
+    return status;
+}
+
+gh_status account_confirm(struct app *app, const char *token, const struct client_info *client)
+{
+    struct confirm_tx tx = {token, client};
+    return store_transaction(app->store, confirm_in_tx, &tx);
+}
+
+struct regenerate_tx {
+    struct app *app;
+    const struct user *u;
+    const struct client_info *client;
+};
+
+static gh_status regenerate_in_tx(struct store *st, void *arg)
+{
+    struct regenerate_tx *tx = arg;
+    gh_status status = queue_confirmation(tx->app, st, tx->u->id, tx->u->email,
+                                          tx->u->first_name);
+    if (status == GH_OK)
+        status = audit_write(st, "confirmation_resent", tx->u->id, tx->u->email, tx->client,
+                             NULL);
+    return status;
+}
+
+gh_status account_regenerate_confirmation(struct app *app, const char *email,
+                                          const struct client_info *client)
+{
+    char norm[EMAIL_MAX + 1];
+    struct user u;
+    gh_status st = email_normalize(email, norm);
+    if (st != GH_OK)
+        return st;
+    st = app->store->user_by_email(app->store, norm, &u);
+    if (st == GH_NOT_FOUND || (st == GH_OK && u.is_active))
+        return GH_OK;
+    if (st != GH_OK)
+        return st;
+    struct regenerate_tx tx = {app, &u, client};
+    st = store_transaction(app->store, regenerate_in_tx, &tx);
+    if (st == GH_OK)
+        outbox_notify(app->outbox);
+    return st;
+}
+
+gh_status account_login_prepare(struct app *app, const char *email, struct login_attempt *a,
+                                char hash[PASSWORD_HASH_MAX])
+{
+    memset(a, 0, sizeof *a);
+    /* A malformed address cannot belong to an account: treat it as unknown, not as an error,
+     * so it is answered like every other failed login. */
+    if (email_normalize(email, a->email) != GH_OK)
+        a->email[0] = '\0';
+    gh_status st = a->email[0] ? app->store->user_by_email(app->store, a->email, &a->user)
+                               : GH_NOT_FOUND;
+    if (st != GH_OK && st != GH_NOT_FOUND)
+        return st;
+    a->user_found = st == GH_OK;
+    const char *src = a->user_found ? a->user.password_hash : app->dummy_hash;
+    return str_copy(hash, PASSWORD_HASH_MAX, src);
+}
+
+gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_status verified,
+                                 const char *old_token, const struct client_info *client,
+                                 char token[TOKEN_LEN + 1])
+{
+    if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS)
+        return verified;
+    if (!a->user_found || verified != GH_OK) {
+        audit_record(app, "login_failure", a->user_found ? a->user.id : NULL,
+                     a->email[0] ? a->email : NULL, client,
+                     a->user_found ? "wrong password" : "unknown email");
+        return GH_ERR_INVALID_CREDENTIALS;
+    }
+    if (!a->user.is_active) {
+        audit_record(app, "login_failure", a->user.id, a->email, client, "not confirmed");
+        return GH_ERR_INACTIVE;
+    }
+    if (old_token) {
+        gh_status st = session_revoke(app, old_token);
+        if (st != GH_OK && st != GH_ERR_NOT_AUTHENTICATED)
+            return st;
+    }
+    gh_status st = session_create(app, a->user.id, client, token);
+    if (st != GH_OK)
+        return st;
+    audit_record(app, "login_success", a->user.id, a->email, client, NULL);
+    return GH_OK;
+}
+
+gh_status account_logout(struct app *app, const char *token, const struct client_info *client)
+{
+    struct session s;
+    struct user u;
+    gh_status st = session_authenticate(app, token, &s, &u);
+    if (st != GH_OK)
+        return st;
+    st = session_revoke(app, token);
+    if (st == GH_OK)
+        audit_record(app, "logout", u.id, u.email, client, NULL);
+    return st;
+}

@@ -1,0 +1,69 @@
+/* Accounts: registration with email confirmation, login, logout (SPEC §2, §8).
+ * Password hashing is split out of these functions: the caller runs it on the hash pool
+ * between a *_prepare/check step and the matching *_finish/complete step. */
+#ifndef GH_ACCOUNT_H
+#define GH_ACCOUNT_H
+
+#include <stdbool.h>
+
+#include "../app.h"
+#include "model.h"
+
+struct registration {
+    const char *email; /* as received */
+    const char *password;
+    const char *first_name;
+    const char *last_name;
+    /* filled by account_register_check */
+    char email_norm[EMAIL_MAX + 1];
+    char first_name_norm[NAME_MAX_BYTES + 1];
+    char last_name_norm[NAME_MAX_BYTES + 1];
+};
+
+/* Validates a registration (email, names, password policy, email not taken) and fills the
+ * normalised fields. Returns GH_OK or the GH_ERR_* naming what is wrong. */
+GH_MUST_CHECK gh_status account_register_check(struct app *app, struct registration *r);
+
+/* Creates the inactive user with password_hash, a confirmation token and its mail, and the
+ * audit row, in one transaction. GH_ERR_EMAIL_TAKEN if the address was taken meanwhile. */
+GH_MUST_CHECK gh_status account_register_finish(struct app *app, const struct registration *r,
+                                                const char *password_hash,
+                                                const struct client_info *client);
+
+/* Consumes a confirmation token and activates its user. GH_ERR_INVALID_TOKEN when the token
+ * is missing, unknown, used or expired. */
+GH_MUST_CHECK gh_status account_confirm(struct app *app, const char *token,
+                                        const struct client_info *client);
+
+/* Queues a new confirmation mail when an unconfirmed account has this address; otherwise does
+ * nothing. Returns GH_OK in both cases (the caller answers the same either way), an
+ * GH_ERR_INVALID_EMAIL for a malformed address, or a store failure. */
+GH_MUST_CHECK gh_status account_regenerate_confirmation(struct app *app, const char *email,
+                                                        const struct client_info *client);
+
+struct login_attempt {
+    char email[EMAIL_MAX + 1];
+    bool user_found;
+    struct user user;
+};
+
+/* Looks the account up and writes into hash the hash to verify the password against: the
+ * user's, or a dummy one for an unknown email so both cost the same. */
+GH_MUST_CHECK gh_status account_login_prepare(struct app *app, const char *email,
+                                              struct login_attempt *a,
+                                              char hash[PASSWORD_HASH_MAX]);
+
+/* Decides the login after verification: GH_ERR_INVALID_CREDENTIALS for an unknown email or a
+ * wrong password, GH_ERR_INACTIVE for an unconfirmed account with the right password, else
+ * revokes the session of old_token (rotation; may be NULL), creates a session and writes its
+ * token into token. Audit rows are written for every outcome. */
+GH_MUST_CHECK gh_status account_login_complete(struct app *app, struct login_attempt *a,
+                                               gh_status verified, const char *old_token,
+                                               const struct client_info *client,
+                                               char token[TOKEN_LEN + 1]);
+
+/* Revokes the session of token. GH_ERR_NOT_AUTHENTICATED when there is no such session. */
+GH_MUST_CHECK gh_status account_logout(struct app *app, const char *token,
+                                       const struct client_info *client);
+
+#endif

@@ -1,0 +1,89 @@
+/* The records gatehouse keeps, as plain C structs shared by core/ and store/.
+ * Strings are fixed-size and NUL-terminated; an empty string stands for SQL NULL. */
+#ifndef GH_MODEL_H
+#define GH_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../util/secret.h"
+
+#define EMAIL_MAX 254
+#define NAME_MAX_CHARS 150
+#define NAME_MAX_BYTES (NAME_MAX_CHARS * 4)
+#define PASSWORD_HASH_MAX 160
+#define URL_FIELD_MAX 512
+#define IP_MAX 46
+#define USER_AGENT_MAX 256
+
+struct profile {
+    char id[UUID_LEN + 1];
+    char phone_number[24];
+    char birth_date[11];
+    char github_link[256];
+};
+
+struct user {
+    char id[UUID_LEN + 1];
+    char email[EMAIL_MAX + 1];
+    char password_hash[PASSWORD_HASH_MAX];
+    char first_name[NAME_MAX_BYTES + 1];
+    char last_name[NAME_MAX_BYTES + 1];
+    bool is_active;
+    bool is_staff;
+    bool is_superuser;
+    char thumbnail[URL_FIELD_MAX]; /* media key; empty = no avatar */
+    int64_t date_joined;
+    struct profile profile;
+};
+
+struct session {
+    char token_hash[TOKEN_HASH_LEN + 1];
+    char id[UUID_LEN + 1]; /* public identifier, shown in session lists */
+    char user_id[UUID_LEN + 1];
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t last_seen_at;
+    char ip[IP_MAX];
+    char user_agent[USER_AGENT_MAX];
+};
+
+/* Purposes of one-time tokens. */
+#define PURPOSE_CONFIRM "confirm"
+
+struct onetime {
+    char token_hash[TOKEN_HASH_LEN + 1];
+    char user_id[UUID_LEN + 1];
+    const char *purpose;
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+/* A message in the outbox. The strings are heap-allocated and owned by the struct. */
+struct mail {
+    int64_t id;
+    char recipient[EMAIL_MAX + 1];
+    char *subject;
+    char *text_body;
+    char *html_body;
+    int attempts;
+};
+
+/* Frees the strings of a mail (NULL-safe) and clears them. */
+void mail_clear(struct mail *m);
+
+/* Who did something and from where: attached to sessions and audit rows. */
+struct client_info {
+    char ip[IP_MAX];
+    char user_agent[USER_AGENT_MAX];
+};
+
+struct audit_event {
+    const char *event;   /* "register", "confirm", "login_success", ... */
+    const char *user_id; /* NULL when unknown */
+    const char *email;   /* NULL when not relevant */
+    const struct client_info *client;
+    const char *detail;  /* short reason, never a secret; NULL for none */
+};
+
+#endif

@@ -1,0 +1,119 @@
+/* Password policy and Argon2id hashing (libsodium's crypto_pwhash). */
+#include "password.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../embed.h"
+
+/* Sorted pointers into the embedded list (which is sorted with LC_ALL=C, one per line). */
+static const char **common_words;
+static size_t common_count;
+
+gh_status password_list_init(void)
+{
+    const char *text = embed_common_passwords_start;
+    size_t len = EMBED_LEN(common_passwords);
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    common_words = calloc(lines + 1, sizeof *common_words);
+    if (!common_words)
+        return GH_NO_MEMORY;
+    /* Entries end at '\n'; comparisons below stop there, so the text is used in place. */
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        if (nl > p)
+            common_words[common_count++] = p;
+        p = nl + 1;
+    }
+    return GH_OK;
+}
+
+void password_list_free(void)
+{
+    free(common_words);
+    common_words = NULL;
+    common_count = 0;
+}
+
+/* Compares a NUL-terminated key with a list entry that ends at '\n' or NUL. */
+static int compare_entry(const void *key, const void *elem)
+{
+    const unsigned char *k = key;
+    const unsigned char *e = *(const unsigned char *const *)elem;
+    for (;; k++, e++) {
+        unsigned char ec = (*e == '\n') ? 0 : *e;
+        if (*k != ec || !*k)
+            return (int)*k - (int)ec;
+    }
+}
+
+bool password_is_common(const char *password)
+{
+    char lower[PASSWORD_MAX_CHARS * 4 + 1];
+    size_t n = strlen(password);
+    if (n >= sizeof lower || !common_count)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)tolower((unsigned char)password[i]);
+    return bsearch(lower, common_words, common_count, sizeof *common_words, compare_entry) != NULL;
+}
+
+size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* Case-insensitive substring search for ASCII text. */
+static bool contains_ci(const char *hay, const char *needle, size_t nlen)
+{
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, nlen))
+            return true;
+    return false;
+}
+
+gh_status password_check_policy(const char *password, const char *email, int min_chars)
+{
+    size_t chars = utf8_length(password);
+    if (chars < (size_t)min_chars)
+        return GH_ERR_PASSWORD_TOO_SHORT;
+    if (chars > PASSWORD_MAX_CHARS)
+        return GH_ERR_PASSWORD_TOO_LONG;
+    if (password_is_common(password))
+        return GH_ERR_PASSWORD_COMMON;
+    /* A local part of one or two letters would forbid ordinary passwords; check from three. */
+    const char *at = email ? strchr(email, '@') : NULL;
+    size_t local = at ? (size_t)(at - email) : 0;
+    if (local >= 3 && contains_ci(password, email, local))
+        return GH_ERR_PASSWORD_CONTAINS_EMAIL;
+    return GH_OK;
+}
+
+gh_status password_hash(const char *password, uint32_t iterations, uint32_t memory_kib,
+                        char *out, size_t outlen)
+{
+    if (outlen < crypto_pwhash_STRBYTES)
+        return GH_INTERNAL;
+    if (crypto_pwhash_str_alg(out, password, strlen(password), iterations,
+                              (size_t)memory_kib * 1024u, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return GH_NO_MEMORY;
+    return GH_OK;
+}
+
+gh_status password_verify(const char *password, const char *hash)
+{
+    if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0)
+        return GH_OK;
+    return GH_ERR_INVALID_CREDENTIALS;
+}

@@ -1,0 +1,55 @@
+/* Server-side sessions. */
+#include "session.h"
+
+#include <string.h>
+
+#include "../store/store.h"
+#include "../util/timeutil.h"
+
+gh_status session_create(struct app *app, const char *user_id, const struct client_info *client,
+                         char token[TOKEN_LEN + 1])
+{
+    struct session s = {0};
+    int64_t now = time_now();
+    secret_token_new(token);
+    secret_token_hash(token, s.token_hash);
+    secret_uuid_new(s.id);
+    strcpy(s.user_id, user_id);
+    s.created_at = now;
+    s.last_seen_at = now;
+    s.expires_at = now + app->cfg->session_ttl;
+    if (client) {
+        strcpy(s.ip, client->ip);
+        strcpy(s.user_agent, client->user_agent);
+    }
+    return app->store->session_insert(app->store, &s);
+}
+
+gh_status session_authenticate(struct app *app, const char *token, struct session *s,
+                               struct user *u)
+{
+    char hash[TOKEN_HASH_LEN + 1];
+    if (!token || !secret_token_is_wellformed(token))
+        return GH_ERR_NOT_AUTHENTICATED;
+    secret_token_hash(token, hash);
+    int64_t now = time_now();
+    gh_status st = app->store->session_lookup(app->store, hash, now, s, u);
+    if (st == GH_NOT_FOUND)
+        return GH_ERR_NOT_AUTHENTICATED;
+    if (st != GH_OK)
+        return st;
+    int idle = app->cfg->session_idle_timeout;
+    if (idle > 0 && s->last_seen_at + idle < now)
+        return GH_ERR_NOT_AUTHENTICATED;
+    return GH_OK;
+}
+
+gh_status session_revoke(struct app *app, const char *token)
+{
+    char hash[TOKEN_HASH_LEN + 1];
+    if (!token || !secret_token_is_wellformed(token))
+        return GH_ERR_NOT_AUTHENTICATED;
+    secret_token_hash(token, hash);
+    gh_status st = app->store->session_delete(app->store, hash);
+    return st == GH_NOT_FOUND ? GH_ERR_NOT_AUTHENTICATED : st;
+}

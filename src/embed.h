@@ -1,0 +1,19 @@
+/* Files compiled into the binary (see embed.S): migrations, mail templates, the common-password
+ * list. Each is NUL-terminated, so it can also be used as a C string. */
+#ifndef GH_EMBED_H
+#define GH_EMBED_H
+
+#include <stddef.h>
+
+#define EMBED_DECLARE(name)                                                                       \
+    extern const char embed_##name##_start[];                                                     \
+    extern const char embed_##name##_end[]
+
+EMBED_DECLARE(sqlite_0001);
+EMBED_DECLARE(common_passwords);
+EMBED_DECLARE(mail_confirm_txt);
+EMBED_DECLARE(mail_confirm_html);
+
+#define EMBED_LEN(name) ((size_t)(embed_##name##_end - embed_##name##_start))
+
+#endif

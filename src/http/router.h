@@ -1,0 +1,33 @@
+/* The route table: method, path, handler, body limit and checks, declared as data in
+ * api/routes.c and enforced by the HTTP layer before a handler runs. */
+#ifndef GH_ROUTER_H
+#define GH_ROUTER_H
+
+#include <stddef.h>
+
+#include "request.h"
+
+#define ROUTE_JSON_BODY (1u << 0)    /* the body must be a JSON object */
+#define ROUTE_IGNORE_BODY (1u << 1)  /* any body is read and ignored */
+#define ROUTE_ORIGIN_CHECK (1u << 2) /* an Origin header, when present, must be allowed */
+
+typedef void (*handler_fn)(struct request *req);
+
+struct route {
+    const char *method;
+    const char *path; /* without trailing slash; one "*" segment matches an id into param */
+    handler_fn handler;
+    unsigned flags;
+};
+
+extern const struct route routes[];
+extern const size_t route_count;
+
+enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
+
+/* Finds the route of method and path. On ROUTE_NO_METHOD writes the allowed methods
+ * ("GET, POST") into allow; on ROUTE_FOUND copies a "*" segment into param. */
+enum route_match router_find(const char *method, const char *path, const struct route **out,
+                             char *param, size_t param_cap, char *allow, size_t allow_cap);
+
+#endif

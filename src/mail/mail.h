@@ -1,0 +1,51 @@
+/* Mail: rendering messages from templates, formatting them as RFC 5322, the transports that
+ * deliver them (file, SMTP) and the outbox worker that sends queued rows with retries. */
+#ifndef GH_MAIL_H
+#define GH_MAIL_H
+
+#include <stddef.h>
+
+#include "../config.h"
+#include "../core/model.h"
+#include "../util/buf.h"
+
+struct store;
+
+struct mail_var {
+    const char *name;  /* used in templates as {{name}} */
+    const char *value; /* inserted verbatim in text, HTML-escaped in HTML */
+};
+
+/* Renders template `name` (built in, or NAME.txt/NAME.html in cfg->mail_templates_dir) into
+ * m->subject, m->text_body and m->html_body, which the caller frees with mail_clear. */
+GH_MUST_CHECK gh_status mail_render(const struct config *cfg, const char *name,
+                                    const struct mail_var *vars, size_t nvars, struct mail *m);
+
+/* Formats m as a multipart/alternative RFC 5322 message with CRLF line ends into out. */
+GH_MUST_CHECK gh_status mail_format(const char *from, const struct mail *m, struct buf *out);
+
+/* A way of delivering formatted messages. */
+struct mail_transport {
+    /* Delivers one message; on failure writes a short reason into err. */
+    gh_status (*send)(struct mail_transport *t, const char *from, const struct mail *m,
+                      char *err, size_t errlen);
+    void (*close)(struct mail_transport *t);
+};
+
+/* Chooses the transport from GATEHOUSE_MAIL_URL (file: or smtp(s)://). */
+GH_MUST_CHECK gh_status mail_transport_open(const struct config *cfg,
+                                            struct mail_transport **out);
+GH_MUST_CHECK gh_status mail_file_open(const char *dir, struct mail_transport **out);
+GH_MUST_CHECK gh_status mail_smtp_open(const char *url, struct mail_transport **out);
+
+struct outbox;
+
+/* Starts the worker thread that sends due outbox rows through transport (owned after this). */
+GH_MUST_CHECK gh_status outbox_start(const struct config *cfg, struct store *store,
+                                     struct mail_transport *transport, struct outbox **out);
+/* Wakes the worker: a mail was just queued. */
+void outbox_notify(struct outbox *o);
+/* Stops the worker after the message in flight, closes the transport, frees. NULL-safe. */
+void outbox_stop(struct outbox **o);
+
+#endif

@@ -1,0 +1,198 @@
+/* gatehouse: the command line (serve, migrate) and the start-up and shutdown of the server. */
+#include <curl/curl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "core/hashpool.h"
+#include "core/password.h"
+#include "http/server.h"
+#include "mail/mail.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#ifndef GATEHOUSE_VERSION
+#define GATEHOUSE_VERSION "0.0.0-dev"
+#endif
+
+/* How long shutdown waits for in-flight requests before closing them. */
+#define SHUTDOWN_GRACE_MS 10000
+
+static void print_help(void)
+{
+    printf("gatehouse %s: a self-hosted authentication server\n\n"
+           "Usage: gatehouse [--config FILE] [COMMAND]\n\n"
+           "Commands:\n"
+           "  serve      start the HTTP server (default)\n"
+           "  migrate    apply database migrations and exit\n\n"
+           "Options:\n"
+           "  --config FILE  read settings (KEY=VALUE lines) from FILE; the environment wins\n"
+           "  --help         show this help\n"
+           "  --version      show the version\n\n"
+           "Settings are environment variables such as GATEHOUSE_LISTEN, GATEHOUSE_PUBLIC_URL,\n"
+           "GATEHOUSE_DATA_DIR, DATABASE_URL and GATEHOUSE_MAIL_URL; see the README.\n",
+           GATEHOUSE_VERSION);
+}
+
+/* Opens the database named by the settings (creating the data directory) and migrates it. */
+static gh_status open_store(const struct config *cfg, struct store **out)
+{
+    if (fs_mkdir_p(cfg->data_dir) != GH_OK) {
+        log_msg(LOG_ERROR, "cannot create the data directory %s", cfg->data_dir);
+        return GH_UNAVAILABLE;
+    }
+    struct store *st = NULL;
+    gh_status status = store_open(cfg->database_url, &st);
+    if (status != GH_OK) {
+        log_msg(LOG_ERROR, "cannot open the database");
+        return status;
+    }
+    status = st->migrate(st);
+    if (status != GH_OK) {
+        log_msg(LOG_ERROR, "database migration failed");
+        st->close(st);
+        return status;
+    }
+    *out = st;
+    return GH_OK;
+}
+
+/* Blocks the signals the main thread waits for, before any other thread exists, so every
+ * thread inherits the mask and only sigwait sees them. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Waits (bounded) for running hash jobs and open connections to finish. */
+static void drain(struct app *app, struct http_server *srv)
+{
+    int64_t deadline = time_mono_ms() + SHUTDOWN_GRACE_MS;
+    while (time_mono_ms() < deadline &&
+           (hashpool_depth(app->hashpool) > 0 || http_server_connections(srv) > 0)) {
+        struct timespec pause = {0, 20 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+}
+
+static int serve(struct config *cfg)
+{
+    struct app app = {.cfg = cfg};
+    struct http_server *srv = NULL;
+    struct mail_transport *transport = NULL;
+    sigset_t signals;
+    int fd = -1, exit_code = 1;
+    uint16_t port = 0;
+    block_signals(&signals);
+    if (open_store(cfg, &app.store) != GH_OK)
+        goto out;
+    {
+        unsigned char seed[16];
+        randombytes_buf(seed, sizeof seed);
+        char dummy[33];
+        sodium_bin2hex(dummy, sizeof dummy, seed, sizeof seed);
+        if (password_hash(dummy, cfg->argon2_iterations, cfg->argon2_memory_kib, app.dummy_hash,
+                          sizeof app.dummy_hash) != GH_OK)
+            goto out;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int hash_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
+    if (hashpool_start(hash_threads, cfg->hash_queue, cfg->argon2_iterations,
+                       cfg->argon2_memory_kib, &app.hashpool) != GH_OK)
+        goto out;
+    if (mail_transport_open(cfg, &transport) != GH_OK ||
+        outbox_start(cfg, app.store, transport, &app.outbox) != GH_OK) {
+        log_msg(LOG_ERROR, "the mail outbox could not start");
+        goto out;
+    }
+    if (http_listen(cfg->listen_host, cfg->listen_port, &fd, &port) != GH_OK ||
+        config_set_port(cfg, port) != GH_OK)
+        goto out;
+    if (http_server_start(&app, fd, &srv) != GH_OK)
+        goto out;
+    fd = -1;
+    log_msg(LOG_INFO, "gatehouse %s listening on %s:%u (public URL %s)", GATEHOUSE_VERSION,
+            cfg->listen_host, (unsigned)port, cfg->public_url);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log_msg(LOG_INFO, "signal %d: finishing in-flight requests", sig);
+    http_server_quiesce(srv);
+    drain(&app, srv);
+    exit_code = 0;
+out:
+    http_server_stop(&srv);
+    if (fd >= 0)
+        close(fd);
+    hashpool_stop(&app.hashpool);
+    outbox_stop(&app.outbox);
+    if (app.store)
+        app.store->close(app.store);
+    if (exit_code == 0)
+        log_msg(LOG_INFO, "stopped");
+    return exit_code;
+}
+
+static int migrate(const struct config *cfg)
+{
+    struct store *st = NULL;
+    if (open_store(cfg, &st) != GH_OK)
+        return 1;
+    st->close(st);
+    log_msg(LOG_INFO, "database is up to date");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL, *command = "serve";
+    static struct config cfg;
+    char err[512];
+    int rc = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_help();
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("gatehouse %s\n", GATEHOUSE_VERSION);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (!strcmp(argv[i], "serve") || !strcmp(argv[i], "migrate")) {
+            command = argv[i];
+        } else {
+            fprintf(stderr, "gatehouse: unknown argument '%s' (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "gatehouse: cannot initialise the crypto or HTTP client library\n");
+        return 1;
+    }
+    if (config_load_env(&cfg, config_path, err, sizeof err) != GH_OK) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        goto out;
+    }
+    log_init(cfg.log_format == LOG_FORMAT_JSON ||
+             (cfg.log_format == LOG_FORMAT_AUTO && !isatty(STDERR_FILENO)));
+    if (password_list_init() != GH_OK)
+        goto out;
+    rc = !strcmp(command, "migrate") ? migrate(&cfg) : serve(&cfg);
+out:
+    password_list_free();
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,77 @@
+/* The storage interface: every SQL statement of gatehouse lives behind these function pointers,
+ * implemented once per database (store/sqlite.c; a PostgreSQL file adds one more).
+ * Each call runs on the calling thread's own connection; begin/commit group calls into one
+ * transaction on that connection. Functions return GH_OK, GH_NOT_FOUND when a looked-up row is
+ * absent, GH_CONFLICT on a unique violation, GH_BUSY when the database is locked, and
+ * GH_UNAVAILABLE or GH_INTERNAL on other failures. */
+#ifndef GH_STORE_H
+#define GH_STORE_H
+
+#include <stdint.h>
+
+#include "../core/model.h"
+#include "../util/status.h"
+
+struct store {
+    void *impl;
+
+    /* Applies every embedded migration not yet recorded in schema_migrations. */
+    gh_status (*migrate)(struct store *st);
+    /* Cheap round trip proving the database answers. */
+    gh_status (*ping)(struct store *st);
+    /* Starts a write transaction on this thread's connection. */
+    gh_status (*begin)(struct store *st);
+    gh_status (*commit)(struct store *st);
+    void (*rollback)(struct store *st);
+    /* Closes every connection and frees the store. */
+    void (*close)(struct store *st);
+
+    /* Inserts the user and its profile (ids, email lower-cased by the caller). */
+    gh_status (*user_insert)(struct store *st, const struct user *u);
+    gh_status (*user_by_email)(struct store *st, const char *email, struct user *out);
+    gh_status (*user_by_id)(struct store *st, const char *id, struct user *out);
+    gh_status (*user_activate)(struct store *st, const char *id);
+
+    gh_status (*session_insert)(struct store *st, const struct session *s);
+    /* Finds a live session (not expired at now) and its user in one query. */
+    gh_status (*session_lookup)(struct store *st, const char *token_hash, int64_t now,
+                                struct session *s, struct user *u);
+    /* Deletes a session; GH_NOT_FOUND when it did not exist. */
+    gh_status (*session_delete)(struct store *st, const char *token_hash);
+
+    gh_status (*onetime_insert)(struct store *st, const struct onetime *t);
+    /* Marks an unused, unexpired token of the purpose used and returns its user, atomically:
+     * of two concurrent calls exactly one gets GH_OK. Other tokens are GH_NOT_FOUND. */
+    gh_status (*onetime_consume)(struct store *st, const char *token_hash, const char *purpose,
+                                 int64_t now, char user_id[UUID_LEN + 1]);
+    /* Marks every unused token of the user and purpose used. */
+    gh_status (*onetime_revoke_all)(struct store *st, const char *user_id, const char *purpose,
+                                    int64_t now);
+
+    /* Queues a mail; due at once. */
+    gh_status (*outbox_insert)(struct store *st, const struct mail *m, int64_t now);
+    /* Takes the oldest due mail and leases it until lease_until (so no other worker sends it
+     * meanwhile); GH_NOT_FOUND when nothing is due. out's strings are owned by the caller. */
+    gh_status (*outbox_claim)(struct store *st, int64_t now, int64_t lease_until,
+                              struct mail *out);
+    gh_status (*outbox_mark_sent)(struct store *st, int64_t id, int64_t now);
+    gh_status (*outbox_schedule_retry)(struct store *st, int64_t id, int64_t next_attempt_at,
+                                       const char *error);
+    /* Number of mails not yet sent. */
+    gh_status (*outbox_pending)(struct store *st, int64_t *count);
+
+    gh_status (*audit_insert)(struct store *st, const struct audit_event *e, int64_t now);
+};
+
+/* Opens the store named by a DATABASE_URL. */
+GH_MUST_CHECK gh_status store_open(const char *url, struct store **out);
+
+/* Runs fn(st, ctx) inside a transaction, retrying a few times when the database is busy.
+ * Commits when fn returns GH_OK, rolls back otherwise, and returns fn's status. */
+typedef gh_status (*store_tx_fn)(struct store *st, void *ctx);
+GH_MUST_CHECK gh_status store_transaction(struct store *st, store_tx_fn fn, void *ctx);
+
+/* Implementations. */
+GH_MUST_CHECK gh_status store_sqlite_open(const char *path, struct store **out);
+
+#endif

@@ -1,0 +1,26 @@
+/* A growable byte buffer, always NUL-terminated, with an optional size cap.
+ * The one dynamic-buffer type of gatehouse: request bodies, mail messages, SQL scripts. */
+#ifndef GH_BUF_H
+#define GH_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "status.h"
+
+struct buf {
+    char *data;   /* NULL until the first append; always NUL-terminated after */
+    size_t len;   /* bytes used, not counting the terminating NUL */
+    size_t cap;   /* bytes allocated */
+    size_t limit; /* appends that would grow len past this fail with GH_BUSY; 0 = no limit */
+};
+
+/* Appends n bytes; GH_BUSY when the limit would be passed, GH_NO_MEMORY on allocation failure. */
+GH_MUST_CHECK gh_status buf_append(struct buf *b, const void *data, size_t n);
+GH_MUST_CHECK gh_status buf_append_str(struct buf *b, const char *s);
+GH_MUST_CHECK gh_status buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Frees the storage and resets the buffer (the limit is kept). NULL-safe. */
+void buf_free(struct buf *b);
+
+#endif

@@ -1,0 +1,15 @@
+/* Logging: one line per event on stderr, JSON when stderr is not a terminal (or when asked). */
+#ifndef GH_LOG_H
+#define GH_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Chooses the format once at start: json true = JSON lines, false = plain text. */
+void log_init(bool json);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The per-request access line. path must not contain the query string (tokens live there). */
+void log_request(const char *method, const char *path, unsigned status, double ms, const char *ip);
+
+#endif

@@ -1,0 +1,60 @@
+/* Random identifiers and secrets on top of libsodium's CSPRNG and SHA-256. */
+#include "secret.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+void secret_token_new(char out[TOKEN_LEN + 1])
+{
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(out, TOKEN_LEN + 1, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+}
+
+bool secret_token_is_wellformed(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        char c = s[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+        if (!ok || i >= TOKEN_LEN)
+            return false;
+    }
+    return i == TOKEN_LEN;
+}
+
+void secret_token_hash(const char *token, char out[TOKEN_HASH_LEN + 1])
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, (const unsigned char *)token, strlen(token));
+    sodium_bin2hex(out, TOKEN_HASH_LEN + 1, digest, sizeof digest);
+}
+
+void secret_uuid_new(char out[UUID_LEN + 1])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, UUID_LEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
+gh_status str_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        if (cap) {
+            memcpy(dst, src, cap - 1);
+            dst[cap - 1] = '\0';
+        }
+        return GH_ERR_TOO_LONG;
+    }
+    memcpy(dst, src, n + 1);
+    return GH_OK;
+}

@@ -1,0 +1,27 @@
+/* Random identifiers and secrets: URL-safe tokens, their stored hashes, UUIDs. */
+#ifndef GH_SECRET_H
+#define GH_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+/* 256 random bits as unpadded base64url: 43 characters of [A-Za-z0-9_-]. */
+#define TOKEN_LEN 43
+/* SHA-256 of a token, lowercase hex. */
+#define TOKEN_HASH_LEN 64
+#define UUID_LEN 36
+
+/* Fills out (TOKEN_LEN + 1 bytes) with a fresh random token. */
+void secret_token_new(char out[TOKEN_LEN + 1]);
+/* True when s has the exact shape of a token; anything else is rejected before any lookup. */
+bool secret_token_is_wellformed(const char *s);
+/* Writes the hex SHA-256 of token into out (TOKEN_HASH_LEN + 1 bytes): what the database keeps. */
+void secret_token_hash(const char *token, char out[TOKEN_HASH_LEN + 1]);
+/* Fills out (UUID_LEN + 1 bytes) with a random version-4 UUID, lowercase and hyphenated. */
+void secret_uuid_new(char out[UUID_LEN + 1]);
+/* Copies at most cap-1 bytes of src into dst and terminates it; GH_ERR_TOO_LONG when cut. */
+GH_MUST_CHECK gh_status str_copy(char *dst, size_t cap, const char *src);
+
+#endif

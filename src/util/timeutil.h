@@ -1,0 +1,16 @@
+/* Wall-clock helpers: unix seconds and RFC 3339 formatting. */
+#ifndef GH_TIMEUTIL_H
+#define GH_TIMEUTIL_H
+
+#include <stdint.h>
+
+#define RFC3339_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
+
+int64_t time_now(void);
+/* Monotonic milliseconds, for durations only. */
+int64_t time_mono_ms(void);
+int64_t time_mono_us(void);
+/* Writes t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out. */
+void time_format_rfc3339(int64_t t, char out[RFC3339_LEN + 1]);
+
+#endif
