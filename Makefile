@@ -19,9 +19,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 # Objects of a variant: $(call objs,DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 
-BUILD    := build
-OBJ      := build/obj
-ASAN_OBJ := build/asan/obj
+BUILD    ?= build
+OBJ      := $(BUILD)/obj
+ASAN_OBJ := $(BUILD)/asan/obj
 
 .PHONY: all run test test-unit test-api asan valgrind format format-check bench deps \
         deps-test clean
@@ -46,7 +46,7 @@ $(OBJ)/embed.o: src/embed.S $(EMBEDDED)
 
 $(BUILD)/libgatehouse.a: $(call objs,$(OBJ),$(LIB_SRC)) $(OBJ)/embed.o
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -63,7 +63,7 @@ $(ASAN_OBJ)/%.o: %.c
 
 $(BUILD)/asan/libgatehouse.a: $(call objs,$(ASAN_OBJ),$(LIB_SRC)) $(OBJ)/embed.o
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)

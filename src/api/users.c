@@ -7,6 +7,7 @@
 #include "../core/account.h"
 #include "../core/session.h"
 #include "../http/json_input.h"
+#include "../util/url.h"
 #include "api.h"
 
 /* Decode limits: generous, so the rules in core/ give the precise error (e.g. a 129-character
@@ -59,31 +60,12 @@ static void reply_account_error(struct request *req, gh_status st)
     reply_error(req, st, field_of(st));
 }
 
-/* Writes s percent-encoded (RFC 3986 unreserved characters kept, space as %20) into out. */
-static void percent_encode(const char *s, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (; *s && o + 4 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-}
-
 /* 303 to {FRONTEND_URL}{page}, with ?reason=<text> when reason is not NULL. */
 static void redirect_to_frontend(struct request *req, const char *page, const char *reason)
 {
     char location[CONFIG_URL_MAX + 512], encoded[400];
     if (reason) {
-        percent_encode(reason, encoded, sizeof encoded);
+        url_percent_encode(reason, encoded, sizeof encoded);
         snprintf(location, sizeof location, "%s%s?reason=%s", req->app->cfg->frontend_url, page,
                  encoded);
     } else {

@@ -32,11 +32,10 @@ gh_status json_input_decode(json_t *obj, const struct json_field *fields, size_t
         json_t *v = json_object_get(obj, f->name);
         *dst = NULL;
         *bad = f->name;
-        if (!v || json_is_null(v)) {
-            if (f->required)
-                return GH_ERR_MISSING_FIELD;
-            continue;
-        }
+        if (!v && f->required)
+            return GH_ERR_MISSING_FIELD;
+        if (!v || (json_is_null(v) && !f->required))
+            continue; /* absent, or null for an optional field: same thing */
         if (!json_is_string(v))
             return GH_ERR_WRONG_TYPE;
         const char *s = json_string_value(v);

@@ -18,7 +18,8 @@ struct json_field {
 
 #define JSON_FIELD(type, member, req, max) {#member, req, max, offsetof(type, member)}
 
-/* Fills the members of out from obj: strings borrowed from obj, absent optional ones NULL.
+/* Fills the members of out from obj: strings borrowed from obj, absent optional ones NULL
+ * (null counts as absent for an optional field and as the wrong type for a required one).
  * Returns GH_OK, or GH_ERR_MISSING_FIELD / WRONG_TYPE / UNKNOWN_FIELD / TOO_LONG with *bad set
  * to the field's name. */
 GH_MUST_CHECK gh_status json_input_decode(json_t *obj, const struct json_field *fields,

@@ -16,6 +16,7 @@
 
 #include "../util/log.h"
 #include "../util/timeutil.h"
+#include "cookie.h"
 #include "errors.h"
 #include "request.h"
 #include "router.h"
@@ -150,22 +151,14 @@ void reply_redirect(struct request *req, const char *location)
     queue(req, 303, resp);
 }
 
-static void set_cookie(struct request *req, const char *value, bool removal)
-{
-    const struct config *cfg = req->app->cfg;
-    snprintf(req->cookie, sizeof req->cookie, "%s=%s;%s HttpOnly; SameSite=Lax; Path=/%s",
-             cfg->cookie_name, value, removal ? " Max-Age=0;" : "",
-             config_cookie_secure(cfg) ? "; Secure" : "");
-}
-
 void reply_set_session_cookie(struct request *req, const char *token)
 {
-    set_cookie(req, token, false);
+    cookie_format_session(req->app->cfg, token, req->cookie, sizeof req->cookie);
 }
 
 void reply_clear_session_cookie(struct request *req)
 {
-    set_cookie(req, "", true);
+    cookie_format_session(req->app->cfg, NULL, req->cookie, sizeof req->cookie);
 }
 
 /* ---- request accessors ---- */
