@@ -188,8 +188,8 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
         return GH_INTERNAL;
     if (get_str(lookup, ctx, "GATEHOUSE_PUBLIC_URL", cfg->public_url, sizeof cfg->public_url, err,
                 errlen) ||
-        get_str(lookup, ctx, "GATEHOUSE_FRONTEND_URL", cfg->frontend_url,
-                sizeof cfg->frontend_url, err, errlen) ||
+        get_str(lookup, ctx, "GATEHOUSE_FRONTEND_URL", cfg->frontend_url, sizeof cfg->frontend_url,
+                err, errlen) ||
         get_str(lookup, ctx, "GATEHOUSE_DATA_DIR", cfg->data_dir, sizeof cfg->data_dir, err,
                 errlen) ||
         get_str(lookup, ctx, "DATABASE_URL", cfg->database_url, sizeof cfg->database_url, err,
@@ -232,8 +232,8 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
         get_int(lookup, ctx, "GATEHOUSE_THREADS", 0, 256, &cfg->http_threads, err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, err,
                 errlen) ||
-        get_int(lookup, ctx, "GATEHOUSE_CONNECTION_TIMEOUT", 1, 3600, &cfg->connection_timeout,
-                err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_CONNECTION_TIMEOUT", 1, 3600, &cfg->connection_timeout, err,
+                errlen) ||
         get_bool(lookup, ctx, "GATEHOUSE_LOG_REQUESTS", &cfg->log_requests, err, errlen))
         return GH_INTERNAL;
     n = (int)cfg->max_json_body;
@@ -241,8 +241,7 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
         return GH_INTERNAL;
     cfg->max_json_body = (size_t)n;
     n = (int)cfg->argon2_memory_kib;
-    if (get_int(lookup, ctx, "GATEHOUSE_ARGON2_MEMORY_KIB", 8192, 4 * 1024 * 1024, &n, err,
-                errlen))
+    if (get_int(lookup, ctx, "GATEHOUSE_ARGON2_MEMORY_KIB", 8192, 4 * 1024 * 1024, &n, err, errlen))
         return GH_INTERNAL;
     cfg->argon2_memory_kib = (uint32_t)n;
     n = (int)cfg->argon2_iterations;
@@ -282,8 +281,7 @@ static gh_status derive_urls(struct config *cfg, char *err, size_t errlen)
         return GH_INTERNAL;
     }
     cfg->allowed_origin_count = cfg->extra_origin_count;
-    url_origin(cfg->public_url, cfg->allowed_origins[cfg->allowed_origin_count++],
-               CONFIG_URL_MAX);
+    url_origin(cfg->public_url, cfg->allowed_origins[cfg->allowed_origin_count++], CONFIG_URL_MAX);
     url_origin(cfg->frontend_url, cfg->allowed_origins[cfg->allowed_origin_count++],
                CONFIG_URL_MAX);
     return GH_OK;
@@ -307,13 +305,12 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
     cfg->extra_origin_count = cfg->allowed_origin_count;
     if (derive_urls(cfg, err, errlen) != GH_OK)
         return GH_INTERNAL;
-    if (!cfg->database_url[0] && (size_t)snprintf(cfg->database_url, sizeof cfg->database_url,
-                                                  "sqlite:%s/gatehouse.db",
-                                                  cfg->data_dir) >= sizeof cfg->database_url)
+    if (!cfg->database_url[0] &&
+        (size_t)snprintf(cfg->database_url, sizeof cfg->database_url, "sqlite:%s/gatehouse.db",
+                         cfg->data_dir) >= sizeof cfg->database_url)
         goto too_long;
-    if (!cfg->mail_url[0] &&
-        (size_t)snprintf(cfg->mail_url, sizeof cfg->mail_url, "file:%s/mail", cfg->data_dir) >=
-            sizeof cfg->mail_url)
+    if (!cfg->mail_url[0] && (size_t)snprintf(cfg->mail_url, sizeof cfg->mail_url, "file:%s/mail",
+                                              cfg->data_dir) >= sizeof cfg->mail_url)
         goto too_long;
     if (strncmp(cfg->database_url, "sqlite:", 7)) {
         set_err(err, errlen, "%s must start with sqlite: (the only database built in).",
@@ -372,7 +369,7 @@ gh_status config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, ch
 
 /* Settings read from a KEY=VALUE file, consulted after the environment. */
 struct file_settings {
-    char *text;       /* the whole file, split in place into keys and values */
+    char *text; /* the whole file, split in place into keys and values */
     char *keys[256];
     char *values[256];
     size_t count;

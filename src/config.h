@@ -10,43 +10,43 @@
 #include "util/status.h"
 
 #define CONFIG_MAX_ORIGINS 16
-#define CONFIG_URL_MAX 512
+#define CONFIG_URL_MAX     512
 
 enum log_format { LOG_FORMAT_AUTO, LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
 
 struct config {
-    bool production;                  /* GATEHOUSE_ENV=production */
-    char listen_host[64];             /* GATEHOUSE_LISTEN, address part */
-    uint16_t listen_port;             /* GATEHOUSE_LISTEN, port part; 0 = any free port */
-    char public_url[CONFIG_URL_MAX];  /* without trailing slash; empty = derived from listen */
-    char frontend_url[CONFIG_URL_MAX];/* without trailing slash; empty = the public URL */
+    bool production;                   /* GATEHOUSE_ENV=production */
+    char listen_host[64];              /* GATEHOUSE_LISTEN, address part */
+    uint16_t listen_port;              /* GATEHOUSE_LISTEN, port part; 0 = any free port */
+    char public_url[CONFIG_URL_MAX];   /* without trailing slash; empty = derived from listen */
+    char frontend_url[CONFIG_URL_MAX]; /* without trailing slash; empty = the public URL */
     char allowed_origins[CONFIG_MAX_ORIGINS][CONFIG_URL_MAX];
-    size_t allowed_origin_count;      /* extra origins first, then public and frontend origin */
-    size_t extra_origin_count;        /* GATEHOUSE_ALLOWED_ORIGINS entries */
-    bool public_url_derived;          /* GATEHOUSE_PUBLIC_URL unset: follows the listen address */
-    bool frontend_url_derived;        /* GATEHOUSE_FRONTEND_URL unset: the public URL */
+    size_t allowed_origin_count; /* extra origins first, then public and frontend origin */
+    size_t extra_origin_count;   /* GATEHOUSE_ALLOWED_ORIGINS entries */
+    bool public_url_derived;     /* GATEHOUSE_PUBLIC_URL unset: follows the listen address */
+    bool frontend_url_derived;   /* GATEHOUSE_FRONTEND_URL unset: the public URL */
     char data_dir[CONFIG_URL_MAX];
     char database_url[CONFIG_URL_MAX];
     char mail_url[CONFIG_URL_MAX];
     char mail_from[256];
     char mail_templates_dir[CONFIG_URL_MAX]; /* empty = only the built-in templates */
-    int mail_retry_seconds;           /* first retry delay; doubles per attempt */
-    int mail_retry_max_seconds;       /* cap of the retry delay */
+    int mail_retry_seconds;                  /* first retry delay; doubles per attempt */
+    int mail_retry_max_seconds;              /* cap of the retry delay */
     char cookie_name[64];
-    int cookie_secure;                /* -1 = auto (https public URL), 0 = never, 1 = always */
-    int session_ttl;                  /* absolute session lifetime, seconds */
-    int session_idle_timeout;         /* seconds without use before a session ends; 0 = off */
-    int confirm_token_ttl;            /* seconds */
-    int reset_token_ttl;              /* seconds */
-    int password_min_length;          /* >= 8 */
+    int cookie_secure;        /* -1 = auto (https public URL), 0 = never, 1 = always */
+    int session_ttl;          /* absolute session lifetime, seconds */
+    int session_idle_timeout; /* seconds without use before a session ends; 0 = off */
+    int confirm_token_ttl;    /* seconds */
+    int reset_token_ttl;      /* seconds */
+    int password_min_length;  /* >= 8 */
     uint32_t argon2_memory_kib;
     uint32_t argon2_iterations;
-    int hash_threads;                 /* 0 = number of cores */
-    int hash_queue;                   /* waiting hash jobs before 503 */
-    int http_threads;                 /* 0 = number of cores */
+    int hash_threads; /* 0 = number of cores */
+    int hash_queue;   /* waiting hash jobs before 503 */
+    int http_threads; /* 0 = number of cores */
     int max_connections;
-    int connection_timeout;           /* seconds of inactivity before a connection is closed */
-    size_t max_json_body;             /* bytes */
+    int connection_timeout; /* seconds of inactivity before a connection is closed */
+    size_t max_json_body;   /* bytes */
     enum log_format log_format;
     bool log_requests;
 };

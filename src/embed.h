@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#define EMBED_DECLARE(name)                                                                       \
-    extern const char embed_##name##_start[];                                                     \
+#define EMBED_DECLARE(name)                                                                        \
+    extern const char embed_##name##_start[];                                                      \
     extern const char embed_##name##_end[]
 
 EMBED_DECLARE(sqlite_0001);

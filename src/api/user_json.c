@@ -20,14 +20,13 @@ void reply_user(struct request *req, unsigned status, const struct user *u)
                  u->thumbnail);
     json_t *profile = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", u->profile.id, "user_id", u->id,
                                 "phone_number", string_or_null(u->profile.phone_number),
-                                "birth_date", string_or_null(u->profile.birth_date),
-                                "github_link", string_or_null(u->profile.github_link));
+                                "birth_date", string_or_null(u->profile.birth_date), "github_link",
+                                string_or_null(u->profile.github_link));
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:s, s:o*}", "id", u->id,
                              "email", u->email, "first_name", u->first_name, "last_name",
                              u->last_name, "is_active", u->is_active, "is_staff", u->is_staff,
                              "is_superuser", u->is_superuser, "thumbnail",
-                             string_or_null(thumbnail), "date_joined", joined, "profile",
-                             profile);
+                             string_or_null(thumbnail), "date_joined", joined, "profile", profile);
     if (!profile || !body) {
         json_decref(body);
         reply_error(req, GH_NO_MEMORY, NULL);

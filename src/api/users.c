@@ -13,7 +13,7 @@
 /* Decode limits: generous, so the rules in core/ give the precise error (e.g. a 129-character
  * password is "too long" by the password policy, not by the decoder). */
 #define PASSWORD_INPUT_MAX 1024
-#define NAME_INPUT_MAX 1024
+#define NAME_INPUT_MAX     1024
 
 /* Decodes req->json into out with fields; answers the 400 and returns false on failure. */
 static bool decode(struct request *req, const struct json_field *fields, size_t n, void *out)
@@ -169,8 +169,8 @@ static void login_verified(struct request *req)
 {
     struct login_attempt *a = req->state;
     char token[TOKEN_LEN + 1];
-    gh_status st = account_login_complete(req->app, a, req->job.result,
-                                          request_session_token(req), &req->client, token);
+    gh_status st = account_login_complete(req->app, a, req->job.result, request_session_token(req),
+                                          &req->client, token);
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;

@@ -31,12 +31,11 @@ static gh_status queue_confirmation(struct app *app, struct store *st, const cha
 {
     char token[TOKEN_LEN + 1], link[CONFIG_URL_MAX + 96], expires[32];
     struct mail m = {0};
-    gh_status status = onetime_issue(st, user_id, PURPOSE_CONFIRM, app->cfg->confirm_token_ttl,
-                                     token);
+    gh_status status =
+        onetime_issue(st, user_id, PURPOSE_CONFIRM, app->cfg->confirm_token_ttl, token);
     if (status != GH_OK)
         return status;
-    snprintf(link, sizeof link, "%s/users/register/confirm/?token=%s", app->cfg->public_url,
-             token);
+    snprintf(link, sizeof link, "%s/users/register/confirm/?token=%s", app->cfg->public_url, token);
     format_duration(app->cfg->confirm_token_ttl, expires, sizeof expires);
     const struct mail_var vars[] = {
         {"link", link}, {"expires", expires}, {"first_name", first_name}, {"email", email}};
@@ -142,11 +141,9 @@ struct regenerate_tx {
 static gh_status regenerate_in_tx(struct store *st, void *arg)
 {
     struct regenerate_tx *tx = arg;
-    gh_status status = queue_confirmation(tx->app, st, tx->u->id, tx->u->email,
-                                          tx->u->first_name);
+    gh_status status = queue_confirmation(tx->app, st, tx->u->id, tx->u->email, tx->u->first_name);
     if (status == GH_OK)
-        status = audit_write(st, "confirmation_resent", tx->u->id, tx->u->email, tx->client,
-                             NULL);
+        status = audit_write(st, "confirmation_resent", tx->u->id, tx->u->email, tx->client, NULL);
     return status;
 }
 
@@ -178,8 +175,8 @@ gh_status account_login_prepare(struct app *app, const char *email, struct login
      * so it is answered like every other failed login. */
     if (email_normalize(email, a->email) != GH_OK)
         a->email[0] = '\0';
-    gh_status st = a->email[0] ? app->store->user_by_email(app->store, a->email, &a->user)
-                               : GH_NOT_FOUND;
+    gh_status st =
+        a->email[0] ? app->store->user_by_email(app->store, a->email, &a->user) : GH_NOT_FOUND;
     if (st != GH_OK && st != GH_NOT_FOUND)
         return st;
     a->user_found = st == GH_OK;

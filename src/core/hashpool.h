@@ -14,13 +14,13 @@ enum hash_job_kind { HASH_JOB_HASH, HASH_JOB_VERIFY };
 
 struct hash_job {
     enum hash_job_kind kind;
-    const char *password;              /* borrowed; must live until done is called */
-    char hash[PASSWORD_HASH_MAX];      /* VERIFY: the stored hash; HASH: the result */
-    gh_status result;                  /* GH_OK, GH_ERR_INVALID_CREDENTIALS or an error */
-    bool needs_rehash;                 /* VERIFY: the hash uses other parameters than now */
+    const char *password;         /* borrowed; must live until done is called */
+    char hash[PASSWORD_HASH_MAX]; /* VERIFY: the stored hash; HASH: the result */
+    gh_status result;             /* GH_OK, GH_ERR_INVALID_CREDENTIALS or an error */
+    bool needs_rehash;            /* VERIFY: the hash uses other parameters than now */
     void (*done)(struct hash_job *job, void *arg);
     void *arg;
-    struct hash_job *next;             /* queue link, owned by the pool */
+    struct hash_job *next; /* queue link, owned by the pool */
 };
 
 struct hashpool;

@@ -8,13 +8,13 @@
 
 #include "../util/secret.h"
 
-#define EMAIL_MAX 254
-#define NAME_MAX_CHARS 150
-#define NAME_MAX_BYTES (NAME_MAX_CHARS * 4)
+#define EMAIL_MAX         254
+#define NAME_MAX_CHARS    150
+#define NAME_MAX_BYTES    (NAME_MAX_CHARS * 4)
 #define PASSWORD_HASH_MAX 160
-#define URL_FIELD_MAX 512
-#define IP_MAX 46
-#define USER_AGENT_MAX 256
+#define URL_FIELD_MAX     512
+#define IP_MAX            46
+#define USER_AGENT_MAX    256
 
 struct profile {
     char id[UUID_LEN + 1];
@@ -83,7 +83,7 @@ struct audit_event {
     const char *user_id; /* NULL when unknown */
     const char *email;   /* NULL when not relevant */
     const struct client_info *client;
-    const char *detail;  /* short reason, never a secret; NULL for none */
+    const char *detail; /* short reason, never a secret; NULL for none */
 };
 
 #endif

@@ -100,8 +100,8 @@ gh_status password_check_policy(const char *password, const char *email, int min
     return GH_OK;
 }
 
-gh_status password_hash(const char *password, uint32_t iterations, uint32_t memory_kib,
-                        char *out, size_t outlen)
+gh_status password_hash(const char *password, uint32_t iterations, uint32_t memory_kib, char *out,
+                        size_t outlen)
 {
     if (outlen < crypto_pwhash_STRBYTES)
         return GH_INTERNAL;

@@ -8,13 +8,12 @@
 
 /* Creates a session for user_id and writes its token (the cookie value) into token. */
 GH_MUST_CHECK gh_status session_create(struct app *app, const char *user_id,
-                                       const struct client_info *client,
-                                       char token[TOKEN_LEN + 1]);
+                                       const struct client_info *client, char token[TOKEN_LEN + 1]);
 
 /* Finds the live session of token and its user. GH_ERR_NOT_AUTHENTICATED for a missing,
  * malformed, unknown, expired or idle token; other statuses mean the store failed. */
-GH_MUST_CHECK gh_status session_authenticate(struct app *app, const char *token,
-                                             struct session *s, struct user *u);
+GH_MUST_CHECK gh_status session_authenticate(struct app *app, const char *token, struct session *s,
+                                             struct user *u);
 
 /* Deletes the session of token. GH_ERR_NOT_AUTHENTICATED when there was none. */
 GH_MUST_CHECK gh_status session_revoke(struct app *app, const char *token);

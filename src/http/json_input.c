@@ -14,8 +14,8 @@ static const struct json_field *find_field(const struct json_field *fields, size
     return NULL;
 }
 
-gh_status json_input_decode(json_t *obj, const struct json_field *fields, size_t nfields,
-                            void *out, const char **bad)
+gh_status json_input_decode(json_t *obj, const struct json_field *fields, size_t nfields, void *out,
+                            const char **bad)
 {
     const char *key;
     json_t *value;

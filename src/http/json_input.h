@@ -16,7 +16,10 @@ struct json_field {
     size_t offset;    /* of a `const char *` member in the output struct */
 };
 
-#define JSON_FIELD(type, member, req, max) {#member, req, max, offsetof(type, member)}
+#define JSON_FIELD(type, member, req, max)                                                         \
+    {                                                                                              \
+#member, req, max, offsetof(type, member)                                                  \
+    }
 
 /* Fills the members of out from obj: strings borrowed from obj, absent optional ones NULL
  * (null counts as absent for an optional field and as the wrong type for a required one).

@@ -25,17 +25,17 @@ enum request_phase {
 struct request {
     struct app *app;
     struct MHD_Connection *conn;
-    const char *method;         /* borrowed from libmicrohttpd */
-    char path[256];             /* without query string and trailing slash ("/" stays "/") */
-    char param[64];             /* the {id} segment of routes that have one */
+    const char *method; /* borrowed from libmicrohttpd */
+    char path[256];     /* without query string and trailing slash ("/" stays "/") */
+    char param[64];     /* the {id} segment of routes that have one */
     const struct route *route;
     enum request_phase phase;
-    struct buf body;            /* raw body, capped at the route's limit */
+    struct buf body; /* raw body, capped at the route's limit */
     bool body_too_large;
-    json_t *json;               /* parsed JSON body, owned */
+    json_t *json; /* parsed JSON body, owned */
     struct client_info client;
     char cookie[256]; /* Set-Cookie value to send, empty for none */
-    unsigned status;            /* status answered, for the access log */
+    unsigned status;  /* status answered, for the access log */
     int64_t started_us;
     /* Continuation after a hash job, with handler state that lives across the suspension. */
     void (*resume)(struct request *req);

@@ -7,8 +7,8 @@
 
 #include "request.h"
 
-#define ROUTE_JSON_BODY (1u << 0)    /* the body must be a JSON object */
-#define ROUTE_IGNORE_BODY (1u << 1)  /* any body is read and ignored */
+#define ROUTE_JSON_BODY    (1u << 0) /* the body must be a JSON object */
+#define ROUTE_IGNORE_BODY  (1u << 1) /* any body is read and ignored */
 #define ROUTE_ORIGIN_CHECK (1u << 2) /* an Origin header, when present, must be allowed */
 
 typedef void (*handler_fn)(struct request *req);

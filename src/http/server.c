@@ -86,8 +86,7 @@ void reply_message(struct request *req, unsigned status, const char *text)
 }
 
 static void reply_error_with(struct request *req, gh_status err, const char *field,
-                             const char *text, const char *extra_header,
-                             const char *extra_value)
+                             const char *text, const char *extra_header, const char *extra_value)
 {
     const struct error_info *info = error_lookup(err);
     char message[256];
@@ -108,8 +107,8 @@ static void reply_error_with(struct request *req, gh_status err, const char *fie
     json_decref(body);
     struct MHD_Response *resp =
         dumped ? MHD_create_response_from_buffer(strlen(dumped), dumped, MHD_RESPMEM_MUST_FREE)
-             : MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
-                                               MHD_RESPMEM_PERSISTENT);
+               : MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
+                                                 MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(dumped);
         req->phase = PHASE_ANSWERED;
@@ -277,9 +276,9 @@ static bool prepare_body(struct request *req)
         return false;
     }
     json_error_t jerr;
-    req->json = req->body.len ? json_loadb(req->body.data, req->body.len,
-                                           JSON_REJECT_DUPLICATES, &jerr)
-                              : NULL;
+    req->json = req->body.len
+                    ? json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr)
+                    : NULL;
     if (!json_is_object(req->json)) {
         reply_error(req, GH_ERR_INVALID_JSON, NULL);
         return false;
@@ -297,8 +296,7 @@ static void dispatch(struct request *req)
         return;
     }
     if (m == ROUTE_NO_METHOD) {
-        reply_error_with(req, GH_ERR_METHOD_NOT_ALLOWED, NULL, NULL, MHD_HTTP_HEADER_ALLOW,
-                         allow);
+        reply_error_with(req, GH_ERR_METHOD_NOT_ALLOWED, NULL, NULL, MHD_HTTP_HEADER_ALLOW, allow);
         return;
     }
     const char *origin = request_header(req, "Origin");
@@ -342,9 +340,8 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct http_server *srv = cls;
     struct request *req = *con_cls;
@@ -402,7 +399,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 gh_status http_listen(const char *host, uint16_t port, int *fd_out, uint16_t *bound)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
     struct addrinfo *res = NULL;
     char portstr[8];
@@ -447,16 +445,15 @@ gh_status http_server_start(struct app *app, int fd, struct http_server **out)
     srv->app = app;
     srv->fd = fd;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = cfg->http_threads > 0 ? (unsigned)cfg->http_threads
-                                             : (unsigned)(cores > 0 ? cores : 1);
+    unsigned threads =
+        cfg->http_threads > 0 ? (unsigned)cfg->http_threads : (unsigned)(cores > 0 ? cores : 1);
     srv->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-        NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         log_msg(LOG_ERROR, "the HTTP server could not start");
         close(fd);

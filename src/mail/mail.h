@@ -27,14 +27,13 @@ GH_MUST_CHECK gh_status mail_format(const char *from, const struct mail *m, stru
 /* A way of delivering formatted messages. */
 struct mail_transport {
     /* Delivers one message; on failure writes a short reason into err. */
-    gh_status (*send)(struct mail_transport *t, const char *from, const struct mail *m,
-                      char *err, size_t errlen);
+    gh_status (*send)(struct mail_transport *t, const char *from, const struct mail *m, char *err,
+                      size_t errlen);
     void (*close)(struct mail_transport *t);
 };
 
 /* Chooses the transport from GATEHOUSE_MAIL_URL (file: or smtp(s)://). */
-GH_MUST_CHECK gh_status mail_transport_open(const struct config *cfg,
-                                            struct mail_transport **out);
+GH_MUST_CHECK gh_status mail_transport_open(const struct config *cfg, struct mail_transport **out);
 GH_MUST_CHECK gh_status mail_file_open(const char *dir, struct mail_transport **out);
 GH_MUST_CHECK gh_status mail_smtp_open(const char *url, struct mail_transport **out);
 

@@ -36,9 +36,9 @@ enum stmt_id {
     ST_COUNT
 };
 
-#define USER_COLUMNS                                                                              \
-    "u.id, u.email, u.password_hash, u.first_name, u.last_name, u.is_active, u.is_staff, "       \
-    "u.is_superuser, u.thumbnail, u.date_joined, p.id, p.phone_number, p.birth_date, "           \
+#define USER_COLUMNS                                                                               \
+    "u.id, u.email, u.password_hash, u.first_name, u.last_name, u.is_active, u.is_staff, "         \
+    "u.is_superuser, u.thumbnail, u.date_joined, p.id, p.phone_number, p.birth_date, "             \
     "p.github_link"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -155,9 +155,8 @@ static gh_status conn_open(struct sqlite_store *s, struct conn **out)
     gh_status st = GH_NO_MEMORY;
     if (!c)
         goto out;
-    int rc = sqlite3_open_v2(s->path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         st = map_rc(c->db, rc);
         goto out;
@@ -347,8 +346,8 @@ static gh_status apply_migration(sqlite3 *db, const struct migration *m)
     gh_status st = exec_sql(db, "BEGIN IMMEDIATE");
     if (st != GH_OK)
         return st;
-    int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &s,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &s, NULL);
     if (rc != SQLITE_OK) {
         st = map_rc(db, rc);
         goto out;

@@ -52,8 +52,7 @@ struct store {
     gh_status (*outbox_insert)(struct store *st, const struct mail *m, int64_t now);
     /* Takes the oldest due mail and leases it until lease_until (so no other worker sends it
      * meanwhile); GH_NOT_FOUND when nothing is due. out's strings are owned by the caller. */
-    gh_status (*outbox_claim)(struct store *st, int64_t now, int64_t lease_until,
-                              struct mail *out);
+    gh_status (*outbox_claim)(struct store *st, int64_t now, int64_t lease_until, struct mail *out);
     gh_status (*outbox_mark_sent)(struct store *st, int64_t id, int64_t now);
     gh_status (*outbox_schedule_retry)(struct store *st, int64_t id, int64_t next_attempt_at,
                                        const char *error);

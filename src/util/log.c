@@ -50,7 +50,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
     time_format_rfc3339(time_now(), ts);
     if (log_json)
-        emit_json(json_pack("{s:s, s:s, s:s}", "time", ts, "level", level_name(level), "msg", text));
+        emit_json(
+            json_pack("{s:s, s:s, s:s}", "time", ts, "level", level_name(level), "msg", text));
     else
         fprintf(stderr, "%s %-5s %s\n", ts, level_name(level), text);
 }
@@ -76,8 +77,8 @@ void log_request(const char *method, const char *raw_path, unsigned status, doub
     time_format_rfc3339(time_now(), ts);
     if (log_json)
         emit_json(json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s}", "time", ts, "level", "info",
-                            "method", method, "path", path, "status", (json_int_t)status,
-                            "ms", ms, "ip", ip));
+                            "method", method, "path", path, "status", (json_int_t)status, "ms", ms,
+                            "ip", ip));
     else
         fprintf(stderr, "%s info  %s %s %u %.2fms %s\n", ts, method, path, status, ms, ip);
 }

@@ -11,7 +11,7 @@
 #define TOKEN_LEN 43
 /* SHA-256 of a token, lowercase hex. */
 #define TOKEN_HASH_LEN 64
-#define UUID_LEN 36
+#define UUID_LEN       36
 
 /* Fills out (TOKEN_LEN + 1 bytes) with a fresh random token. */
 void secret_token_new(char out[TOKEN_LEN + 1]);

@@ -8,12 +8,12 @@
 typedef enum gh_status {
     GH_OK = 0,
     /* generic */
-    GH_NOT_FOUND,       /* a looked-up row does not exist */
-    GH_CONFLICT,        /* a unique constraint was violated */
-    GH_BUSY,            /* a queue or lock is full: try again shortly */
-    GH_INTERNAL,        /* a bug or an unexpected library failure */
-    GH_UNAVAILABLE,     /* a backend (database, mail) cannot be reached */
-    GH_NO_MEMORY,       /* an allocation failed */
+    GH_NOT_FOUND,   /* a looked-up row does not exist */
+    GH_CONFLICT,    /* a unique constraint was violated */
+    GH_BUSY,        /* a queue or lock is full: try again shortly */
+    GH_INTERNAL,    /* a bug or an unexpected library failure */
+    GH_UNAVAILABLE, /* a backend (database, mail) cannot be reached */
+    GH_NO_MEMORY,   /* an allocation failed */
     /* request shape */
     GH_ERR_INVALID_JSON,
     GH_ERR_MISSING_FIELD,

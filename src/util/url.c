@@ -11,8 +11,8 @@ void url_percent_encode(const char *s, char *out, size_t cap)
         return;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                     (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '.' || c == '~';
         size_t need = plain ? 1 : 3;
         if (o + need >= cap)
             break;
