@@ -6,7 +6,7 @@
 # Groups (no argument means "build"):
 #   build  compiler, make, pkg-config and the -dev packages of the libraries
 #   test   build + cmocka, the sqlite3 shell and valgrind
-#   bench  wrk and nginx-light (the reference server of bench/run.sh)
+#   bench  wrk, nginx-light (the reference server of bench/run.sh) and curl
 #   node   `npm ci` in the repository root, only when node_modules is missing
 #          or older than package-lock.json
 #
@@ -23,7 +23,7 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pkgs_build=(gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev
             libsqlite3-dev libcurl4-openssl-dev)
 pkgs_test=("${pkgs_build[@]}" libcmocka-dev sqlite3 valgrind)
-pkgs_bench=(wrk nginx-light)
+pkgs_bench=(wrk nginx-light curl)
 
 [ $# -eq 0 ] && set -- build
 

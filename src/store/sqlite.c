@@ -161,6 +161,7 @@ static gh_status conn_open(struct sqlite_store *s, struct conn **out)
         st = map_rc(c->db, rc);
         goto out;
     }
+    sqlite3_extended_result_codes(c->db, 1); /* so unique violations are told apart */
     sqlite3_busy_timeout(c->db, 5000);
     rc = sqlite3_exec(c->db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
