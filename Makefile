@@ -49,11 +49,13 @@ $(BUILD)/libgatehouse.a: $(call objs,$(OBJ),$(LIB_SRC)) $(OBJ)/embed.o
 	@ar rcs $@ $^
 
 $(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgatehouse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
+	@echo "CCLD $@"
+	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
 
 # ---- sanitizer build ----
 $(ASAN_OBJ)/%.o: %.c
@@ -66,11 +68,13 @@ $(BUILD)/asan/libgatehouse.a: $(call objs,$(ASAN_OBJ),$(LIB_SRC)) $(OBJ)/embed.o
 	@ar rcs $@ $^
 
 $(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
 $(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libgatehouse.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka
+	@echo "CCLD $@"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka
 
 UNIT_BINS      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/unit/%,$(UNIT_SRC))

@@ -404,8 +404,8 @@ static gh_status parse_settings_file(struct file_settings *fs, const char *path,
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         if (buf_append(&b, chunk, n) != GH_OK)
             goto out;
-    if (ferror(f) || !b.data)
-        goto out;
+    if (ferror(f) || (!b.data && buf_append_str(&b, "") != GH_OK))
+        goto out; /* an empty file is fine: it sets nothing */
     fs->text = b.data;
     b.data = NULL;
     for (char *save = NULL, *line = strtok_r(fs->text, "\n", &save); line;

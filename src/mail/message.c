@@ -17,21 +17,31 @@ static bool is_ascii(const char *s)
     return true;
 }
 
-/* Writes the subject, RFC 2047-encoded when it is not plain ASCII. */
+/* Bytes of UTF-8 text per RFC 2047 encoded word: 45 bytes become 60 base64 characters, which
+ * with "=?UTF-8?B?" and "?=" stays under the 75-character limit of one encoded word. */
+#define ENCODED_WORD_BYTES 45
+
+/* Writes the subject, RFC 2047-encoded when it is not plain ASCII: one encoded word per piece
+ * of at most ENCODED_WORD_BYTES, cut between characters, on folded header lines. */
 static gh_status append_subject(struct buf *b, const char *subject)
 {
     if (is_ascii(subject))
         return buf_printf(b, "Subject: %s\r\n", subject);
-    size_t len = strlen(subject);
-    size_t enc_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *enc = malloc(enc_len);
-    if (!enc)
-        return GH_NO_MEMORY;
-    sodium_bin2base64(enc, enc_len, (const unsigned char *)subject, len,
-                      sodium_base64_VARIANT_ORIGINAL);
-    gh_status st = buf_printf(b, "Subject: =?UTF-8?B?%s?=\r\n", enc);
-    free(enc);
-    return st;
+    gh_status st = buf_append_str(b, "Subject:");
+    const unsigned char *p = (const unsigned char *)subject;
+    size_t left = strlen(subject);
+    while (st == GH_OK && left > 0) {
+        size_t n = left < ENCODED_WORD_BYTES ? left : ENCODED_WORD_BYTES;
+        while (n < left && n > 0 && (p[n] & 0xc0) == 0x80)
+            n--; /* never split a multi-byte character */
+        char enc[sodium_base64_ENCODED_LEN(ENCODED_WORD_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+        sodium_bin2base64(enc, sizeof enc, p, n, sodium_base64_VARIANT_ORIGINAL);
+        st = buf_printf(b, "%s=?UTF-8?B?%s?=", p == (const unsigned char *)subject ? " " : "\r\n ",
+                        enc);
+        p += n;
+        left -= n;
+    }
+    return st == GH_OK ? buf_append_str(b, "\r\n") : st;
 }
 
 /* Appends text with every line ending turned into CRLF. */

@@ -86,8 +86,8 @@ void log_request(const char *raw_method, const char *raw_path, unsigned status, 
                      "\"status\":%u,\"ms\":%.3f,\"ip\":\"%s\"}\n",
                      ts, method, path, status, ms, ip);
     else
-        n = snprintf(line, sizeof line, "%s info  %s %s %u %.3fms %s\n", ts, method, path,
-                     status, ms, ip);
+        n = snprintf(line, sizeof line, "%s info  %s %s %u %.3fms %s\n", ts, method, path, status,
+                     ms, ip);
     if (n > 0)
         fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
 }

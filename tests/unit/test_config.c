@@ -1,0 +1,597 @@
+/* Settings parsing (config.h): defaults, validation, production rules, origins, files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+struct kv {
+    const char *name;
+    const char *value;
+};
+
+static const char *table_lookup(void *ctx, const char *name)
+{
+    for (const struct kv *p = ctx; p->name; p++)
+        if (!strcmp(p->name, name))
+            return p->value;
+    return NULL;
+}
+
+static void load_ok(struct config *cfg, struct kv *table)
+{
+    char err[512] = "";
+    gh_status st = config_load(cfg, table_lookup, table, err, sizeof err);
+    if (st != GH_OK)
+        fail_msg("config_load failed: %s", err);
+}
+
+/* Loads a single setting that must be refused with a message naming `mentions`. */
+static void expect_refused(struct kv *table, const char *mentions)
+{
+    struct config cfg;
+    char err[512] = "";
+    gh_status st = config_load(&cfg, table_lookup, table, err, sizeof err);
+    if (st != GH_INTERNAL)
+        fail_msg("%s=%s gave status %d, want GH_INTERNAL", table[0].name, table[0].value, st);
+    if (!strstr(err, mentions))
+        fail_msg("error \"%s\" does not name %s", err, mentions);
+}
+
+#define REFUSED(name, value) expect_refused((struct kv[]){{name, value}, {NULL, NULL}}, name)
+
+static void test_config_defaults(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_false(cfg.production);
+    assert_string_equal(cfg.listen_host, "127.0.0.1");
+    assert_int_equal(cfg.listen_port, 5000);
+    assert_string_equal(cfg.public_url, "http://127.0.0.1:5000");
+    assert_string_equal(cfg.frontend_url, "http://127.0.0.1:5000");
+    assert_true(cfg.public_url_derived);
+    assert_true(cfg.frontend_url_derived);
+    assert_string_equal(cfg.data_dir, "./data");
+    assert_string_equal(cfg.database_url, "sqlite:./data/gatehouse.db");
+    assert_string_equal(cfg.mail_url, "file:./data/mail");
+    assert_string_equal(cfg.mail_templates_dir, "");
+    assert_string_equal(cfg.cookie_name, "sessionid");
+    assert_int_equal(cfg.cookie_secure, -1);
+    assert_false(config_cookie_secure(&cfg));
+    assert_int_equal(cfg.password_min_length, 12);
+    assert_int_equal(cfg.argon2_memory_kib, 19456);
+    assert_int_equal(cfg.argon2_iterations, 2);
+    assert_int_equal(cfg.max_json_body, 65536);
+    assert_int_equal(cfg.log_format, LOG_FORMAT_AUTO);
+    assert_true(cfg.log_requests);
+}
+
+static void test_config_empty_values_keep_defaults(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_PASSWORD_MIN_LENGTH", ""},
+                     {"GATEHOUSE_LISTEN", ""},
+                     {"GATEHOUSE_ENV", ""},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_int_equal(cfg.password_min_length, 12);
+    assert_int_equal(cfg.listen_port, 5000);
+    assert_false(cfg.production);
+}
+
+static void test_config_reads_values(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_LISTEN", "0.0.0.0:8080"},
+                     {"GATEHOUSE_PASSWORD_MIN_LENGTH", "8"},
+                     {"GATEHOUSE_ARGON2_MEMORY_KIB", "8192"},
+                     {"GATEHOUSE_ARGON2_ITERATIONS", "1"},
+                     {"GATEHOUSE_MAX_JSON_BODY", "2048"},
+                     {"GATEHOUSE_LOG_FORMAT", "json"},
+                     {"GATEHOUSE_LOG_REQUESTS", "off"},
+                     {"GATEHOUSE_DATA_DIR", "/var/lib/gatehouse"},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_string_equal(cfg.listen_host, "0.0.0.0");
+    assert_int_equal(cfg.listen_port, 8080);
+    assert_string_equal(cfg.public_url, "http://0.0.0.0:8080");
+    assert_int_equal(cfg.password_min_length, 8);
+    assert_int_equal(cfg.argon2_memory_kib, 8192);
+    assert_int_equal(cfg.argon2_iterations, 1);
+    assert_int_equal(cfg.max_json_body, 2048);
+    assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
+    assert_false(cfg.log_requests);
+    assert_string_equal(cfg.database_url, "sqlite:/var/lib/gatehouse/gatehouse.db");
+    assert_string_equal(cfg.mail_url, "file:/var/lib/gatehouse/mail");
+}
+
+static void test_config_rejects_bad_listen_port(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_LISTEN", "127.0.0.1:70000");
+    REFUSED("GATEHOUSE_LISTEN", "127.0.0.1:-1");
+    REFUSED("GATEHOUSE_LISTEN", "127.0.0.1:abc");
+    REFUSED("GATEHOUSE_LISTEN", "127.0.0.1:");
+    REFUSED("GATEHOUSE_LISTEN", "127.0.0.1");
+    REFUSED("GATEHOUSE_LISTEN", ":5000");
+}
+
+static void test_config_rejects_password_min_length_7(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_PASSWORD_MIN_LENGTH", "7");
+    REFUSED("GATEHOUSE_PASSWORD_MIN_LENGTH", "129");
+}
+
+static void test_config_rejects_non_numbers(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_PASSWORD_MIN_LENGTH", "twelve");
+    REFUSED("GATEHOUSE_PASSWORD_MIN_LENGTH", "12abc");
+    REFUSED("GATEHOUSE_SESSION_TTL", "1.5");
+    REFUSED("GATEHOUSE_MAX_JSON_BODY", "99999999999999999999");
+    REFUSED("GATEHOUSE_ARGON2_MEMORY_KIB", "1024");
+    REFUSED("GATEHOUSE_ARGON2_ITERATIONS", "0");
+}
+
+static void test_config_rejects_unknown_env(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_ENV", "staging");
+    REFUSED("GATEHOUSE_ENV", "prod");
+}
+
+static void test_config_rejects_bad_log_format(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_LOG_FORMAT", "xml");
+}
+
+static void test_config_rejects_bad_booleans(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_LOG_REQUESTS", "maybe");
+    REFUSED("GATEHOUSE_COOKIE_SECURE", "sometimes");
+}
+
+static void test_config_rejects_non_http_public_url(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_PUBLIC_URL", "ftp://auth.example.com");
+    REFUSED("GATEHOUSE_PUBLIC_URL", "auth.example.com");
+    REFUSED("GATEHOUSE_FRONTEND_URL", "javascript:alert(1)");
+}
+
+static void test_config_rejects_postgres_database_url(void **state)
+{
+    (void)state;
+    REFUSED("DATABASE_URL", "postgres://user@localhost/gatehouse");
+    REFUSED("DATABASE_URL", "mysql://localhost/gatehouse");
+}
+
+static void test_config_rejects_bad_mail_url(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_MAIL_URL", "sendmail:/usr/sbin/sendmail");
+}
+
+static void test_config_rejects_bad_cookie_name(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_COOKIE_NAME", "a=b");
+    REFUSED("GATEHOUSE_COOKIE_NAME", "a;b");
+    REFUSED("GATEHOUSE_COOKIE_NAME", "a b");
+}
+
+static void test_config_rejects_bad_allowed_origins(void **state)
+{
+    (void)state;
+    REFUSED("GATEHOUSE_ALLOWED_ORIGINS", "app.example.com");
+}
+
+static void test_config_rejects_too_long_value(void **state)
+{
+    (void)state;
+    char long_url[CONFIG_URL_MAX + 20];
+    memcpy(long_url, "https://", 8);
+    memset(long_url + 8, 'a', sizeof long_url - 9);
+    long_url[sizeof long_url - 1] = '\0';
+    REFUSED("GATEHOUSE_PUBLIC_URL", long_url);
+}
+
+static void test_config_production_refuses_http_public_url(void **state)
+{
+    (void)state;
+    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
+                     {"GATEHOUSE_PUBLIC_URL", "http://auth.example.com"},
+                     {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
+                     {NULL, NULL}};
+    struct config cfg;
+    char err[512] = "";
+    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_non_null(strstr(err, "GATEHOUSE_PUBLIC_URL"));
+}
+
+static void test_config_production_refuses_derived_public_url(void **state)
+{
+    (void)state;
+    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
+                     {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
+                     {NULL, NULL}};
+    struct config cfg;
+    char err[512] = "";
+    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_non_null(strstr(err, "GATEHOUSE_PUBLIC_URL"));
+}
+
+static void test_config_production_refuses_file_mail(void **state)
+{
+    (void)state;
+    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
+                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                     {NULL, NULL}};
+    struct config cfg;
+    char err[512] = "";
+    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_non_null(strstr(err, "GATEHOUSE_MAIL_URL"));
+}
+
+static void test_config_production_refuses_insecure_cookie(void **state)
+{
+    (void)state;
+    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
+                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                     {"GATEHOUSE_MAIL_URL", "smtps://mail.example.com"},
+                     {"GATEHOUSE_COOKIE_SECURE", "false"},
+                     {NULL, NULL}};
+    struct config cfg;
+    char err[512] = "";
+    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_non_null(strstr(err, "GATEHOUSE_COOKIE_SECURE"));
+}
+
+static void test_config_production_accepts_https_and_smtp(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
+                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                     {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_true(cfg.production);
+    assert_true(config_cookie_secure(&cfg));
+}
+
+static void test_config_strips_trailing_slashes(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/base//"},
+                     {"GATEHOUSE_FRONTEND_URL", "https://app.example.com/"},
+                     {"GATEHOUSE_DATA_DIR", "/srv/gh/"},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_string_equal(cfg.public_url, "https://auth.example.com/base");
+    assert_string_equal(cfg.frontend_url, "https://app.example.com");
+    assert_string_equal(cfg.data_dir, "/srv/gh");
+    assert_string_equal(cfg.database_url, "sqlite:/srv/gh/gatehouse.db");
+}
+
+static void test_config_frontend_defaults_to_public(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/"}, {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_string_equal(cfg.frontend_url, "https://auth.example.com");
+    assert_false(cfg.public_url_derived);
+    assert_true(cfg.frontend_url_derived);
+}
+
+static void test_config_origin_allowed_public_and_frontend(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/gatehouse"},
+                     {"GATEHOUSE_FRONTEND_URL", "https://app.example.com:8443/"},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_true(config_origin_allowed(&cfg, "https://auth.example.com"));
+    assert_true(config_origin_allowed(&cfg, "https://app.example.com:8443"));
+}
+
+static void test_config_origin_allowed_is_case_insensitive(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_true(config_origin_allowed(&cfg, "HTTPS://Auth.Example.COM"));
+}
+
+static void test_config_origin_allowed_extra_origins(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                     {"GATEHOUSE_ALLOWED_ORIGINS",
+                      "https://a.example.com, http://localhost:3000/,https://b.example.com"},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_int_equal(cfg.extra_origin_count, 3);
+    assert_true(config_origin_allowed(&cfg, "https://a.example.com"));
+    assert_true(config_origin_allowed(&cfg, "http://localhost:3000"));
+    assert_true(config_origin_allowed(&cfg, "https://b.example.com"));
+    assert_true(config_origin_allowed(&cfg, "https://auth.example.com"));
+}
+
+static void test_config_allowed_origins_limit(void **state)
+{
+    (void)state;
+    char list[1024] = "";
+    size_t max = CONFIG_MAX_ORIGINS - 2; /* room is kept for the public and frontend origins */
+    for (size_t i = 0; i < max; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%shttps://o%zu.example.com",
+                 i ? "," : "", i);
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_ALLOWED_ORIGINS", list}, {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_int_equal(cfg.extra_origin_count, max);
+    assert_true(config_origin_allowed(&cfg, "https://o0.example.com"));
+    assert_true(config_origin_allowed(&cfg, "https://o13.example.com"));
+    assert_true(config_origin_allowed(&cfg, "http://127.0.0.1:5000"));
+    snprintf(list + strlen(list), sizeof list - strlen(list), ",https://one-more.example.com");
+    REFUSED("GATEHOUSE_ALLOWED_ORIGINS", list);
+}
+
+static void test_config_origin_rejects_others(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                     {"GATEHOUSE_ALLOWED_ORIGINS", "https://a.example.com"},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_false(config_origin_allowed(&cfg, "https://evil.example.com"));
+    assert_false(config_origin_allowed(&cfg, "http://auth.example.com"));
+    assert_false(config_origin_allowed(&cfg, "https://auth.example.com:444"));
+    assert_false(config_origin_allowed(&cfg, "https://auth.example.com.evil.com"));
+    assert_false(config_origin_allowed(&cfg, "https://a.example.co"));
+    assert_false(config_origin_allowed(&cfg, "null"));
+    assert_false(config_origin_allowed(&cfg, ""));
+}
+
+static void test_config_set_port_rederives_derived_public_url(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_LISTEN", "127.0.0.1:0"}, {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_int_equal(config_set_port(&cfg, 41234), GH_OK);
+    assert_int_equal(cfg.listen_port, 41234);
+    assert_string_equal(cfg.public_url, "http://127.0.0.1:41234");
+    assert_string_equal(cfg.frontend_url, "http://127.0.0.1:41234");
+    assert_true(config_origin_allowed(&cfg, "http://127.0.0.1:41234"));
+    assert_false(config_origin_allowed(&cfg, "http://127.0.0.1:0"));
+}
+
+static void test_config_set_port_keeps_explicit_public_url(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct kv t[] = {{"GATEHOUSE_LISTEN", "127.0.0.1:0"},
+                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                     {"GATEHOUSE_ALLOWED_ORIGINS", "https://a.example.com"},
+                     {NULL, NULL}};
+    load_ok(&cfg, t);
+    assert_int_equal(config_set_port(&cfg, 41234), GH_OK);
+    assert_int_equal(cfg.listen_port, 41234);
+    assert_string_equal(cfg.public_url, "https://auth.example.com");
+    assert_true(config_origin_allowed(&cfg, "https://auth.example.com"));
+    assert_true(config_origin_allowed(&cfg, "https://a.example.com"));
+}
+
+/* ---- config_load_env ---- */
+
+static const char *const env_names[] = {
+    "GATEHOUSE_ENV",          "GATEHOUSE_LISTEN",          "GATEHOUSE_PUBLIC_URL",
+    "GATEHOUSE_FRONTEND_URL", "GATEHOUSE_COOKIE_NAME",     "GATEHOUSE_PASSWORD_MIN_LENGTH",
+    "GATEHOUSE_MAIL_FROM",    "GATEHOUSE_ALLOWED_ORIGINS", "GATEHOUSE_DATA_DIR",
+    "DATABASE_URL",           "GATEHOUSE_MAIL_URL",        "GATEHOUSE_LOG_FORMAT",
+};
+
+static char settings_path[64];
+
+static int setup_env(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++)
+        unsetenv(env_names[i]);
+    strcpy(settings_path, "/tmp/gh-config-test-XXXXXX");
+    int fd = mkstemp(settings_path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+static int teardown_env(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++)
+        unsetenv(env_names[i]);
+    unlink(settings_path);
+    return 0;
+}
+
+static void write_settings(const char *text)
+{
+    FILE *f = fopen(settings_path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_config_file_is_read(void **state)
+{
+    (void)state;
+    write_settings("# gatehouse settings\n"
+                   "\n"
+                   "GATEHOUSE_LISTEN=127.0.0.1:6001\n"
+                   "  GATEHOUSE_COOKIE_NAME = gh_sid  \n"
+                   "GATEHOUSE_MAIL_FROM=\"Gatehouse <noreply@example.com>\"\n"
+                   "GATEHOUSE_PUBLIC_URL='https://auth.example.com/'\r\n"
+                   "   # indented comment\n"
+                   "GATEHOUSE_PASSWORD_MIN_LENGTH=10\n");
+    struct config cfg;
+    char err[512] = "";
+    gh_status st = config_load_env(&cfg, settings_path, err, sizeof err);
+    if (st != GH_OK)
+        fail_msg("config_load_env: %s", err);
+    assert_int_equal(cfg.listen_port, 6001);
+    assert_string_equal(cfg.cookie_name, "gh_sid");
+    assert_string_equal(cfg.mail_from, "Gatehouse <noreply@example.com>");
+    assert_string_equal(cfg.public_url, "https://auth.example.com");
+    assert_int_equal(cfg.password_min_length, 10);
+}
+
+static void test_config_environment_overrides_file(void **state)
+{
+    (void)state;
+    write_settings("GATEHOUSE_PASSWORD_MIN_LENGTH=10\nGATEHOUSE_COOKIE_NAME=from_file\n");
+    setenv("GATEHOUSE_PASSWORD_MIN_LENGTH", "14", 1);
+    struct config cfg;
+    char err[512] = "";
+    gh_status st = config_load_env(&cfg, settings_path, err, sizeof err);
+    unsetenv("GATEHOUSE_PASSWORD_MIN_LENGTH");
+    if (st != GH_OK)
+        fail_msg("config_load_env: %s", err);
+    assert_int_equal(cfg.password_min_length, 14);
+    assert_string_equal(cfg.cookie_name, "from_file");
+}
+
+static void test_config_file_bad_value_names_variable(void **state)
+{
+    (void)state;
+    write_settings("GATEHOUSE_PASSWORD_MIN_LENGTH=7\n");
+    struct config cfg;
+    char err[512] = "";
+    assert_int_equal(config_load_env(&cfg, settings_path, err, sizeof err), GH_INTERNAL);
+    assert_non_null(strstr(err, "GATEHOUSE_PASSWORD_MIN_LENGTH"));
+}
+
+static void test_config_file_line_without_equals_refused(void **state)
+{
+    (void)state;
+    write_settings("GATEHOUSE_LISTEN\n");
+    struct config cfg;
+    char err[512] = "";
+    assert_int_equal(config_load_env(&cfg, settings_path, err, sizeof err), GH_INTERNAL);
+    assert_non_null(strstr(err, settings_path));
+}
+
+static void test_config_missing_file_refused(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char err[512] = "";
+    assert_int_equal(config_load_env(&cfg, "/nonexistent/gatehouse.conf", err, sizeof err),
+                     GH_INTERNAL);
+    assert_non_null(strstr(err, "/nonexistent/gatehouse.conf"));
+}
+
+static void test_config_file_with_only_comments_is_fine(void **state)
+{
+    (void)state;
+    write_settings("# nothing set here\n\n");
+    struct config cfg;
+    char err[512] = "";
+    gh_status st = config_load_env(&cfg, settings_path, err, sizeof err);
+    if (st != GH_OK)
+        fail_msg("config_load_env: %s", err);
+    assert_int_equal(cfg.listen_port, 5000);
+}
+
+static void test_config_empty_file_is_fine(void **state)
+{
+    (void)state;
+    write_settings("");
+    struct config cfg;
+    char err[512] = "";
+    gh_status st = config_load_env(&cfg, settings_path, err, sizeof err);
+    if (st != GH_OK)
+        fail_msg("an empty settings file was refused: %s", err);
+    assert_int_equal(cfg.listen_port, 5000);
+}
+
+static void test_config_load_env_without_file(void **state)
+{
+    (void)state;
+    setenv("GATEHOUSE_LISTEN", "127.0.0.1:7007", 1);
+    struct config cfg;
+    char err[512] = "";
+    gh_status st = config_load_env(&cfg, NULL, err, sizeof err);
+    unsetenv("GATEHOUSE_LISTEN");
+    if (st != GH_OK)
+        fail_msg("config_load_env: %s", err);
+    assert_int_equal(cfg.listen_port, 7007);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_config_empty_values_keep_defaults),
+        cmocka_unit_test(test_config_reads_values),
+        cmocka_unit_test(test_config_rejects_bad_listen_port),
+        cmocka_unit_test(test_config_rejects_password_min_length_7),
+        cmocka_unit_test(test_config_rejects_non_numbers),
+        cmocka_unit_test(test_config_rejects_unknown_env),
+        cmocka_unit_test(test_config_rejects_bad_log_format),
+        cmocka_unit_test(test_config_rejects_bad_booleans),
+        cmocka_unit_test(test_config_rejects_non_http_public_url),
+        cmocka_unit_test(test_config_rejects_postgres_database_url),
+        cmocka_unit_test(test_config_rejects_bad_mail_url),
+        cmocka_unit_test(test_config_rejects_bad_cookie_name),
+        cmocka_unit_test(test_config_rejects_bad_allowed_origins),
+        cmocka_unit_test(test_config_rejects_too_long_value),
+        cmocka_unit_test(test_config_production_refuses_http_public_url),
+        cmocka_unit_test(test_config_production_refuses_derived_public_url),
+        cmocka_unit_test(test_config_production_refuses_file_mail),
+        cmocka_unit_test(test_config_production_refuses_insecure_cookie),
+        cmocka_unit_test(test_config_production_accepts_https_and_smtp),
+        cmocka_unit_test(test_config_strips_trailing_slashes),
+        cmocka_unit_test(test_config_frontend_defaults_to_public),
+        cmocka_unit_test(test_config_origin_allowed_public_and_frontend),
+        cmocka_unit_test(test_config_origin_allowed_is_case_insensitive),
+        cmocka_unit_test(test_config_origin_allowed_extra_origins),
+        cmocka_unit_test(test_config_allowed_origins_limit),
+        cmocka_unit_test(test_config_origin_rejects_others),
+        cmocka_unit_test(test_config_set_port_rederives_derived_public_url),
+        cmocka_unit_test(test_config_set_port_keeps_explicit_public_url),
+        cmocka_unit_test_setup_teardown(test_config_file_is_read, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_config_environment_overrides_file, setup_env,
+                                        teardown_env),
+        cmocka_unit_test_setup_teardown(test_config_file_bad_value_names_variable, setup_env,
+                                        teardown_env),
+        cmocka_unit_test_setup_teardown(test_config_file_line_without_equals_refused, setup_env,
+                                        teardown_env),
+        cmocka_unit_test_setup_teardown(test_config_missing_file_refused, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_config_file_with_only_comments_is_fine, setup_env,
+                                        teardown_env),
+        cmocka_unit_test_setup_teardown(test_config_empty_file_is_fine, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_config_load_env_without_file, setup_env, teardown_env),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
