@@ -12,8 +12,8 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
-EMBEDDED := src/store/migrations/sqlite/0001_init.sql data/common-passwords.txt \
-            src/mail/templates/confirm.txt src/mail/templates/confirm.html
+EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/mail/templates/*) \
+            data/common-passwords.txt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 # Objects of a variant: $(call objs,DIR,SOURCES)

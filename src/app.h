@@ -8,12 +8,16 @@
 struct store;
 struct hashpool;
 struct outbox;
+struct kv;
+struct media;
 
 struct app {
     const struct config *cfg;
     struct store *store;
     struct hashpool *hashpool;
     struct outbox *outbox;
+    struct kv *kv;
+    struct media *media;
     char dummy_hash[160]; /* verified for unknown emails so login costs the same either way */
 };
 

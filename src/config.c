@@ -141,6 +141,28 @@ static gh_status parse_origins(struct config *cfg, const char *list, char *err, 
     return GH_OK;
 }
 
+static gh_status parse_proxies(struct config *cfg, const char *list, char *err, size_t errlen)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, ", ");
+        if (cfg->trusted_proxy_count >= CONFIG_MAX_ORIGINS || n >= IP_TEXT_MAX) {
+            set_err(err, errlen, "%s lists too many or too long addresses.",
+                    "GATEHOUSE_TRUSTED_PROXIES");
+            return GH_INTERNAL;
+        }
+        char *dst = cfg->trusted_proxies[cfg->trusted_proxy_count++];
+        memcpy(dst, p, n);
+        dst[n] = '\0';
+        p += n;
+    }
+    return GH_OK;
+}
+
 static void set_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -156,6 +178,16 @@ static void set_defaults(struct config *cfg)
     cfg->session_idle_timeout = 0;
     cfg->confirm_token_ttl = 1800;
     cfg->reset_token_ttl = 1800;
+    cfg->password_change_token_ttl = 3600;
+    cfg->max_multipart_body = 8 * 1024 * 1024;
+    cfg->avatar_max_bytes = 1024 * 1024;
+    strcpy(cfg->s3_region, "us-east-1");
+    cfg->rate_ip_max = 30;
+    cfg->rate_ip_window = 60;
+    cfg->rate_account_max = 10;
+    cfg->rate_account_window = 900;
+    cfg->rate_email_max = 3;
+    cfg->rate_email_window = 900;
     cfg->password_min_length = 12;
     cfg->argon2_memory_kib = 19456;
     cfg->argon2_iterations = 2;
@@ -201,7 +233,22 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
         get_str(lookup, ctx, "GATEHOUSE_MAIL_TEMPLATES_DIR", cfg->mail_templates_dir,
                 sizeof cfg->mail_templates_dir, err, errlen) ||
         get_str(lookup, ctx, "GATEHOUSE_COOKIE_NAME", cfg->cookie_name, sizeof cfg->cookie_name,
-                err, errlen))
+                err, errlen) ||
+        get_str(lookup, ctx, "GATEHOUSE_MEDIA_URL", cfg->media_url, sizeof cfg->media_url, err,
+                errlen) ||
+        get_str(lookup, ctx, "GATEHOUSE_S3_ENDPOINT", cfg->s3_endpoint, sizeof cfg->s3_endpoint,
+                err, errlen) ||
+        get_str(lookup, ctx, "GATEHOUSE_S3_REGION", cfg->s3_region, sizeof cfg->s3_region, err,
+                errlen) ||
+        get_str(lookup, ctx, "GATEHOUSE_S3_ACCESS_KEY", cfg->s3_access_key,
+                sizeof cfg->s3_access_key, err, errlen) ||
+        get_str(lookup, ctx, "GATEHOUSE_S3_SECRET_KEY", cfg->s3_secret_key,
+                sizeof cfg->s3_secret_key, err, errlen) ||
+        get_str(lookup, ctx, "GATEHOUSE_S3_PUBLIC_URL", cfg->s3_public_url,
+                sizeof cfg->s3_public_url, err, errlen))
+        return GH_INTERNAL;
+    v = lookup(ctx, "GATEHOUSE_TRUSTED_PROXIES");
+    if (v && parse_proxies(cfg, v, err, errlen) != GH_OK)
         return GH_INTERNAL;
     v = lookup(ctx, "GATEHOUSE_ALLOWED_ORIGINS");
     if (v && parse_origins(cfg, v, err, errlen) != GH_OK)
@@ -225,6 +272,20 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_RESET_TOKEN_TTL", 1, 2592000, &cfg->reset_token_ttl, err,
                 errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_PASSWORD_CHANGE_TOKEN_TTL", 1, 2592000,
+                &cfg->password_change_token_ttl, err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_IP_MAX", 1, 100000000, &cfg->rate_ip_max, err,
+                errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_IP_WINDOW", 1, 86400, &cfg->rate_ip_window, err,
+                errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_MAX", 1, 100000000, &cfg->rate_account_max,
+                err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_WINDOW", 1, 86400, &cfg->rate_account_window,
+                err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_EMAIL_MAX", 1, 100000000, &cfg->rate_email_max, err,
+                errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_EMAIL_WINDOW", 1, 86400, &cfg->rate_email_window, err,
+                errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_PASSWORD_MIN_LENGTH", 8, 128, &cfg->password_min_length,
                 err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_HASH_THREADS", 0, 256, &cfg->hash_threads, err, errlen) ||
@@ -240,6 +301,15 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
     if (get_int(lookup, ctx, "GATEHOUSE_MAX_JSON_BODY", 1024, 16 * 1024 * 1024, &n, err, errlen))
         return GH_INTERNAL;
     cfg->max_json_body = (size_t)n;
+    n = (int)cfg->max_multipart_body;
+    if (get_int(lookup, ctx, "GATEHOUSE_MAX_MULTIPART_BODY", 1024, 1024 * 1024 * 1024, &n, err,
+                errlen))
+        return GH_INTERNAL;
+    cfg->max_multipart_body = (size_t)n;
+    n = (int)cfg->avatar_max_bytes;
+    if (get_int(lookup, ctx, "GATEHOUSE_AVATAR_MAX_BYTES", 1024, 64 * 1024 * 1024, &n, err, errlen))
+        return GH_INTERNAL;
+    cfg->avatar_max_bytes = (size_t)n;
     n = (int)cfg->argon2_memory_kib;
     if (get_int(lookup, ctx, "GATEHOUSE_ARGON2_MEMORY_KIB", 8192, 4 * 1024 * 1024, &n, err, errlen))
         return GH_INTERNAL;
@@ -294,6 +364,37 @@ gh_status config_set_port(struct config *cfg, uint16_t port)
     return derive_urls(cfg, err, sizeof err);
 }
 
+/* Checks the media settings and derives the S3 public URL. */
+static gh_status check_media(struct config *cfg, char *err, size_t errlen)
+{
+    if (!strncmp(cfg->media_url, "file:", 5))
+        return GH_OK;
+    if (strncmp(cfg->media_url, "s3://", 5) || !cfg->media_url[5] ||
+        strchr(cfg->media_url + 5, '/')) {
+        set_err(err, errlen, "%s must be file:DIR or s3://BUCKET.", "GATEHOUSE_MEDIA_URL");
+        return GH_INTERNAL;
+    }
+    strip_trailing_slash(cfg->s3_endpoint);
+    if (!is_http_url(cfg->s3_endpoint)) {
+        set_err(err, errlen, "%s must be the http(s):// URL of the S3 service.",
+                "GATEHOUSE_S3_ENDPOINT");
+        return GH_INTERNAL;
+    }
+    if (!cfg->s3_access_key[0] || !cfg->s3_secret_key[0]) {
+        set_err(err, errlen, "%s and GATEHOUSE_S3_SECRET_KEY are required for s3:// media.",
+                "GATEHOUSE_S3_ACCESS_KEY");
+        return GH_INTERNAL;
+    }
+    if (!cfg->s3_public_url[0] &&
+        (size_t)snprintf(cfg->s3_public_url, sizeof cfg->s3_public_url, "%s/%s", cfg->s3_endpoint,
+                         cfg->media_url + 5) >= sizeof cfg->s3_public_url) {
+        set_err(err, errlen, "%s is too long.", "GATEHOUSE_S3_ENDPOINT");
+        return GH_INTERNAL;
+    }
+    strip_trailing_slash(cfg->s3_public_url);
+    return GH_OK;
+}
+
 /* Fills the settings whose defaults depend on others, then checks cross-setting rules. */
 static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
 {
@@ -312,6 +413,12 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
     if (!cfg->mail_url[0] && (size_t)snprintf(cfg->mail_url, sizeof cfg->mail_url, "file:%s/mail",
                                               cfg->data_dir) >= sizeof cfg->mail_url)
         goto too_long;
+    if (!cfg->media_url[0] &&
+        (size_t)snprintf(cfg->media_url, sizeof cfg->media_url, "file:%s/media", cfg->data_dir) >=
+            sizeof cfg->media_url)
+        goto too_long;
+    if (check_media(cfg, err, errlen) != GH_OK)
+        return GH_INTERNAL;
     if (strncmp(cfg->database_url, "sqlite:", 7)) {
         set_err(err, errlen, "%s must start with sqlite: (the only database built in).",
                 "DATABASE_URL");
@@ -470,4 +577,12 @@ bool config_cookie_secure(const struct config *cfg)
     if (cfg->cookie_secure >= 0)
         return cfg->cookie_secure == 1;
     return !strncmp(cfg->public_url, "https://", 8);
+}
+
+bool config_proxy_trusted(const struct config *cfg, const char *ip)
+{
+    for (size_t i = 0; i < cfg->trusted_proxy_count; i++)
+        if (!strcmp(cfg->trusted_proxies[i], ip))
+            return true;
+    return false;
 }

@@ -11,6 +11,7 @@
 
 #define CONFIG_MAX_ORIGINS 16
 #define CONFIG_URL_MAX     512
+#define IP_TEXT_MAX        46
 
 enum log_format { LOG_FORMAT_AUTO, LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
 
@@ -33,20 +34,34 @@ struct config {
     int mail_retry_seconds;                  /* first retry delay; doubles per attempt */
     int mail_retry_max_seconds;              /* cap of the retry delay */
     char cookie_name[64];
-    int cookie_secure;        /* -1 = auto (https public URL), 0 = never, 1 = always */
-    int session_ttl;          /* absolute session lifetime, seconds */
-    int session_idle_timeout; /* seconds without use before a session ends; 0 = off */
-    int confirm_token_ttl;    /* seconds */
-    int reset_token_ttl;      /* seconds */
-    int password_min_length;  /* >= 8 */
+    int cookie_secure;             /* -1 = auto (https public URL), 0 = never, 1 = always */
+    int session_ttl;               /* absolute session lifetime, seconds */
+    int session_idle_timeout;      /* seconds without use before a session ends; 0 = off */
+    int confirm_token_ttl;         /* seconds */
+    int reset_token_ttl;           /* seconds */
+    int password_change_token_ttl; /* seconds the change-password page\'s token lives */
+    int password_min_length;       /* >= 8 */
     uint32_t argon2_memory_kib;
     uint32_t argon2_iterations;
     int hash_threads; /* 0 = number of cores */
     int hash_queue;   /* waiting hash jobs before 503 */
     int http_threads; /* 0 = number of cores */
     int max_connections;
-    int connection_timeout; /* seconds of inactivity before a connection is closed */
-    size_t max_json_body;   /* bytes */
+    int connection_timeout;    /* seconds of inactivity before a connection is closed */
+    size_t max_json_body;      /* bytes */
+    size_t max_multipart_body; /* bytes */
+    size_t avatar_max_bytes;
+    char media_url[CONFIG_URL_MAX];   /* file:DIR or s3://BUCKET */
+    char s3_endpoint[CONFIG_URL_MAX]; /* without trailing slash */
+    char s3_region[64];
+    char s3_access_key[128];
+    char s3_secret_key[128];
+    char s3_public_url[CONFIG_URL_MAX]; /* base URL of stored objects; default endpoint/bucket */
+    int rate_ip_max, rate_ip_window;    /* credential/email requests per client IP */
+    int rate_account_max, rate_account_window;             /* failed password checks per account */
+    int rate_email_max, rate_email_window;                 /* email-sending requests per address */
+    char trusted_proxies[CONFIG_MAX_ORIGINS][IP_TEXT_MAX]; /* peers whose X-Forwarded-For counts */
+    size_t trusted_proxy_count;
     enum log_format log_format;
     bool log_requests;
 };
@@ -69,6 +84,9 @@ GH_MUST_CHECK gh_status config_set_port(struct config *cfg, uint16_t port);
 
 /* True when origin (scheme://host[:port]) is the public URL, the frontend URL or an extra one. */
 bool config_origin_allowed(const struct config *cfg, const char *origin);
+
+/* True when ip is one of GATEHOUSE_TRUSTED_PROXIES. */
+bool config_proxy_trusted(const struct config *cfg, const char *ip);
 
 /* True when the session cookie must carry Secure. */
 bool config_cookie_secure(const struct config *cfg);

@@ -12,8 +12,13 @@ embed_##name##_end:                      \
     .previous
 
 EMBED(sqlite_0001, "src/store/migrations/sqlite/0001_init.sql")
+EMBED(sqlite_0002, "src/store/migrations/sqlite/0002_rate_limits.sql")
 EMBED(common_passwords, "data/common-passwords.txt")
 EMBED(mail_confirm_txt, "src/mail/templates/confirm.txt")
 EMBED(mail_confirm_html, "src/mail/templates/confirm.html")
+EMBED(mail_reset_txt, "src/mail/templates/reset.txt")
+EMBED(mail_reset_html, "src/mail/templates/reset.html")
+EMBED(mail_password_changed_txt, "src/mail/templates/password_changed.txt")
+EMBED(mail_password_changed_html, "src/mail/templates/password_changed.html")
 
 .section .note.GNU-stack,"",@progbits

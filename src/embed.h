@@ -10,9 +10,14 @@
     extern const char embed_##name##_end[]
 
 EMBED_DECLARE(sqlite_0001);
+EMBED_DECLARE(sqlite_0002);
 EMBED_DECLARE(common_passwords);
 EMBED_DECLARE(mail_confirm_txt);
 EMBED_DECLARE(mail_confirm_html);
+EMBED_DECLARE(mail_reset_txt);
+EMBED_DECLARE(mail_reset_html);
+EMBED_DECLARE(mail_password_changed_txt);
+EMBED_DECLARE(mail_password_changed_html);
 
 #define EMBED_LEN(name) ((size_t)(embed_##name##_end - embed_##name##_start))
 

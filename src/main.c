@@ -13,6 +13,8 @@
 #include "core/hashpool.h"
 #include "core/password.h"
 #include "http/server.h"
+#include "kv/kv.h"
+#include "media/media.h"
 #include "mail/mail.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -76,12 +78,12 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* Waits (bounded) for running hash jobs and open connections to finish. */
+/* Waits (bounded) for running hash jobs and in-flight requests to finish. */
 static void drain(struct app *app, struct http_server *srv)
 {
     int64_t deadline = time_mono_ms() + SHUTDOWN_GRACE_MS;
     while (time_mono_ms() < deadline &&
-           (hashpool_depth(app->hashpool) > 0 || http_server_connections(srv) > 0)) {
+           (hashpool_depth(app->hashpool) > 0 || http_server_in_flight(srv) > 0)) {
         struct timespec pause = {0, 20 * 1000000L};
         nanosleep(&pause, NULL);
     }
@@ -112,6 +114,10 @@ static int serve(struct config *cfg)
     if (hashpool_start(hash_threads, cfg->hash_queue, cfg->argon2_iterations,
                        cfg->argon2_memory_kib, &app.hashpool) != GH_OK)
         goto out;
+    if (kv_open(cfg, app.store, &app.kv) != GH_OK || media_open(cfg, &app.media) != GH_OK) {
+        log_msg(LOG_ERROR, "the kv or media backend could not be opened");
+        goto out;
+    }
     if (mail_transport_open(cfg, &transport) != GH_OK ||
         outbox_start(cfg, app.store, transport, &app.outbox) != GH_OK) {
         log_msg(LOG_ERROR, "the mail outbox could not start");
@@ -137,6 +143,10 @@ out:
         close(fd);
     hashpool_stop(&app.hashpool);
     outbox_stop(&app.outbox);
+    if (app.media)
+        app.media->close(app.media);
+    if (app.kv)
+        app.kv->close(app.kv);
     if (app.store)
         app.store->close(app.store);
     if (exit_code == 0)

@@ -4,7 +4,21 @@
 
 #include "../http/request.h"
 
-/* Shared helpers for handlers. */
+/* Shared helpers for handlers (common.c, user_json.c). */
+
+/* Decode limits: generous, so the rules in core/ give the precise error (e.g. a 129-character
+ * password is "too long" by the password policy, not by the decoder). */
+#define PASSWORD_INPUT_MAX 1024
+#define NAME_INPUT_MAX     1024
+
+struct json_field;
+
+/* Decodes req->json into out with fields; answers the 400 and returns false on failure. */
+bool api_decode(struct request *req, const struct json_field *fields, size_t n, void *out);
+/* Answers a core status; password policy errors name password_field. */
+void reply_account_error(struct request *req, gh_status st, const char *password_field);
+/* 303 to {FRONTEND_URL}{page}, with ?reason=<text> (percent-encoded) when reason is set. */
+void redirect_to_frontend(struct request *req, const char *page, const char *reason);
 
 /* Answers the user object of SPEC §2.1 with status. */
 void reply_user(struct request *req, unsigned status, const struct user *u);
@@ -19,5 +33,21 @@ void api_users_regenerate_token(struct request *req);
 void api_users_login(struct request *req);
 void api_users_current_user(struct request *req);
 void api_users_logout(struct request *req);
+
+/* profile.c */
+void api_users_update_user(struct request *req);
+
+/* password.c */
+void api_password_request_reset(struct request *req);
+void api_password_confirm_reset(struct request *req);
+void api_password_reset(struct request *req);
+void api_password_change(struct request *req);
+
+/* sessions.c */
+void api_sessions_list(struct request *req);
+void api_sessions_delete(struct request *req);
+
+/* media.c */
+void api_media_get(struct request *req);
 
 #endif

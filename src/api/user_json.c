@@ -1,6 +1,7 @@
 /* The user object of SPEC §2.1. */
 #include <stdio.h>
 
+#include "../media/media.h"
 #include "../util/timeutil.h"
 #include "api.h"
 
@@ -16,8 +17,7 @@ void reply_user(struct request *req, unsigned status, const struct user *u)
     char thumbnail[CONFIG_URL_MAX + URL_FIELD_MAX + 8] = "";
     time_format_rfc3339(u->date_joined, joined);
     if (u->thumbnail[0])
-        snprintf(thumbnail, sizeof thumbnail, "%s/media/%s", req->app->cfg->public_url,
-                 u->thumbnail);
+        req->app->media->url(req->app->media, u->thumbnail, thumbnail, sizeof thumbnail);
     json_t *profile = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", u->profile.id, "user_id", u->id,
                                 "phone_number", string_or_null(u->profile.phone_number),
                                 "birth_date", string_or_null(u->profile.birth_date), "github_link",

@@ -7,72 +7,9 @@
 #include "../core/account.h"
 #include "../core/session.h"
 #include "../http/json_input.h"
+#include "../util/log.h"
 #include "../util/url.h"
 #include "api.h"
-
-/* Decode limits: generous, so the rules in core/ give the precise error (e.g. a 129-character
- * password is "too long" by the password policy, not by the decoder). */
-#define PASSWORD_INPUT_MAX 1024
-#define NAME_INPUT_MAX     1024
-
-/* Decodes req->json into out with fields; answers the 400 and returns false on failure. */
-static bool decode(struct request *req, const struct json_field *fields, size_t n, void *out)
-{
-    const char *bad = NULL;
-    gh_status st = json_input_decode(req->json, fields, n, out, &bad);
-    if (st != GH_OK) {
-        reply_error(req, st, bad);
-        return false;
-    }
-    return true;
-}
-
-/* The field a core status is about, for the "field" key of the error. */
-static const char *field_of(gh_status st)
-{
-    switch (st) {
-    case GH_ERR_INVALID_EMAIL:
-    case GH_ERR_EMAIL_TAKEN:
-        return "email";
-    case GH_ERR_INVALID_FIRST_NAME:
-        return "first_name";
-    case GH_ERR_INVALID_LAST_NAME:
-        return "last_name";
-    case GH_ERR_PASSWORD_TOO_SHORT:
-    case GH_ERR_PASSWORD_TOO_LONG:
-    case GH_ERR_PASSWORD_COMMON:
-    case GH_ERR_PASSWORD_CONTAINS_EMAIL:
-        return "password";
-    default:
-        return NULL;
-    }
-}
-
-static void reply_account_error(struct request *req, gh_status st)
-{
-    if (st == GH_ERR_PASSWORD_TOO_SHORT) {
-        char text[96];
-        snprintf(text, sizeof text, "The password must have at least %d characters.",
-                 req->app->cfg->password_min_length);
-        reply_error_text(req, st, "password", text);
-        return;
-    }
-    reply_error(req, st, field_of(st));
-}
-
-/* 303 to {FRONTEND_URL}{page}, with ?reason=<text> when reason is not NULL. */
-static void redirect_to_frontend(struct request *req, const char *page, const char *reason)
-{
-    char location[CONFIG_URL_MAX + 512], encoded[400];
-    if (reason) {
-        url_percent_encode(reason, encoded, sizeof encoded);
-        snprintf(location, sizeof location, "%s%s?reason=%s", req->app->cfg->frontend_url, page,
-                 encoded);
-    } else {
-        snprintf(location, sizeof location, "%s%s", req->app->cfg->frontend_url, page);
-    }
-    reply_redirect(req, location);
-}
 
 /* ---- POST /users/register/ ---- */
 
@@ -85,7 +22,7 @@ static void register_hashed(struct request *req)
     }
     gh_status st = account_register_finish(req->app, r, req->job.hash, &req->client);
     if (st != GH_OK) {
-        reply_account_error(req, st);
+        reply_account_error(req, st, "password");
         return;
     }
     reply_message(req, 201,
@@ -107,11 +44,11 @@ void api_users_register(struct request *req)
     }
     req->state = r;
     req->state_free = free;
-    if (!decode(req, fields, sizeof fields / sizeof fields[0], r))
+    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], r))
         return;
     gh_status st = account_register_check(req->app, r);
     if (st != GH_OK) {
-        reply_account_error(req, st);
+        reply_account_error(req, st, "password");
         return;
     }
     http_run_hash_job(req, HASH_JOB_HASH, r->password, NULL, register_hashed);
@@ -146,11 +83,12 @@ void api_users_regenerate_token(struct request *req)
         JSON_FIELD(struct email_input, email, true, EMAIL_MAX),
     };
     struct email_input in;
-    if (!decode(req, fields, sizeof fields / sizeof fields[0], &in))
+    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
-    gh_status st = account_regenerate_confirmation(req->app, in.email, &req->client);
+    gh_status st =
+        account_regenerate_confirmation(req->app, in.email, &req->client, &req->retry_after);
     if (st != GH_OK) {
-        reply_account_error(req, st);
+        reply_account_error(req, st, "password");
         return;
     }
     reply_message(req, 200,
@@ -165,10 +103,21 @@ struct login_input {
     const char *password;
 };
 
+/* After a successful login whose hash had older parameters: store the new hash, answer. */
+static void login_rehashed(struct request *req)
+{
+    struct login_attempt *a = req->state;
+    if (req->job.result != GH_OK ||
+        account_upgrade_hash(req->app, a->user.id, req->job.hash) != GH_OK)
+        log_msg(LOG_WARN, "password hash upgrade failed; kept the old hash");
+    reply_user(req, 200, &a->user);
+}
+
 static void login_verified(struct request *req)
 {
     struct login_attempt *a = req->state;
     char token[TOKEN_LEN + 1];
+    bool needs_rehash = req->job.needs_rehash;
     gh_status st = account_login_complete(req->app, a, req->job.result, request_session_token(req),
                                           &req->client, token);
     if (st != GH_OK) {
@@ -176,6 +125,9 @@ static void login_verified(struct request *req)
         return;
     }
     reply_set_session_cookie(req, token);
+    /* The upgrade is best effort: with the pool full the login still succeeds now. */
+    if (needs_rehash && http_try_hash_job(req, HASH_JOB_HASH, a->password, NULL, login_rehashed))
+        return;
     reply_user(req, 200, &a->user);
 }
 
@@ -187,7 +139,7 @@ void api_users_login(struct request *req)
     };
     struct login_input in;
     char hash[PASSWORD_HASH_MAX];
-    if (!decode(req, fields, sizeof fields / sizeof fields[0], &in))
+    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
     struct login_attempt *a = calloc(1, sizeof *a);
     if (!a) {
@@ -196,11 +148,12 @@ void api_users_login(struct request *req)
     }
     req->state = a;
     req->state_free = free;
-    gh_status st = account_login_prepare(req->app, in.email, a, hash);
+    gh_status st = account_login_prepare(req->app, in.email, a, hash, &req->retry_after);
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;
     }
+    a->password = in.password;
     http_run_hash_job(req, HASH_JOB_VERIFY, in.password, hash, login_verified);
 }
 
@@ -208,21 +161,14 @@ void api_users_login(struct request *req)
 
 void api_users_current_user(struct request *req)
 {
-    struct session s;
-    struct user u;
-    gh_status st = session_authenticate(req->app, request_session_token(req), &s, &u);
-    if (st != GH_OK) {
-        reply_error(req, st, NULL);
-        return;
-    }
-    reply_user(req, 200, &u);
+    reply_user(req, 200, &req->user);
 }
 
 /* ---- POST /users/logout/ ---- */
 
 void api_users_logout(struct request *req)
 {
-    gh_status st = account_logout(req->app, request_session_token(req), &req->client);
+    gh_status st = account_logout(req->app, &req->session, &req->user, &req->client);
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;

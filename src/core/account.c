@@ -10,41 +10,17 @@
 #include "../util/timeutil.h"
 #include "audit.h"
 #include "email.h"
+#include "mailer.h"
 #include "onetime.h"
 #include "password.h"
+#include "ratelimit.h"
 #include "session.h"
 
-/* Writes a duration as people say it: "30 minutes", "1 hour", "45 seconds". */
-static void format_duration(int seconds, char *out, size_t cap)
+/* Queues the confirmation mail of u inside the caller's transaction. */
+static gh_status queue_confirmation(struct app *app, struct store *st, const struct user *u)
 {
-    if (seconds % 3600 == 0)
-        snprintf(out, cap, "%d hour%s", seconds / 3600, seconds == 3600 ? "" : "s");
-    else if (seconds % 60 == 0)
-        snprintf(out, cap, "%d minute%s", seconds / 60, seconds == 60 ? "" : "s");
-    else
-        snprintf(out, cap, "%d second%s", seconds, seconds == 1 ? "" : "s");
-}
-
-/* Issues a confirmation token for u and queues its mail, inside the caller's transaction. */
-static gh_status queue_confirmation(struct app *app, struct store *st, const char *user_id,
-                                    const char *email, const char *first_name)
-{
-    char token[TOKEN_LEN + 1], link[CONFIG_URL_MAX + 96], expires[32];
-    struct mail m = {0};
-    gh_status status =
-        onetime_issue(st, user_id, PURPOSE_CONFIRM, app->cfg->confirm_token_ttl, token);
-    if (status != GH_OK)
-        return status;
-    snprintf(link, sizeof link, "%s/users/register/confirm/?token=%s", app->cfg->public_url, token);
-    format_duration(app->cfg->confirm_token_ttl, expires, sizeof expires);
-    const struct mail_var vars[] = {
-        {"link", link}, {"expires", expires}, {"first_name", first_name}, {"email", email}};
-    strcpy(m.recipient, email);
-    if ((status = mail_render(app->cfg, "confirm", vars, sizeof vars / sizeof vars[0], &m)) ==
-        GH_OK)
-        status = st->outbox_insert(st, &m, time_now());
-    mail_clear(&m);
-    return status;
+    return mailer_queue_token_link(app, st, u, PURPOSE_CONFIRM, app->cfg->confirm_token_ttl,
+                                   "confirm", "/users/register/confirm/");
 }
 
 gh_status account_register_check(struct app *app, struct registration *r)
@@ -91,7 +67,7 @@ static gh_status register_in_tx(struct store *st, void *arg)
     if (status == GH_CONFLICT)
         return GH_ERR_EMAIL_TAKEN;
     if (status == GH_OK)
-        status = queue_confirmation(tx->app, st, u.id, u.email, u.first_name);
+        status = queue_confirmation(tx->app, st, &u);
     if (status == GH_OK)
         status = audit_write(st, "register", u.id, u.email, tx->client, NULL);
     return status;
@@ -141,19 +117,21 @@ struct regenerate_tx {
 static gh_status regenerate_in_tx(struct store *st, void *arg)
 {
     struct regenerate_tx *tx = arg;
-    gh_status status = queue_confirmation(tx->app, st, tx->u->id, tx->u->email, tx->u->first_name);
+    gh_status status = queue_confirmation(tx->app, st, tx->u);
     if (status == GH_OK)
         status = audit_write(st, "confirmation_resent", tx->u->id, tx->u->email, tx->client, NULL);
     return status;
 }
 
 gh_status account_regenerate_confirmation(struct app *app, const char *email,
-                                          const struct client_info *client)
+                                          const struct client_info *client, int *retry_after)
 {
     char norm[EMAIL_MAX + 1];
     struct user u;
     gh_status st = email_normalize(email, norm);
     if (st != GH_OK)
+        return st;
+    if ((st = ratelimit_hit(app, RATE_EMAIL, norm, retry_after)) != GH_OK)
         return st;
     st = app->store->user_by_email(app->store, norm, &u);
     if (st == GH_NOT_FOUND || (st == GH_OK && u.is_active))
@@ -168,13 +146,18 @@ gh_status account_regenerate_confirmation(struct app *app, const char *email,
 }
 
 gh_status account_login_prepare(struct app *app, const char *email, struct login_attempt *a,
-                                char hash[PASSWORD_HASH_MAX])
+                                char hash[PASSWORD_HASH_MAX], int *retry_after)
 {
     memset(a, 0, sizeof *a);
     /* A malformed address cannot belong to an account: treat it as unknown, not as an error,
      * so it is answered like every other failed login. */
     if (email_normalize(email, a->email) != GH_OK)
         a->email[0] = '\0';
+    if (a->email[0] &&
+        ratelimit_check(app, RATE_ACCOUNT, a->email, retry_after) == GH_ERR_RATE_LIMITED) {
+        audit_record(app, "rate_limited", NULL, a->email, NULL, "failed logins");
+        return GH_ERR_RATE_LIMITED;
+    }
     gh_status st =
         a->email[0] ? app->store->user_by_email(app->store, a->email, &a->user) : GH_NOT_FOUND;
     if (st != GH_OK && st != GH_NOT_FOUND)
@@ -191,6 +174,8 @@ gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_st
     if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS)
         return verified;
     if (!a->user_found || verified != GH_OK) {
+        if (a->email[0])
+            ratelimit_count(app, RATE_ACCOUNT, a->email);
         audit_record(app, "login_failure", a->user_found ? a->user.id : NULL,
                      a->email[0] ? a->email : NULL, client,
                      a->user_found ? "wrong password" : "unknown email");
@@ -208,19 +193,23 @@ gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_st
     gh_status st = session_create(app, a->user.id, client, token);
     if (st != GH_OK)
         return st;
+    ratelimit_clear(app, RATE_ACCOUNT, a->email);
     audit_record(app, "login_success", a->user.id, a->email, client, NULL);
     return GH_OK;
 }
 
-gh_status account_logout(struct app *app, const char *token, const struct client_info *client)
+gh_status account_logout(struct app *app, const struct session *s, const struct user *u,
+                         const struct client_info *client)
 {
-    struct session s;
-    struct user u;
-    gh_status st = session_authenticate(app, token, &s, &u);
-    if (st != GH_OK)
-        return st;
-    st = session_revoke(app, token);
+    gh_status st = app->store->session_delete(app->store, s->token_hash);
+    if (st == GH_NOT_FOUND) /* revoked meanwhile by another request */
+        st = GH_ERR_NOT_AUTHENTICATED;
     if (st == GH_OK)
-        audit_record(app, "logout", u.id, u.email, client, NULL);
+        audit_record(app, "logout", u->id, u->email, client, NULL);
     return st;
+}
+
+gh_status account_upgrade_hash(struct app *app, const char *user_id, const char *password_hash)
+{
+    return app->store->user_set_password(app->store, user_id, password_hash);
 }

@@ -39,19 +39,26 @@ GH_MUST_CHECK gh_status account_confirm(struct app *app, const char *token,
  * nothing. Returns GH_OK in both cases (the caller answers the same either way), an
  * GH_ERR_INVALID_EMAIL for a malformed address, or a store failure. */
 GH_MUST_CHECK gh_status account_regenerate_confirmation(struct app *app, const char *email,
-                                                        const struct client_info *client);
+                                                        const struct client_info *client,
+                                                        int *retry_after);
+
+/* Stores a new password hash for a user whose hash has older parameters (after a login). */
+GH_MUST_CHECK gh_status account_upgrade_hash(struct app *app, const char *user_id,
+                                             const char *password_hash);
 
 struct login_attempt {
+    const char *password; /* borrowed from the request, for a hash upgrade after success */
     char email[EMAIL_MAX + 1];
     bool user_found;
     struct user user;
 };
 
 /* Looks the account up and writes into hash the hash to verify the password against: the
- * user's, or a dummy one for an unknown email so both cost the same. */
+ * user's, or a dummy one for an unknown email so both cost the same. GH_ERR_RATE_LIMITED
+ * (with *retry_after) when the address has had too many failed logins. */
 GH_MUST_CHECK gh_status account_login_prepare(struct app *app, const char *email,
-                                              struct login_attempt *a,
-                                              char hash[PASSWORD_HASH_MAX]);
+                                              struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
+                                              int *retry_after);
 
 /* Decides the login after verification: GH_ERR_INVALID_CREDENTIALS for an unknown email or a
  * wrong password, GH_ERR_INACTIVE for an unconfirmed account with the right password, else
@@ -62,8 +69,8 @@ GH_MUST_CHECK gh_status account_login_complete(struct app *app, struct login_att
                                                const struct client_info *client,
                                                char token[TOKEN_LEN + 1]);
 
-/* Revokes the session of token. GH_ERR_NOT_AUTHENTICATED when there is no such session. */
-GH_MUST_CHECK gh_status account_logout(struct app *app, const char *token,
-                                       const struct client_info *client);
+/* Revokes the caller's session s of user u. */
+GH_MUST_CHECK gh_status account_logout(struct app *app, const struct session *s,
+                                       const struct user *u, const struct client_info *client);
 
 #endif

@@ -49,7 +49,9 @@ struct session {
 };
 
 /* Purposes of one-time tokens. */
-#define PURPOSE_CONFIRM "confirm"
+#define PURPOSE_CONFIRM         "confirm"
+#define PURPOSE_RESET           "reset"           /* the link in the reset mail */
+#define PURPOSE_PASSWORD_CHANGE "password_change" /* handed to the change-password page */
 
 struct onetime {
     char token_hash[TOKEN_HASH_LEN + 1];

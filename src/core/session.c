@@ -5,6 +5,10 @@
 
 #include "../store/store.h"
 #include "../util/timeutil.h"
+#include "audit.h"
+
+/* Seconds between two updates of a session's last_seen_at. */
+#define SESSION_TOUCH_INTERVAL 60
 
 gh_status session_create(struct app *app, const char *user_id, const struct client_info *client,
                          char token[TOKEN_LEN + 1])
@@ -41,6 +45,10 @@ gh_status session_authenticate(struct app *app, const char *token, struct sessio
     int idle = app->cfg->session_idle_timeout;
     if (idle > 0 && s->last_seen_at + idle < now)
         return GH_ERR_NOT_AUTHENTICATED;
+    /* At most one write a minute per session: the hot path stays read-only. */
+    if (now - s->last_seen_at >= SESSION_TOUCH_INTERVAL &&
+        app->store->session_touch(app->store, hash, now) == GH_OK)
+        s->last_seen_at = now;
     return GH_OK;
 }
 
@@ -52,4 +60,19 @@ gh_status session_revoke(struct app *app, const char *token)
     secret_token_hash(token, hash);
     gh_status st = app->store->session_delete(app->store, hash);
     return st == GH_NOT_FOUND ? GH_ERR_NOT_AUTHENTICATED : st;
+}
+
+gh_status session_list(struct app *app, const char *user_id, struct session *out, size_t cap,
+                       size_t *count)
+{
+    return app->store->session_list(app->store, user_id, time_now(), out, cap, count);
+}
+
+gh_status session_revoke_by_id(struct app *app, const struct user *u, const char *session_id,
+                               const struct client_info *client)
+{
+    gh_status st = app->store->session_delete_by_id(app->store, u->id, session_id);
+    if (st == GH_OK)
+        audit_record(app, "session_revoked", u->id, u->email, client, NULL);
+    return st;
 }

@@ -18,4 +18,13 @@ GH_MUST_CHECK gh_status session_authenticate(struct app *app, const char *token,
 /* Deletes the session of token. GH_ERR_NOT_AUTHENTICATED when there was none. */
 GH_MUST_CHECK gh_status session_revoke(struct app *app, const char *token);
 
+/* The user's live sessions, newest first, at most cap. */
+GH_MUST_CHECK gh_status session_list(struct app *app, const char *user_id, struct session *out,
+                                     size_t cap, size_t *count);
+
+/* Revokes the session with public id session_id if it belongs to u; GH_NOT_FOUND otherwise. */
+GH_MUST_CHECK gh_status session_revoke_by_id(struct app *app, const struct user *u,
+                                             const char *session_id,
+                                             const struct client_info *client);
+
 #endif

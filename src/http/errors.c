@@ -40,6 +40,19 @@ static const struct error_info errors[GH_STATUS_COUNT] = {
                          "for the confirmation link."},
     [GH_ERR_NOT_AUTHENTICATED] = {401, "not_authenticated", "You are not logged in."},
     [GH_ERR_INVALID_TOKEN] = {400, "invalid_token", "This link is invalid or has expired."},
+    [GH_ERR_RATE_LIMITED] = {429, "rate_limited", "Too many attempts. Please wait and try again."},
+    [GH_ERR_WRONG_PASSWORD] = {400, "wrong_password", "The current password is not correct."},
+    [GH_ERR_INVALID_PHONE] = {400, "invalid_phone_number",
+                              "The phone number must be a plus sign followed by 8 to 18 digits."},
+    [GH_ERR_INVALID_BIRTH_DATE] = {400, "invalid_birth_date",
+                                   "The birth date must be a real past date written YYYY-MM-DD."},
+    [GH_ERR_INVALID_GITHUB_LINK] = {400, "invalid_github_link",
+                                    "The link must be an https address of at most 255 characters."},
+    [GH_ERR_NOT_AN_IMAGE] = {415, "not_an_image",
+                             "The picture must be a PNG, JPEG, WebP or GIF image."},
+    [GH_ERR_FILE_TOO_LARGE] = {413, "file_too_large", "The picture is too large."},
+    [GH_ERR_MEDIA_STORE] = {502, "media_store_failed",
+                            "The picture could not be stored. Please try again later."},
 };
 
 const struct error_info *error_lookup(gh_status st)

@@ -7,6 +7,13 @@
 static bool path_matches(const char *pattern, const char *path, char *param, size_t param_cap)
 {
     while (*pattern && *path) {
+        if (pattern[0] == '*' && pattern[1] == '*' && pattern[2] == '\0') {
+            size_t n = strlen(path);
+            if (n >= param_cap)
+                return false;
+            memcpy(param, path, n + 1);
+            return true;
+        }
         if (*pattern == '*') {
             size_t n = strcspn(path, "/");
             if (n == 0 || n >= param_cap)

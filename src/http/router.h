@@ -1,5 +1,5 @@
-/* The route table: method, path, handler, body limit and checks, declared as data in
- * api/routes.c and enforced by the HTTP layer before a handler runs. */
+/* The route table: method, path, handler and the checks the HTTP layer runs before the
+ * handler, declared as data in api/routes.c. */
 #ifndef GH_ROUTER_H
 #define GH_ROUTER_H
 
@@ -10,12 +10,17 @@
 #define ROUTE_JSON_BODY    (1u << 0) /* the body must be a JSON object */
 #define ROUTE_IGNORE_BODY  (1u << 1) /* any body is read and ignored */
 #define ROUTE_ORIGIN_CHECK (1u << 2) /* an Origin header, when present, must be allowed */
+#define ROUTE_FORM_BODY    (1u << 3) /* multipart/form-data or urlencoded, parsed into form */
+#define ROUTE_SESSION      (1u << 4) /* a valid session is required; fills req->user */
+#define ROUTE_RATE_IP      (1u << 5) /* counts against the per-IP credential limit */
 
 typedef void (*handler_fn)(struct request *req);
 
 struct route {
     const char *method;
-    const char *path; /* without trailing slash; one "*" segment matches an id into param */
+    /* Without trailing slash. A "*" segment matches one segment, a final "**" the non-empty
+     * rest of the path; either is copied into req->param. */
+    const char *path;
     handler_fn handler;
     unsigned flags;
 };
@@ -26,7 +31,7 @@ extern const size_t route_count;
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 
 /* Finds the route of method and path. On ROUTE_NO_METHOD writes the allowed methods
- * ("GET, POST") into allow; on ROUTE_FOUND copies a "*" segment into param. */
+ * ("GET, POST") into allow; on ROUTE_FOUND copies the wildcard part into param. */
 enum route_match router_find(const char *method, const char *path, const struct route **out,
                              char *param, size_t param_cap, char *allow, size_t allow_cap);
 

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -14,10 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../core/audit.h"
+#include "../core/ratelimit.h"
+#include "../core/session.h"
 #include "../util/log.h"
 #include "../util/timeutil.h"
-#include "cookie.h"
-#include "errors.h"
 #include "request.h"
 #include "router.h"
 
@@ -25,187 +27,8 @@ struct http_server {
     struct app *app;
     struct MHD_Daemon *daemon;
     int fd;
+    atomic_int in_flight; /* requests started and not completed */
 };
-
-/* ---- replies ---- */
-
-static void add_common_headers(struct request *req, struct MHD_Response *resp)
-{
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'");
-    if (!strncmp(req->app->cfg->public_url, "https://", 8))
-        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
-    if (req->cookie[0])
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->cookie);
-}
-
-/* Queues resp with the given status; frees resp. */
-static void queue(struct request *req, unsigned status, struct MHD_Response *resp)
-{
-    add_common_headers(req, resp);
-    req->status = status;
-    req->phase = PHASE_ANSWERED;
-    if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
-        log_msg(LOG_ERROR, "response could not be queued");
-    MHD_destroy_response(resp);
-}
-
-/* A JSON answer that could not be built; still JSON, still an answer. */
-static const char fallback_body[] =
-    "{\"error\":\"Something went wrong on our side. Please try again.\",\"code\":\"internal\"}";
-
-void reply_json(struct request *req, unsigned status, json_t *body)
-{
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    struct MHD_Response *resp;
-    if (text) {
-        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    } else {
-        status = 500;
-        resp = MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
-                                               MHD_RESPMEM_PERSISTENT);
-    }
-    if (!resp) {
-        free(text);
-        log_msg(LOG_ERROR, "response could not be created");
-        req->phase = PHASE_ANSWERED;
-        return;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    queue(req, status, resp);
-}
-
-void reply_message(struct request *req, unsigned status, const char *text)
-{
-    reply_json(req, status, json_pack("{s:s}", "message", text));
-}
-
-static void reply_error_with(struct request *req, gh_status err, const char *field,
-                             const char *text, const char *extra_header, const char *extra_value)
-{
-    const struct error_info *info = error_lookup(err);
-    char message[256];
-    const char *fmt = info->message;
-    if (text)
-        snprintf(message, sizeof message, "%s", text);
-    else if (strstr(fmt, "%s"))
-        snprintf(message, sizeof message, fmt, field ? field : "given");
-    else
-        snprintf(message, sizeof message, "%s", fmt);
-    json_t *body = json_pack("{s:s, s:s}", "error", message, "code", info->code);
-    if (body && field)
-        json_object_set_new(body, "field", json_string(field));
-    if (info->http_status >= 500)
-        log_msg(LOG_WARN, "%s %s answered %u (%s)", req->method, req->path, info->http_status,
-                info->code);
-    char *dumped = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    struct MHD_Response *resp =
-        dumped ? MHD_create_response_from_buffer(strlen(dumped), dumped, MHD_RESPMEM_MUST_FREE)
-               : MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
-                                                 MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(dumped);
-        req->phase = PHASE_ANSWERED;
-        return;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    if (extra_header)
-        MHD_add_response_header(resp, extra_header, extra_value);
-    queue(req, info->http_status, resp);
-}
-
-void reply_error(struct request *req, gh_status err, const char *field)
-{
-    if (err == GH_BUSY || err == GH_UNAVAILABLE || err == GH_NO_MEMORY)
-        reply_error_with(req, err, field, NULL, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    else
-        reply_error_with(req, err, field, NULL, NULL, NULL);
-}
-
-void reply_error_text(struct request *req, gh_status err, const char *field, const char *text)
-{
-    reply_error_with(req, err, field, text, NULL, NULL);
-}
-
-void reply_redirect(struct request *req, const char *location)
-{
-    json_t *body = json_pack("{s:s}", "message", "See the Location header.");
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
-    if (!resp) {
-        free(text);
-        reply_error(req, GH_NO_MEMORY, NULL);
-        return;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
-    queue(req, 303, resp);
-}
-
-void reply_set_session_cookie(struct request *req, const char *token)
-{
-    cookie_format_session(req->app->cfg, token, req->cookie, sizeof req->cookie);
-}
-
-void reply_clear_session_cookie(struct request *req)
-{
-    cookie_format_session(req->app->cfg, NULL, req->cookie, sizeof req->cookie);
-}
-
-/* ---- request accessors ---- */
-
-const char *request_header(struct request *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *request_query(struct request *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *request_session_token(struct request *req)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, req->app->cfg->cookie_name);
-}
-
-/* ---- the hash pool around a suspended connection ---- */
-
-static void hash_job_done(struct hash_job *job, void *arg)
-{
-    struct request *req = arg;
-    (void)job;
-    req->phase = PHASE_RESUMED;
-    MHD_resume_connection(req->conn);
-}
-
-void http_run_hash_job(struct request *req, enum hash_job_kind kind, const char *password,
-                       const char *hash, void (*resume)(struct request *req))
-{
-    if (hashpool_reserve(req->app->hashpool) != GH_OK) {
-        reply_error(req, GH_BUSY, NULL);
-        return;
-    }
-    memset(&req->job, 0, sizeof req->job);
-    req->job.kind = kind;
-    req->job.password = password;
-    if (hash && str_copy(req->job.hash, sizeof req->job.hash, hash) != GH_OK)
-        req->job.hash[0] = '\0'; /* an impossible hash simply fails verification */
-    req->job.done = hash_job_done;
-    req->job.arg = req;
-    req->resume = resume;
-    req->phase = PHASE_SUSPENDED;
-    MHD_suspend_connection(req->conn);
-    hashpool_submit(req->app->hashpool, &req->job);
-}
 
 /* ---- request lifecycle ---- */
 
@@ -215,10 +38,54 @@ static void request_free(struct request *req)
         return;
     if (req->state_free)
         req->state_free(req->state);
+    if (req->form_parser)
+        MHD_destroy_post_processor(req->form_parser);
+    for (size_t i = 0; i < req->form.count; i++)
+        buf_free(&req->form.fields[i].value);
     json_decref(req->json);
     buf_free(&req->body);
     sodium_memzero(&req->job, sizeof req->job);
     free(req);
+}
+
+/* True when text is an IPv4 or IPv6 address. */
+static bool is_ip_address(const char *text)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, text, addr) == 1 || inet_pton(AF_INET6, text, addr) == 1;
+}
+
+/* Behind a trusted proxy, the client is the rightmost X-Forwarded-For entry that is not itself
+ * a trusted proxy; anything that is not an address leaves the peer address in place. */
+static void apply_forwarded_for(struct request *req)
+{
+    const struct config *cfg = req->app->cfg;
+    const char *xff = request_header(req, "X-Forwarded-For");
+    if (!xff || !config_proxy_trusted(cfg, req->client.ip))
+        return;
+    size_t end = strlen(xff);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        char entry[IP_MAX];
+        size_t a = start, b = end;
+        while (a < b && xff[a] == ' ')
+            a++;
+        while (b > a && xff[b - 1] == ' ')
+            b--;
+        if (b - a == 0 || b - a >= sizeof entry)
+            return;
+        memcpy(entry, xff + a, b - a);
+        entry[b - a] = '\0';
+        if (!is_ip_address(entry))
+            return;
+        if (!config_proxy_trusted(cfg, entry)) {
+            strcpy(req->client.ip, entry);
+            return;
+        }
+        end = start > 0 ? start - 1 : 0;
+    }
 }
 
 static void fill_client(struct request *req)
@@ -233,6 +100,7 @@ static void fill_client(struct request *req)
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                   req->client.ip, sizeof req->client.ip);
+    apply_forwarded_for(req);
     const char *ua = request_header(req, MHD_HTTP_HEADER_USER_AGENT);
     snprintf(req->client.user_agent, sizeof req->client.user_agent, "%s", ua ? ua : "");
 }
@@ -262,14 +130,106 @@ static bool is_json_content_type(const char *ct)
     return ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ';
 }
 
-/* Checks the body against the route's expectations and parses JSON; answers on failure. */
-static bool prepare_body(struct request *req)
+/* ---- form bodies (multipart/form-data, urlencoded) through MHD's post processor ---- */
+
+static struct form_field *form_field_for(struct form *form, const char *name, bool is_file)
 {
+    for (size_t i = 0; i < form->count; i++)
+        if (!strcmp(form->fields[i].name, name))
+            return &form->fields[i];
+    if (form->count >= FORM_MAX_FIELDS || strlen(name) >= sizeof form->fields[0].name)
+        return NULL; /* unknown extra parts are ignored anyway */
+    struct form_field *f = &form->fields[form->count++];
+    strcpy(f->name, name);
+    f->is_file = is_file;
+    return f;
+}
+
+static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size)
+{
+    struct request *req = cls;
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    (void)off;
+    struct form_field *f = form_field_for(&req->form, key, filename != NULL);
+    if (!f || f->too_large)
+        return MHD_YES;
+    if (!f->value.limit)
+        f->value.limit = f->is_file ? req->app->cfg->avatar_max_bytes : FORM_TEXT_MAX;
+    if (size && buf_append(&f->value, data, size) != GH_OK) {
+        f->too_large = true;
+        buf_free(&f->value);
+    }
+    return MHD_YES;
+}
+
+/* Sets up body handling once the route is known: a form parser for form routes. */
+static void start_body(struct request *req)
+{
+    const struct config *cfg = req->app->cfg;
+    req->body.limit = cfg->max_json_body;
+    if (!req->route || !(req->route->flags & ROUTE_FORM_BODY))
+        return;
+    req->form_parser = MHD_create_post_processor(req->conn, 16 * 1024, on_form_part, req);
+    if (!req->form_parser)
+        req->form.unsupported = true; /* not a form Content-Type: answered with 415 */
+}
+
+/* Takes one chunk of body. */
+static void receive_body(struct request *req, const char *data, size_t size)
+{
+    const struct config *cfg = req->app->cfg;
+    bool is_form = req->route && (req->route->flags & ROUTE_FORM_BODY);
+    size_t limit = is_form ? cfg->max_multipart_body : cfg->max_json_body;
+    req->body_seen += size;
+    if (req->body_seen > limit) {
+        req->body_too_large = true;
+        buf_free(&req->body);
+        return;
+    }
+    if (req->body_too_large)
+        return;
+    if (is_form) {
+        if (req->form_parser && MHD_post_process(req->form_parser, data, size) != MHD_YES)
+            req->form.malformed = true;
+        return;
+    }
+    if (req->route && (req->route->flags & ROUTE_IGNORE_BODY))
+        return;
+    if (buf_append(&req->body, data, size) != GH_OK) {
+        req->body_too_large = true;
+        buf_free(&req->body);
+    }
+}
+
+/* Checks the received body against the route's expectations; answers on failure. */
+static bool finish_body(struct request *req)
+{
+    unsigned flags = req->route->flags;
     if (req->body_too_large) {
         reply_error(req, GH_ERR_BODY_TOO_LARGE, NULL);
         return false;
     }
-    if (!(req->route->flags & ROUTE_JSON_BODY))
+    if (flags & ROUTE_FORM_BODY) {
+        if (req->form_parser && MHD_destroy_post_processor(req->form_parser) != MHD_YES)
+            req->form.malformed = true;
+        req->form_parser = NULL;
+        if (req->form.unsupported && req->body_seen > 0) {
+            reply_error_text(req, GH_ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                             "The request body must be sent as multipart/form-data.");
+            return false;
+        }
+        if (req->form.malformed) {
+            reply_error_text(req, GH_ERR_INVALID_JSON, NULL, "The form data could not be read.");
+            return false;
+        }
+        return true;
+    }
+    if (!(flags & ROUTE_JSON_BODY))
         return true;
     if (req->body.len > 0 && !is_json_content_type(request_header(req, "Content-Type"))) {
         reply_error(req, GH_ERR_UNSUPPORTED_MEDIA_TYPE, NULL);
@@ -286,28 +246,46 @@ static bool prepare_body(struct request *req)
     return true;
 }
 
+/* The checks of the route's flags, in order; answers and returns false when one fails. */
+static bool run_route_checks(struct request *req)
+{
+    unsigned flags = req->route->flags;
+    const char *origin = request_header(req, "Origin");
+    if ((flags & ROUTE_ORIGIN_CHECK) && is_state_changing(req->method) && origin &&
+        !config_origin_allowed(req->app->cfg, origin)) {
+        reply_error(req, GH_ERR_BAD_ORIGIN, NULL);
+        return false;
+    }
+    if (!finish_body(req))
+        return false;
+    gh_status st;
+    if ((flags & ROUTE_RATE_IP) &&
+        (st = ratelimit_hit(req->app, RATE_IP, req->client.ip, &req->retry_after)) != GH_OK) {
+        audit_record(req->app, "rate_limited", NULL, NULL, &req->client, req->path);
+        reply_error(req, st, NULL);
+        return false;
+    }
+    if ((flags & ROUTE_SESSION) &&
+        (st = session_authenticate(req->app, request_session_token(req), &req->session,
+                                   &req->user)) != GH_OK) {
+        reply_error(req, st, NULL);
+        return false;
+    }
+    return true;
+}
+
 static void dispatch(struct request *req)
 {
-    char allow[64];
-    enum route_match m = router_find(req->method, req->path, &req->route, req->param,
-                                     sizeof req->param, allow, sizeof allow);
-    if (m == ROUTE_NO_PATH) {
+    if (req->route_match == ROUTE_NO_PATH) {
         reply_error(req, GH_ERR_NOT_FOUND_ROUTE, NULL);
         return;
     }
-    if (m == ROUTE_NO_METHOD) {
-        reply_error_with(req, GH_ERR_METHOD_NOT_ALLOWED, NULL, NULL, MHD_HTTP_HEADER_ALLOW, allow);
+    if (req->route_match == ROUTE_NO_METHOD) {
+        reply_error_allow(req, req->allow);
         return;
     }
-    const char *origin = request_header(req, "Origin");
-    if ((req->route->flags & ROUTE_ORIGIN_CHECK) && is_state_changing(req->method) && origin &&
-        !config_origin_allowed(req->app->cfg, origin)) {
-        reply_error(req, GH_ERR_BAD_ORIGIN, NULL);
-        return;
-    }
-    if (!prepare_body(req))
-        return;
-    req->route->handler(req);
+    if (run_route_checks(req))
+        req->route->handler(req);
 }
 
 /* Makes sure the request was answered: a handler that neither replied nor suspended is a bug,
@@ -334,8 +312,13 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
     req->started_us = time_mono_us();
     req->phase = PHASE_RECEIVING;
     normalize_path(url, req->path, sizeof req->path);
-    req->body.limit = srv->app->cfg->max_json_body;
+    req->route_match = router_find(method, req->path, &req->route, req->param, sizeof req->param,
+                                   req->allow, sizeof req->allow);
+    if (req->route_match != ROUTE_FOUND)
+        req->route = NULL;
     fill_client(req);
+    start_body(req);
+    atomic_fetch_add(&srv->in_flight, 1);
     return req;
 }
 
@@ -358,11 +341,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return ensure_answered(req);
     }
     if (*upload_data_size) {
-        if (!req->body_too_large &&
-            buf_append(&req->body, upload_data, *upload_data_size) != GH_OK) {
-            req->body_too_large = true;
-            buf_free(&req->body);
-        }
+        if (req->phase == PHASE_RECEIVING)
+            receive_body(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -386,6 +366,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     (double)(time_mono_us() - req->started_us) / 1000.0, req->client.ip);
     request_free(req);
     *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -472,11 +453,10 @@ void http_server_quiesce(struct http_server *srv)
     srv->fd = -1;
 }
 
-unsigned http_server_connections(struct http_server *srv)
+unsigned http_server_in_flight(struct http_server *srv)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return info ? info->num_connections : 0;
+    int n = atomic_load(&srv->in_flight);
+    return n > 0 ? (unsigned)n : 0;
 }
 
 void http_server_stop(struct http_server **srvp)

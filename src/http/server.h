@@ -18,8 +18,8 @@ GH_MUST_CHECK gh_status http_server_start(struct app *app, int fd, struct http_s
 
 /* Stops accepting new connections (in-flight requests go on). */
 void http_server_quiesce(struct http_server *srv);
-/* Number of open connections. */
-unsigned http_server_connections(struct http_server *srv);
+/* Number of requests started and not yet completed (idle keep-alive connections not counted). */
+unsigned http_server_in_flight(struct http_server *srv);
 /* Closes everything and frees the server. NULL-safe. */
 void http_server_stop(struct http_server **srv);
 

@@ -17,6 +17,9 @@ struct builtin_template {
 
 static const struct builtin_template builtins[] = {
     {"confirm", embed_mail_confirm_txt_start, embed_mail_confirm_html_start},
+    {"reset", embed_mail_reset_txt_start, embed_mail_reset_html_start},
+    {"password_changed", embed_mail_password_changed_txt_start,
+     embed_mail_password_changed_html_start},
 };
 
 /* Reads dir/name.ext into a heap string; GH_NOT_FOUND when the file does not exist. */

@@ -17,9 +17,18 @@ enum stmt_id {
     ST_USER_BY_EMAIL,
     ST_USER_BY_ID,
     ST_USER_ACTIVATE,
+    ST_USER_SET_PASSWORD,
+    ST_USER_UPDATE,
+    ST_PROFILE_UPDATE,
     ST_SESSION_INSERT,
     ST_SESSION_LOOKUP,
     ST_SESSION_DELETE,
+    ST_SESSION_TOUCH,
+    ST_SESSION_LIST,
+    ST_SESSION_DELETE_BY_ID,
+    ST_SESSION_DELETE_ALL,
+    ST_SESSION_DELETE_ALL_BUT,
+    ST_ONETIME_PEEK,
     ST_ONETIME_INSERT,
     ST_ONETIME_CONSUME,
     ST_ONETIME_REVOKE_ALL,
@@ -29,6 +38,12 @@ enum stmt_id {
     ST_OUTBOX_RETRY,
     ST_OUTBOX_PENDING,
     ST_AUDIT_INSERT,
+    ST_RATE_HIT,
+    ST_RATE_PEEK,
+    ST_RATE_CLEAR,
+    ST_PURGE_SESSIONS,
+    ST_PURGE_TOKENS,
+    ST_PURGE_RATES,
     ST_PING,
     ST_BEGIN,
     ST_COMMIT,
@@ -53,6 +68,32 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_BY_ID] = "SELECT " USER_COLUMNS " FROM users u JOIN user_profiles p ON "
                       "p.user_id = u.id WHERE u.id = ?1",
     [ST_USER_ACTIVATE] = "UPDATE users SET is_active = 1 WHERE id = ?1",
+    [ST_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+    [ST_USER_UPDATE] = "UPDATE users SET first_name = ?2, last_name = ?3, "
+                       "thumbnail = NULLIF(?4, '') WHERE id = ?1",
+    [ST_PROFILE_UPDATE] = "UPDATE user_profiles SET phone_number = NULLIF(?2, ''), "
+                          "birth_date = NULLIF(?3, ''), github_link = NULLIF(?4, '') "
+                          "WHERE user_id = ?1",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
+    [ST_SESSION_LIST] = "SELECT token_hash, id, user_id, created_at, expires_at, last_seen_at, "
+                        "ip, user_agent FROM sessions WHERE user_id = ?1 AND expires_at > ?2 "
+                        "ORDER BY created_at DESC, id LIMIT ?3",
+    [ST_SESSION_DELETE_BY_ID] = "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2",
+    [ST_SESSION_DELETE_ALL] = "DELETE FROM sessions WHERE user_id = ?1",
+    [ST_SESSION_DELETE_ALL_BUT] = "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2",
+    [ST_ONETIME_PEEK] = "SELECT user_id FROM one_time_tokens WHERE token_hash = ?1 AND "
+                        "purpose = ?2 AND used_at IS NULL AND expires_at > ?3",
+    [ST_RATE_HIT] = "INSERT INTO rate_limits (key, count, expires_at) VALUES (?1, 1, ?3 + ?2) "
+                    "ON CONFLICT (key) DO UPDATE SET "
+                    "count = CASE WHEN expires_at <= ?3 THEN 1 ELSE count + 1 END, "
+                    "expires_at = CASE WHEN expires_at <= ?3 THEN ?3 + ?2 ELSE expires_at END "
+                    "RETURNING count, expires_at",
+    [ST_RATE_PEEK] = "SELECT count, expires_at FROM rate_limits WHERE key = ?1 AND "
+                     "expires_at > ?2",
+    [ST_RATE_CLEAR] = "DELETE FROM rate_limits WHERE key = ?1",
+    [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= ?1",
+    [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= ?1 - 86400",
+    [ST_PURGE_RATES] = "DELETE FROM rate_limits WHERE expires_at <= ?1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, id, user_id, created_at, "
                           "expires_at, last_seen_at, ip, user_agent) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -75,7 +116,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND "
                         "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1) "
                         "RETURNING id, recipient, subject, text_body, html_body, attempts",
-    [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, last_error = NULL WHERE id = ?1",
+    [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, last_error = NULL, text_body = '', "
+                       "html_body = '' WHERE id = ?1",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = ?2, last_error = ?3 "
                         "WHERE id = ?1",
     [ST_OUTBOX_PENDING] = "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL",
@@ -326,6 +368,7 @@ static gh_status sq_ping(struct store *st)
 
 static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start},
+    {2, embed_sqlite_0002_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *sql)
@@ -663,6 +706,181 @@ static gh_status sq_audit_insert(struct store *st, const struct audit_event *e, 
     return step_done(c, s, false);
 }
 
+/* Binds text parameters 1..n and runs a statement that returns no rows. */
+static gh_status run_with_texts(struct store *st, enum stmt_id id, bool must_change,
+                                const char *const *texts, int n)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, id, &c, &s);
+    if (status != GH_OK)
+        return status;
+    for (int i = 0; i < n; i++)
+        bind_text(s, i + 1, texts[i]);
+    return step_done(c, s, must_change);
+}
+
+static gh_status sq_user_set_password(struct store *st, const char *id, const char *hash)
+{
+    const char *args[] = {id, hash};
+    return run_with_texts(st, ST_USER_SET_PASSWORD, true, args, 2);
+}
+
+static gh_status sq_user_update_profile(struct store *st, const struct user *u)
+{
+    const char *user_args[] = {u->id, u->first_name, u->last_name, u->thumbnail};
+    const char *profile_args[] = {u->id, u->profile.phone_number, u->profile.birth_date,
+                                  u->profile.github_link};
+    gh_status status = run_with_texts(st, ST_USER_UPDATE, true, user_args, 4);
+    if (status == GH_OK)
+        status = run_with_texts(st, ST_PROFILE_UPDATE, true, profile_args, 4);
+    return status;
+}
+
+static gh_status sq_session_touch(struct store *st, const char *token_hash, int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_SESSION_TOUCH, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, token_hash);
+    sqlite3_bind_int64(s, 2, now);
+    return step_done(c, s, false);
+}
+
+static void read_session(sqlite3_stmt *s, struct session *ses)
+{
+    memset(ses, 0, sizeof *ses);
+    column_copy(s, 0, ses->token_hash, sizeof ses->token_hash);
+    column_copy(s, 1, ses->id, sizeof ses->id);
+    column_copy(s, 2, ses->user_id, sizeof ses->user_id);
+    ses->created_at = sqlite3_column_int64(s, 3);
+    ses->expires_at = sqlite3_column_int64(s, 4);
+    ses->last_seen_at = sqlite3_column_int64(s, 5);
+    column_copy(s, 6, ses->ip, sizeof ses->ip);
+    column_copy(s, 7, ses->user_agent, sizeof ses->user_agent);
+}
+
+static gh_status sq_session_list(struct store *st, const char *user_id, int64_t now,
+                                 struct session *out, size_t cap, size_t *count)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_SESSION_LIST, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, user_id);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)cap);
+    int rc;
+    *count = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *count < cap)
+        read_session(s, &out[(*count)++]);
+    status = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GH_OK : map_rc(c->db, rc);
+    sqlite3_reset(s);
+    return status;
+}
+
+static gh_status sq_session_delete_by_id(struct store *st, const char *user_id,
+                                         const char *session_id)
+{
+    const char *args[] = {user_id, session_id};
+    return run_with_texts(st, ST_SESSION_DELETE_BY_ID, true, args, 2);
+}
+
+static gh_status sq_session_delete_all(struct store *st, const char *user_id, const char *keep)
+{
+    const char *args[] = {user_id, keep};
+    return run_with_texts(st, keep ? ST_SESSION_DELETE_ALL_BUT : ST_SESSION_DELETE_ALL, false, args,
+                          keep ? 2 : 1);
+}
+
+static gh_status sq_onetime_peek(struct store *st, const char *token_hash, const char *purpose,
+                                 int64_t now, char user_id[UUID_LEN + 1])
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_ONETIME_PEEK, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, token_hash);
+    bind_text(s, 2, purpose);
+    sqlite3_bind_int64(s, 3, now);
+    if ((status = step_row(c, s)) != GH_OK)
+        return status;
+    column_copy(s, 0, user_id, UUID_LEN + 1);
+    sqlite3_reset(s);
+    return GH_OK;
+}
+
+static gh_status sq_rate_hit(struct store *st, const char *key, int window, int64_t now,
+                             int64_t *count, int64_t *window_end)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_RATE_HIT, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, key);
+    sqlite3_bind_int(s, 2, window);
+    sqlite3_bind_int64(s, 3, now);
+    if ((status = step_row(c, s)) != GH_OK)
+        return status;
+    *count = sqlite3_column_int64(s, 0);
+    *window_end = sqlite3_column_int64(s, 1);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ;
+    sqlite3_reset(s);
+    return GH_OK;
+}
+
+static gh_status sq_rate_peek(struct store *st, const char *key, int64_t now, int64_t *count,
+                              int64_t *window_end)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_RATE_PEEK, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, key);
+    sqlite3_bind_int64(s, 2, now);
+    status = step_row(c, s);
+    if (status == GH_NOT_FOUND) {
+        *count = 0;
+        *window_end = now;
+        return GH_OK;
+    }
+    if (status != GH_OK)
+        return status;
+    *count = sqlite3_column_int64(s, 0);
+    *window_end = sqlite3_column_int64(s, 1);
+    sqlite3_reset(s);
+    return GH_OK;
+}
+
+static gh_status sq_rate_clear(struct store *st, const char *key)
+{
+    const char *args[] = {key};
+    return run_with_texts(st, ST_RATE_CLEAR, false, args, 1);
+}
+
+static gh_status sq_purge_expired(struct store *st, int64_t now)
+{
+    static const enum stmt_id purges[] = {ST_PURGE_SESSIONS, ST_PURGE_TOKENS, ST_PURGE_RATES};
+    gh_status status = GH_OK;
+    for (size_t i = 0; status == GH_OK && i < sizeof purges / sizeof purges[0]; i++) {
+        struct conn *c;
+        sqlite3_stmt *s;
+        status = stmt_get(st, purges[i], &c, &s);
+        if (status != GH_OK)
+            break;
+        sqlite3_bind_int64(s, 1, now);
+        status = step_done(c, s, false);
+    }
+    return status;
+}
+
 static void sq_close(struct store *st)
 {
     struct sqlite_store *s = impl_of(st);
@@ -704,9 +922,16 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .user_by_email = sq_user_by_email,
         .user_by_id = sq_user_by_id,
         .user_activate = sq_user_activate,
+        .user_set_password = sq_user_set_password,
+        .user_update_profile = sq_user_update_profile,
         .session_insert = sq_session_insert,
         .session_lookup = sq_session_lookup,
         .session_delete = sq_session_delete,
+        .session_touch = sq_session_touch,
+        .session_list = sq_session_list,
+        .session_delete_by_id = sq_session_delete_by_id,
+        .session_delete_all = sq_session_delete_all,
+        .onetime_peek = sq_onetime_peek,
         .onetime_insert = sq_onetime_insert,
         .onetime_consume = sq_onetime_consume,
         .onetime_revoke_all = sq_onetime_revoke_all,
@@ -716,6 +941,10 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .outbox_schedule_retry = sq_outbox_schedule_retry,
         .outbox_pending = sq_outbox_pending,
         .audit_insert = sq_audit_insert,
+        .rate_hit = sq_rate_hit,
+        .rate_peek = sq_rate_peek,
+        .rate_clear = sq_rate_clear,
+        .purge_expired = sq_purge_expired,
     };
     /* Open one connection now so a bad path fails at start, not at the first request. */
     if ((st = conn_get(s, &c)) != GH_OK) {

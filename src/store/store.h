@@ -31,6 +31,9 @@ struct store {
     gh_status (*user_by_email)(struct store *st, const char *email, struct user *out);
     gh_status (*user_by_id)(struct store *st, const char *id, struct user *out);
     gh_status (*user_activate)(struct store *st, const char *id);
+    gh_status (*user_set_password)(struct store *st, const char *id, const char *password_hash);
+    /* Writes names, thumbnail and the profile fields of u (found by u->id). */
+    gh_status (*user_update_profile)(struct store *st, const struct user *u);
 
     gh_status (*session_insert)(struct store *st, const struct session *s);
     /* Finds a live session (not expired at now) and its user in one query. */
@@ -38,12 +41,25 @@ struct store {
                                 struct session *s, struct user *u);
     /* Deletes a session; GH_NOT_FOUND when it did not exist. */
     gh_status (*session_delete)(struct store *st, const char *token_hash);
+    /* Sets last_seen_at = now. */
+    gh_status (*session_touch)(struct store *st, const char *token_hash, int64_t now);
+    /* The user's live sessions, newest first, at most cap of them. */
+    gh_status (*session_list)(struct store *st, const char *user_id, int64_t now,
+                              struct session *out, size_t cap, size_t *count);
+    /* Deletes the user's session with this public id; GH_NOT_FOUND when there is none. */
+    gh_status (*session_delete_by_id)(struct store *st, const char *user_id,
+                                      const char *session_id);
+    /* Deletes every session of the user except the one whose hash is keep (NULL: all). */
+    gh_status (*session_delete_all)(struct store *st, const char *user_id, const char *keep);
 
     gh_status (*onetime_insert)(struct store *st, const struct onetime *t);
     /* Marks an unused, unexpired token of the purpose used and returns its user, atomically:
      * of two concurrent calls exactly one gets GH_OK. Other tokens are GH_NOT_FOUND. */
     gh_status (*onetime_consume)(struct store *st, const char *token_hash, const char *purpose,
                                  int64_t now, char user_id[UUID_LEN + 1]);
+    /* Like onetime_consume without consuming: the user of a live token, or GH_NOT_FOUND. */
+    gh_status (*onetime_peek)(struct store *st, const char *token_hash, const char *purpose,
+                              int64_t now, char user_id[UUID_LEN + 1]);
     /* Marks every unused token of the user and purpose used. */
     gh_status (*onetime_revoke_all)(struct store *st, const char *user_id, const char *purpose,
                                     int64_t now);
@@ -53,6 +69,7 @@ struct store {
     /* Takes the oldest due mail and leases it until lease_until (so no other worker sends it
      * meanwhile); GH_NOT_FOUND when nothing is due. out's strings are owned by the caller. */
     gh_status (*outbox_claim)(struct store *st, int64_t now, int64_t lease_until, struct mail *out);
+    /* Marks a mail sent and empties its bodies: sent mail holds links with live tokens. */
     gh_status (*outbox_mark_sent)(struct store *st, int64_t id, int64_t now);
     gh_status (*outbox_schedule_retry)(struct store *st, int64_t id, int64_t next_attempt_at,
                                        const char *error);
@@ -60,6 +77,18 @@ struct store {
     gh_status (*outbox_pending)(struct store *st, int64_t *count);
 
     gh_status (*audit_insert)(struct store *st, const struct audit_event *e, int64_t now);
+
+    /* Counts one hit on a fixed-window counter, atomically: a new window of `window` seconds
+     * starts when the last one has ended. Returns the count in this window and its end. */
+    gh_status (*rate_hit)(struct store *st, const char *key, int window, int64_t now,
+                          int64_t *count, int64_t *window_end);
+    /* The counter of key without counting: 0 and now when no window is live. */
+    gh_status (*rate_peek)(struct store *st, const char *key, int64_t now, int64_t *count,
+                           int64_t *window_end);
+    gh_status (*rate_clear)(struct store *st, const char *key);
+
+    /* Deletes expired sessions, tokens and rate-limit windows. */
+    gh_status (*purge_expired)(struct store *st, int64_t now);
 };
 
 /* Opens the store named by a DATABASE_URL. */

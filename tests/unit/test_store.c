@@ -109,7 +109,10 @@ static void test_store_migrate_twice_is_idempotent(void **state)
     assert_int_equal(f->st->migrate(f->st), GH_OK);
     assert_int_equal(f->st->migrate(f->st), GH_OK);
     assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations WHERE version = 1"), 1);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), 1);
+    /* every version once, none skipped */
+    assert_int_equal(query_int(f, "SELECT count(*) = max(version) AND count(DISTINCT version) = "
+                                  "count(*) FROM schema_migrations"),
+                     1);
     assert_true(query_int(f, "SELECT applied_at FROM schema_migrations") > 1600000000);
 }
 
@@ -121,8 +124,9 @@ static void test_store_migrate_survives_reopen(void **state)
     f->st->close(f->st);
     f->st = NULL;
     assert_int_equal(store_sqlite_open(f->path, &f->st), GH_OK);
+    int64_t versions = query_int(f, "SELECT count(*) FROM schema_migrations");
     assert_int_equal(f->st->migrate(f->st), GH_OK);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), versions);
     struct user got;
     assert_int_equal(f->st->user_by_email(f->st, "keep@example.com", &got), GH_OK);
     assert_string_equal(got.id, u.id);

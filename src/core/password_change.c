@@ -1,0 +1,206 @@
+/* Password reset by email and password change while logged in. */
+#include "password_change.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../mail/mail.h"
+#include "../store/store.h"
+#include "../util/timeutil.h"
+#include "audit.h"
+#include "email.h"
+#include "mailer.h"
+#include "onetime.h"
+#include "password.h"
+#include "ratelimit.h"
+
+/* The page where a person who did not change their password starts a reset. */
+static void reset_page_link(struct app *app, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/auth/password/request-change", app->cfg->frontend_url);
+}
+
+struct reset_mail_tx {
+    struct app *app;
+    const struct user *u;
+    const struct client_info *client;
+};
+
+static gh_status reset_mail_in_tx(struct store *st, void *arg)
+{
+    struct reset_mail_tx *tx = arg;
+    gh_status status =
+        mailer_queue_token_link(tx->app, st, tx->u, PURPOSE_RESET, tx->app->cfg->reset_token_ttl,
+                                "reset", "/users/password-change/confirm/change-password/");
+    if (status == GH_OK)
+        status =
+            audit_write(st, "password_reset_request", tx->u->id, tx->u->email, tx->client, NULL);
+    return status;
+}
+
+gh_status reset_request(struct app *app, const char *email, const struct client_info *client,
+                        int *retry_after)
+{
+    char norm[EMAIL_MAX + 1];
+    struct user u;
+    gh_status st = email_normalize(email, norm);
+    if (st != GH_OK)
+        return st;
+    if ((st = ratelimit_hit(app, RATE_EMAIL, norm, retry_after)) != GH_OK)
+        return st;
+    st = app->store->user_by_email(app->store, norm, &u);
+    if (st == GH_NOT_FOUND || (st == GH_OK && !u.is_active))
+        return GH_OK;
+    if (st != GH_OK)
+        return st;
+    struct reset_mail_tx tx = {app, &u, client};
+    st = store_transaction(app->store, reset_mail_in_tx, &tx);
+    if (st == GH_OK)
+        outbox_notify(app->outbox);
+    return st;
+}
+
+struct exchange_tx {
+    struct app *app;
+    const char *reset_token;
+    char *change_token;
+};
+
+static gh_status exchange_in_tx(struct store *st, void *arg)
+{
+    struct exchange_tx *tx = arg;
+    char user_id[UUID_LEN + 1];
+    gh_status status = onetime_consume(st, tx->reset_token, PURPOSE_RESET, user_id);
+    if (status == GH_OK)
+        status = onetime_issue(st, user_id, PURPOSE_PASSWORD_CHANGE,
+                               tx->app->cfg->password_change_token_ttl, tx->change_token);
+    return status;
+}
+
+gh_status reset_exchange_token(struct app *app, const char *reset_token,
+                               const struct client_info *client, char change_token[TOKEN_LEN + 1])
+{
+    (void)client;
+    struct exchange_tx tx = {app, reset_token, change_token};
+    return store_transaction(app->store, exchange_in_tx, &tx);
+}
+
+/* The user of a live password-change token. */
+static gh_status change_token_user(struct app *app, const char *token, struct user *u)
+{
+    char hash[TOKEN_HASH_LEN + 1], user_id[UUID_LEN + 1];
+    if (!token || !secret_token_is_wellformed(token))
+        return GH_ERR_INVALID_TOKEN;
+    secret_token_hash(token, hash);
+    gh_status st =
+        app->store->onetime_peek(app->store, hash, PURPOSE_PASSWORD_CHANGE, time_now(), user_id);
+    if (st == GH_OK)
+        st = app->store->user_by_id(app->store, user_id, u);
+    return st == GH_NOT_FOUND ? GH_ERR_INVALID_TOKEN : st;
+}
+
+gh_status reset_check(struct app *app, const char *change_token, const char *password)
+{
+    struct user u;
+    gh_status st = change_token_user(app, change_token, &u);
+    if (st != GH_OK)
+        return st;
+    return password_check_policy(password, u.email, app->cfg->password_min_length);
+}
+
+/* Stores the new hash, drops sessions (all but keep) and queues the notice: the common end
+ * of a reset and a change, inside the caller's transaction. */
+static gh_status replace_password(struct app *app, struct store *st, const struct user *u,
+                                  const char *password_hash, const char *keep, const char *event,
+                                  const struct client_info *client)
+{
+    char link[CONFIG_URL_MAX + 64];
+    int64_t now = time_now();
+    gh_status status = st->user_set_password(st, u->id, password_hash);
+    if (status == GH_OK)
+        status = st->session_delete_all(st, u->id, keep);
+    if (status == GH_OK)
+        status = st->onetime_revoke_all(st, u->id, PURPOSE_RESET, now);
+    if (status == GH_OK)
+        status = st->onetime_revoke_all(st, u->id, PURPOSE_PASSWORD_CHANGE, now);
+    if (status == GH_OK) {
+        reset_page_link(app, link, sizeof link);
+        status = mailer_queue(app, st, u, "password_changed", link);
+    }
+    if (status == GH_OK)
+        status = audit_write(st, event, u->id, u->email, client, NULL);
+    return status;
+}
+
+struct reset_finish_tx {
+    struct app *app;
+    const char *token;
+    const char *hash;
+    const struct client_info *client;
+};
+
+static gh_status reset_finish_in_tx(struct store *st, void *arg)
+{
+    struct reset_finish_tx *tx = arg;
+    char user_id[UUID_LEN + 1];
+    struct user u;
+    gh_status status = onetime_consume(st, tx->token, PURPOSE_PASSWORD_CHANGE, user_id);
+    if (status == GH_OK)
+        status = st->user_by_id(st, user_id, &u);
+    if (status == GH_OK)
+        status = replace_password(tx->app, st, &u, tx->hash, NULL, "password_reset", tx->client);
+    return status;
+}
+
+gh_status reset_finish(struct app *app, const char *change_token, const char *password_hash,
+                       const struct client_info *client)
+{
+    struct reset_finish_tx tx = {app, change_token, password_hash, client};
+    gh_status st = store_transaction(app->store, reset_finish_in_tx, &tx);
+    if (st == GH_OK)
+        outbox_notify(app->outbox);
+    return st;
+}
+
+gh_status password_change_check(struct app *app, const struct user *u, const char *new_password,
+                                int *retry_after)
+{
+    gh_status st = ratelimit_check(app, RATE_ACCOUNT, u->email, retry_after);
+    if (st != GH_OK)
+        return st;
+    return password_check_policy(new_password, u->email, app->cfg->password_min_length);
+}
+
+gh_status password_change_refuse(struct app *app, const struct user *u,
+                                 const struct client_info *client)
+{
+    ratelimit_count(app, RATE_ACCOUNT, u->email);
+    audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
+    return GH_ERR_WRONG_PASSWORD;
+}
+
+struct change_tx {
+    struct app *app;
+    const struct user *u;
+    const char *hash;
+    const char *keep;
+    const struct client_info *client;
+};
+
+static gh_status change_in_tx(struct store *st, void *arg)
+{
+    struct change_tx *tx = arg;
+    return replace_password(tx->app, st, tx->u, tx->hash, tx->keep, "password_change", tx->client);
+}
+
+gh_status password_change_finish(struct app *app, const struct user *u, const char *password_hash,
+                                 const char *keep_token_hash, const struct client_info *client)
+{
+    struct change_tx tx = {app, u, password_hash, keep_token_hash, client};
+    gh_status st = store_transaction(app->store, change_in_tx, &tx);
+    if (st == GH_OK) {
+        ratelimit_clear(app, RATE_ACCOUNT, u->email);
+        outbox_notify(app->outbox);
+    }
+    return st;
+}

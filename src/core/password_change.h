@@ -1,0 +1,48 @@
+/* Password reset by email and password change while logged in (SPEC §2.3, §8). Both end by
+ * revoking other sessions and mailing a notice. Hashing runs on the hash pool between the
+ * *_check and *_finish steps. */
+#ifndef GH_PASSWORD_CHANGE_H
+#define GH_PASSWORD_CHANGE_H
+
+#include "../app.h"
+#include "model.h"
+
+/* Queues a reset mail when an active account has this address. GH_OK whatever the account
+ * (the caller answers the same), GH_ERR_INVALID_EMAIL for a malformed address,
+ * GH_ERR_RATE_LIMITED with *retry_after when the address had too many requests. */
+GH_MUST_CHECK gh_status reset_request(struct app *app, const char *email,
+                                      const struct client_info *client, int *retry_after);
+
+/* Consumes a reset-link token and issues the password-change token the change-password page
+ * posts back (written into change_token). GH_ERR_INVALID_TOKEN when the link is not valid. */
+GH_MUST_CHECK gh_status reset_exchange_token(struct app *app, const char *reset_token,
+                                             const struct client_info *client,
+                                             char change_token[TOKEN_LEN + 1]);
+
+/* Checks a password-change token (without consuming it) and the new password against the
+ * policy for its user. GH_ERR_INVALID_TOKEN or a password policy error. */
+GH_MUST_CHECK gh_status reset_check(struct app *app, const char *change_token,
+                                    const char *password);
+
+/* Consumes the password-change token, stores password_hash, revokes every session and every
+ * other reset token of the user and queues the notice, in one transaction. */
+GH_MUST_CHECK gh_status reset_finish(struct app *app, const char *change_token,
+                                     const char *password_hash, const struct client_info *client);
+
+/* Before verifying the current password: GH_ERR_RATE_LIMITED after too many wrong current
+ * passwords, or a policy error for new_password. */
+GH_MUST_CHECK gh_status password_change_check(struct app *app, const struct user *u,
+                                              const char *new_password, int *retry_after);
+
+/* Counts and audits a wrong current password; returns GH_ERR_WRONG_PASSWORD. */
+GH_MUST_CHECK gh_status password_change_refuse(struct app *app, const struct user *u,
+                                               const struct client_info *client);
+
+/* Stores password_hash, revokes every session of u except keep_token_hash and queues the
+ * notice, in one transaction. */
+GH_MUST_CHECK gh_status password_change_finish(struct app *app, const struct user *u,
+                                               const char *password_hash,
+                                               const char *keep_token_hash,
+                                               const struct client_info *client);
+
+#endif

@@ -1,0 +1,230 @@
+/* Answers: JSON bodies, errors from the error table, redirects, files, cookies, the common
+ * security headers; request accessors; running a hash job around a suspended connection. */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../util/log.h"
+#include "cookie.h"
+#include "errors.h"
+#include "request.h"
+
+/* ---- replies ---- */
+
+static void add_common_headers(struct request *req, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (!MHD_get_response_header(resp, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'");
+    if (!strncmp(req->app->cfg->public_url, "https://", 8))
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    if (req->cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->cookie);
+}
+
+/* Queues resp with the given status; frees resp. */
+static void queue(struct request *req, unsigned status, struct MHD_Response *resp)
+{
+    add_common_headers(req, resp);
+    req->status = status;
+    req->phase = PHASE_ANSWERED;
+    if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
+        log_msg(LOG_ERROR, "response could not be queued");
+    MHD_destroy_response(resp);
+}
+
+/* A JSON answer that could not be built; still JSON, still an answer. */
+static const char fallback_body[] =
+    "{\"error\":\"Something went wrong on our side. Please try again.\",\"code\":\"internal\"}";
+
+void reply_json(struct request *req, unsigned status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    struct MHD_Response *resp;
+    if (text) {
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    } else {
+        status = 500;
+        resp = MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
+                                               MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp) {
+        free(text);
+        log_msg(LOG_ERROR, "response could not be created");
+        req->phase = PHASE_ANSWERED;
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    queue(req, status, resp);
+}
+
+void reply_message(struct request *req, unsigned status, const char *text)
+{
+    reply_json(req, status, json_pack("{s:s}", "message", text));
+}
+
+static void reply_error_with(struct request *req, gh_status err, const char *field,
+                             const char *text, const char *extra_header, const char *extra_value)
+{
+    const struct error_info *info = error_lookup(err);
+    char message[256];
+    const char *fmt = info->message;
+    if (text)
+        snprintf(message, sizeof message, "%s", text);
+    else if (strstr(fmt, "%s"))
+        snprintf(message, sizeof message, fmt, field ? field : "given");
+    else
+        snprintf(message, sizeof message, "%s", fmt);
+    json_t *body = json_pack("{s:s, s:s}", "error", message, "code", info->code);
+    if (body && field)
+        json_object_set_new(body, "field", json_string(field));
+    if (info->http_status >= 500)
+        log_msg(LOG_WARN, "%s %s answered %u (%s)", req->method, req->path, info->http_status,
+                info->code);
+    char *dumped = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    struct MHD_Response *resp =
+        dumped ? MHD_create_response_from_buffer(strlen(dumped), dumped, MHD_RESPMEM_MUST_FREE)
+               : MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
+                                                 MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(dumped);
+        req->phase = PHASE_ANSWERED;
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    if (extra_header)
+        MHD_add_response_header(resp, extra_header, extra_value);
+    queue(req, info->http_status, resp);
+}
+
+void reply_error(struct request *req, gh_status err, const char *field)
+{
+    char seconds[16];
+    if (err == GH_ERR_RATE_LIMITED) {
+        snprintf(seconds, sizeof seconds, "%d", req->retry_after > 0 ? req->retry_after : 1);
+        reply_error_with(req, err, field, NULL, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    } else if (err == GH_BUSY || err == GH_UNAVAILABLE || err == GH_NO_MEMORY)
+        reply_error_with(req, err, field, NULL, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    else
+        reply_error_with(req, err, field, NULL, NULL, NULL);
+}
+
+void reply_error_allow(struct request *req, const char *allow)
+{
+    reply_error_with(req, GH_ERR_METHOD_NOT_ALLOWED, NULL, NULL, MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+void reply_error_text(struct request *req, gh_status err, const char *field, const char *text)
+{
+    reply_error_with(req, err, field, text, NULL, NULL);
+}
+
+void reply_redirect(struct request *req, const char *location)
+{
+    json_t *body = json_pack("{s:s}", "message", "See the Location header.");
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp) {
+        free(text);
+        reply_error(req, GH_NO_MEMORY, NULL);
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+    queue(req, 303, resp);
+}
+
+void reply_file(struct request *req, int fd, uint64_t size, const char *content_type,
+                const char *cache_control)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+    if (!resp) {
+        close(fd);
+        reply_error(req, GH_NO_MEMORY, NULL);
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, "Cache-Control", cache_control);
+    queue(req, 200, resp);
+}
+
+void reply_set_session_cookie(struct request *req, const char *token)
+{
+    cookie_format_session(req->app->cfg, token, req->cookie, sizeof req->cookie);
+}
+
+void reply_clear_session_cookie(struct request *req)
+{
+    cookie_format_session(req->app->cfg, NULL, req->cookie, sizeof req->cookie);
+}
+
+/* ---- request accessors ---- */
+
+const char *request_header(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_query(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *request_session_token(struct request *req)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, req->app->cfg->cookie_name);
+}
+
+/* ---- the hash pool around a suspended connection ---- */
+
+static void hash_job_done(struct hash_job *job, void *arg)
+{
+    struct request *req = arg;
+    (void)job;
+    req->phase = PHASE_RESUMED;
+    MHD_resume_connection(req->conn);
+}
+
+bool http_try_hash_job(struct request *req, enum hash_job_kind kind, const char *password,
+                       const char *hash, void (*resume)(struct request *req))
+{
+    if (hashpool_reserve(req->app->hashpool) != GH_OK)
+        return false;
+    memset(&req->job, 0, sizeof req->job);
+    req->job.kind = kind;
+    req->job.password = password;
+    if (hash && str_copy(req->job.hash, sizeof req->job.hash, hash) != GH_OK)
+        req->job.hash[0] = '\0'; /* an impossible hash simply fails verification */
+    req->job.done = hash_job_done;
+    req->job.arg = req;
+    req->resume = resume;
+    req->phase = PHASE_SUSPENDED;
+    MHD_suspend_connection(req->conn);
+    hashpool_submit(req->app->hashpool, &req->job);
+    return true;
+}
+
+void http_run_hash_job(struct request *req, enum hash_job_kind kind, const char *password,
+                       const char *hash, void (*resume)(struct request *req))
+{
+    if (!http_try_hash_job(req, kind, password, hash, resume))
+        reply_error(req, GH_BUSY, NULL);
+}
+
+const struct form_field *request_form_field(const struct request *req, const char *name)
+{
+    for (size_t i = 0; i < req->form.count; i++)
+        if (!strcmp(req->form.fields[i].name, name))
+            return &req->form.fields[i];
+    return NULL;
+}

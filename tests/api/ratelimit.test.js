@@ -1,0 +1,158 @@
+// Rate limits: per client IP on credential routes, per account on failed logins, per address
+// on email-sending routes; 429 rate_limited with Retry-After, and the limits expire.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, cleanup, get, post, expectError, expectMessage, sql, sqlQuote, randomEmail,
+  registration, register, registerAndConfirm, loginOk, sleep,
+} from '../support/server.js';
+
+after(cleanup);
+
+const WRONG = 'not the right password at all';
+
+function expectRateLimited(r, maxSeconds) {
+  expectError(r, 429, 'rate_limited');
+  const ra = r.headers.get('retry-after');
+  assert.match(ra || '', /^\d+$/, `Retry-After: ${ra}`);
+  assert.ok(Number(ra) >= 1 && Number(ra) <= maxSeconds, `Retry-After ${ra} within the window of ${maxSeconds} s`);
+}
+
+test('credential requests per IP over the limit answer 429 with Retry-After, across routes', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '5' } });
+  for (let i = 0; i < 5; i++) {
+    const r = await post(s, '/users/login/', { email: randomEmail(), password: WRONG });
+    expectError(r, 401, 'invalid_credentials');
+  }
+  expectRateLimited(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }), 60);
+  expectRateLimited(await post(s, '/users/register/', registration(randomEmail())), 60);
+  expectRateLimited(await post(s, '/users/regenerate-token/', { email: randomEmail() }), 60);
+  // other routes are not limited
+  assert.equal((await get(s, '/health-check/')).status, 200);
+  expectError(await get(s, '/users/current-user/'), 401, 'not_authenticated');
+  await s.stop();
+});
+
+test('a refused (429) registration creates nothing', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '1' } });
+  await register(s);
+  const email = randomEmail();
+  expectRateLimited(await post(s, '/users/register/', registration(email)), 60);
+  assert.equal(sql(s.dataDir, `SELECT count(*) AS n FROM users WHERE email = ${sqlQuote(email)}`)[0].n, 0);
+  await s.stop();
+});
+
+test('the IP limit expires with its window', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '2', GATEHOUSE_RATE_IP_WINDOW: '2' } });
+  for (let i = 0; i < 2; i++) expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }), 401);
+  expectRateLimited(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }), 2);
+  await sleep(3100);
+  expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }), 401, 'invalid_credentials');
+  await s.stop();
+});
+
+test('failed logins per account over the limit answer 429, even with the right password', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
+  const creds = await registerAndConfirm(s);
+  for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }), 401, 'invalid_credentials');
+  const locked = await post(s, '/users/login/', creds);
+  expectRateLimited(locked, 15 * 60);
+  assert.deepEqual(locked.headers.getSetCookie(), [], 'no session while limited');
+  // another account from the same IP is not affected
+  const other = await registerAndConfirm(s);
+  await loginOk(s, other);
+  await s.stop();
+});
+
+test('the account limit answers alike for unknown and known emails', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
+  const creds = await registerAndConfirm(s);
+  const unknown = randomEmail();
+  for (const email of [creds.email, unknown]) {
+    for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email, password: WRONG }), 401);
+  }
+  const a = await post(s, '/users/login/', { email: creds.email, password: WRONG });
+  const b = await post(s, '/users/login/', { email: unknown, password: WRONG });
+  expectRateLimited(a, 15 * 60);
+  expectRateLimited(b, 15 * 60);
+  assert.equal(a.body.error, b.body.error);
+  assert.equal(a.body.code, b.body.code);
+  await s.stop();
+});
+
+test('a successful login clears the failed-login count of the account', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
+  const creds = await registerAndConfirm(s);
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 2; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }), 401);
+    await loginOk(s, creds);
+  }
+  await s.stop();
+});
+
+test('the account limit expires with its window', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '2', GATEHOUSE_RATE_ACCOUNT_WINDOW: '2' } });
+  const creds = await registerAndConfirm(s);
+  for (let i = 0; i < 2; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }), 401);
+  expectRateLimited(await post(s, '/users/login/', creds), 2);
+  await sleep(3100);
+  await loginOk(s, creds);
+  await s.stop();
+});
+
+test('email-sending requests per address over the limit answer 429 and queue no mail', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000' } });
+  const { email } = await register(s);
+  for (let i = 0; i < 3; i++) expectMessage(await post(s, '/users/regenerate-token/', { email }));
+  const r = await post(s, '/users/regenerate-token/', { email });
+  expectRateLimited(r, 15 * 60);
+  const n = sql(s.dataDir, `SELECT count(*) AS n FROM mail_outbox WHERE recipient = ${sqlQuote(email)}`)[0].n;
+  assert.equal(n, 4, 'registration mail + three regenerated mails, none for the refused request');
+  // an unknown address is counted too, so the 429 reveals nothing
+  const unknown = randomEmail();
+  for (let i = 0; i < 3; i++) expectMessage(await post(s, '/users/regenerate-token/', { email: unknown }));
+  const u = await post(s, '/users/regenerate-token/', { email: unknown });
+  expectRateLimited(u, 15 * 60);
+  assert.equal(u.text, r.text);
+  // a different address is not affected
+  const { email: other } = await register(s);
+  expectMessage(await post(s, '/users/regenerate-token/', { email: other }));
+  await s.stop();
+});
+
+test('X-Forwarded-For is ignored unless the connection comes from a trusted proxy', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '3' } });
+  for (let i = 0; i < 3; i++) {
+    expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, { headers: { 'x-forwarded-for': `10.0.0.${i + 1}` } }), 401);
+  }
+  expectRateLimited(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, { headers: { 'x-forwarded-for': '10.0.0.99' } }), 60);
+  await s.stop();
+});
+
+test('behind a trusted proxy each forwarded client has its own IP limit', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '3', GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1' } });
+  const from = (ip) => ({ headers: { 'x-forwarded-for': ip } });
+  for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.1')), 401);
+  expectRateLimited(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.1')), 60);
+  // the rightmost untrusted entry is the client: a spoofed left entry does not help
+  expectRateLimited(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('1.2.3.4, 10.0.0.1')), 60);
+  expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.2')), 401, 'invalid_credentials');
+  // the audit log records the forwarded client address
+  const email = randomEmail();
+  expectError(await post(s, '/users/login/', { email, password: WRONG }, from('10.0.0.3')), 401);
+  const rows = sql(s.dataDir, `SELECT ip FROM audit_log WHERE email = ${sqlQuote(email)}`);
+  assert.deepEqual(rows.map((r) => r.ip), ['10.0.0.3']);
+  await s.stop();
+});
+
+test('a limited client still gets its current user and can log out', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '3' } });
+  const creds = await registerAndConfirm(s); // register: 1
+  const cookie = await loginOk(s, creds); // login: 2
+  expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }), 401); // 3
+  expectRateLimited(await post(s, '/users/login/', creds), 60);
+  assert.equal((await get(s, '/users/current-user/', { cookie })).status, 200);
+  const out = await post(s, '/users/logout/', {}, { cookie });
+  expectMessage(out);
+  await s.stop();
+});

@@ -1,0 +1,60 @@
+// State lives in the data directory: a new process on the same directory continues where the
+// old one stopped (pending confirmations, sessions, accounts).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, cleanup, makeDataDir, get, request, register, registerAndConfirm, confirmationLink,
+  pathOf, loginOk, expectError, expectMessage,
+} from '../support/server.js';
+
+after(cleanup);
+
+test('SIGTERM stops the server with exit code 0', async () => {
+  const s = await startServer();
+  assert.equal((await get(s, '/health-check/')).status, 200);
+  assert.equal(await s.stop(), 0);
+});
+
+test('a confirmation link mailed before a restart works after it, and so does login', async () => {
+  const dataDir = makeDataDir();
+  const first = await startServer({ dataDir });
+  const { email, password } = await register(first);
+  const link = await confirmationLink(first, email);
+  assert.equal(await first.stop(), 0);
+
+  const second = await startServer({ dataDir });
+  const r = await get(second, pathOf(link));
+  assert.equal(r.status, 303, r.text);
+  assert.equal(r.headers.get('location'), `${second.url}/auth/confirmed`);
+  const cookie = await loginOk(second, { email, password });
+  assert.equal((await get(second, '/users/current-user/', { cookie })).status, 200);
+  await second.stop();
+});
+
+test('a session survives a restart, and a logout before it stays a logout', async () => {
+  const dataDir = makeDataDir();
+  const first = await startServer({ dataDir });
+  const creds = await registerAndConfirm(first);
+  const kept = await loginOk(first, creds);
+  const gone = await loginOk(first, creds);
+  expectMessage(await request(first, 'POST', '/users/logout/', { cookie: gone }));
+  assert.equal(await first.stop(), 0);
+
+  const second = await startServer({ dataDir });
+  const me = await get(second, '/users/current-user/', { cookie: kept });
+  assert.equal(me.status, 200, me.text);
+  assert.equal(me.body.email, creds.email);
+  expectError(await get(second, '/users/current-user/', { cookie: gone }), 401, 'not_authenticated');
+  await second.stop();
+});
+
+test('a registered email stays taken after a restart', async () => {
+  const dataDir = makeDataDir();
+  const first = await startServer({ dataDir });
+  const { email } = await register(first);
+  await first.stop();
+  const second = await startServer({ dataDir });
+  const r = await request(second, 'POST', '/users/register/', { json: { email, password: 'another long passphrase', first_name: 'X', last_name: 'Y' } });
+  expectError(r, 409, 'email_taken');
+  await second.stop();
+});

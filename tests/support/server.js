@@ -1,0 +1,494 @@
+// Start and stop real gatehouse processes for the black-box API tests, and read what they
+// leave behind: mail files, the SQLite database, the stderr log.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname, isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const GATEHOUSE_BIN = (() => {
+  const bin = process.env.GATEHOUSE_BIN || 'build/gatehouse';
+  return isAbsolute(bin) ? bin : resolve(REPO_ROOT, bin);
+})();
+
+export const PASSWORD = 'correct horse battery staple 42';
+export const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+export const SESSION_RE = /^[A-Za-z0-9_-]{43,}$/;
+
+/**
+ * Rate limits high enough that ordinary tests, which all come from 127.0.0.1, never meet
+ * them; the rate-limit tests set their own values through opts.env.
+ */
+export const GENEROUS_RATE_LIMITS = {
+  GATEHOUSE_RATE_IP_MAX: '100000',
+  GATEHOUSE_RATE_ACCOUNT_MAX: '100000',
+  GATEHOUSE_RATE_EMAIL_MAX: '100000',
+};
+
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+const running = new Set(); // servers not yet stopped
+const tempDirs = new Set(); // data dirs to remove at cleanup
+
+export function randomEmail(prefix = 'u') {
+  return `${prefix}-${randomUUID()}@example.com`;
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A fresh temporary data directory, removed by cleanup(). */
+export function makeDataDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/**
+ * Start `gatehouse serve` on an ephemeral loopback port.
+ * opts.dataDir: reuse a data directory (restart tests); default a fresh temp dir.
+ * opts.env: extra environment variables for this server.
+ * opts.defaultRateLimits: keep the server's own rate limits (else GENEROUS_RATE_LIMITS).
+ * Resolves with {url, port, dataDir, proc, stderr(), stop()}.
+ */
+export async function startServer(opts = {}) {
+  if (!existsSync(GATEHOUSE_BIN)) {
+    throw new Error(`gatehouse binary not found at ${GATEHOUSE_BIN} (set GATEHOUSE_BIN or build it)`);
+  }
+  const dataDir = opts.dataDir || makeDataDir();
+  const env = {
+    ...process.env,
+    GATEHOUSE_LISTEN: '127.0.0.1:0',
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_LOG_FORMAT: 'json',
+    ...(opts.defaultRateLimits ? {} : GENEROUS_RATE_LIMITS),
+    ...(opts.env || {}),
+  };
+  const proc = spawn(GATEHOUSE_BIN, ['serve'], { env, cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderrBuf = '';
+  let stdoutBuf = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { stdoutBuf += d; });
+
+  const exited = new Promise((res) => {
+    proc.on('exit', (code, signal) => res({ code, signal }));
+    proc.on('error', (err) => res({ code: null, signal: null, error: err }));
+  });
+
+  const server = {
+    dataDir,
+    proc,
+    url: null,
+    port: null,
+    exited,
+    stderr: () => stderrBuf,
+    stdout: () => stdoutBuf,
+    stopped: false,
+    /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code (null if killed by a signal). */
+    async stop() {
+      if (server.stopped) return (await exited).code;
+      server.stopped = true;
+      running.delete(server);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => { try { proc.kill('SIGKILL'); } catch {} }, STOP_TIMEOUT_MS);
+        const r = await exited;
+        clearTimeout(t);
+        return r.code;
+      }
+      return (await exited).code;
+    },
+  };
+  running.add(server);
+
+  const port = await new Promise((res, rej) => {
+    const timer = setTimeout(() => fail(new Error(`gatehouse did not report "listening on" within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    function fail(err) {
+      clearTimeout(timer);
+      err.message += `\n--- gatehouse stderr ---\n${stderrBuf}\n--- gatehouse stdout ---\n${stdoutBuf}`;
+      rej(err);
+    }
+    let found = false;
+    proc.stderr.on('data', (d) => {
+      stderrBuf += d;
+      if (found) return;
+      const m = /listening on ([0-9.]+):(\d+)/.exec(stderrBuf);
+      if (m) {
+        found = true;
+        clearTimeout(timer);
+        res(Number(m[2]));
+      }
+    });
+    exited.then((r) => {
+      if (!found) fail(new Error(`gatehouse exited before listening (code ${r.code}, signal ${r.signal}${r.error ? ', ' + r.error.message : ''})`));
+    });
+  }).catch(async (err) => {
+    await server.stop();
+    throw err;
+  });
+  server.port = port;
+  server.url = `http://127.0.0.1:${port}`;
+  return server;
+}
+
+/** Stop every server still running and remove the temp data dirs. Use in after(). */
+export async function cleanup() {
+  await Promise.all([...running].map((s) => s.stop()));
+  for (const dir of tempDirs) {
+    try { rmSync(dir, { recursive: true, force: true }); } catch {}
+  }
+  tempDirs.clear();
+}
+
+process.on('exit', () => {
+  for (const s of running) { try { s.proc.kill('SIGKILL'); } catch {} }
+});
+
+// ---------------------------------------------------------------- HTTP
+
+/**
+ * One HTTP request. opts: {json, body, headers, cookie, redirect}.
+ * `json` is serialised with Content-Type application/json; `body` is sent as given.
+ * Resolves with {status, headers, text, body (parsed JSON or undefined), res}.
+ */
+export async function request(server, method, path, opts = {}) {
+  const headers = { ...(opts.headers || {}) };
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['content-type'] = 'application/json';
+    }
+  }
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const url = path.startsWith('http') ? path : server.url + path;
+  const res = await fetch(url, { method, headers, body, redirect: opts.redirect || 'manual' });
+  const text = await res.text();
+  let parsed;
+  try { parsed = text.length ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+  return { status: res.status, headers: res.headers, text, body: parsed, res };
+}
+
+export const get = (server, path, opts) => request(server, 'GET', path, opts);
+export const post = (server, path, json, opts = {}) => request(server, 'POST', path, { ...opts, json });
+
+function isJsonContentType(ct) {
+  return /^application\/json\s*(;|$)/i.test(ct || '');
+}
+
+/** Every JSON answer is application/json (with charset utf-8). */
+export function assertJsonContentType(r) {
+  const ct = r.headers.get('content-type');
+  assert.ok(isJsonContentType(ct), `content-type should be application/json, got ${ct}; body: ${r.text}`);
+  assert.match(ct, /charset=utf-8/i, `content-type should say charset=utf-8, got ${ct}`);
+}
+
+/** Messages and error sentences never contain = & # + (SPEC §1). */
+export function assertCleanSentence(s, what = 'message') {
+  assert.equal(typeof s, 'string', `${what} should be a string`);
+  assert.ok(s.length > 0, `${what} should not be empty`);
+  assert.doesNotMatch(s, /[=&#+]/, `${what} must not contain = & # +: ${JSON.stringify(s)}`);
+}
+
+/**
+ * Assert a non-2xx JSON error answer: status, JSON content type, string `error`,
+ * and (when given) `code` and `field`.
+ */
+export function expectError(r, status, code, field) {
+  const ctx = `${r.status} ${r.text}`;
+  if (Array.isArray(status)) assert.ok(status.includes(r.status), `status ${r.status} not in ${status}: ${ctx}`);
+  else assert.equal(r.status, status, `status: ${ctx}`);
+  assertJsonContentType(r);
+  assert.ok(r.body && typeof r.body === 'object' && !Array.isArray(r.body), `body should be a JSON object: ${ctx}`);
+  assertCleanSentence(r.body.error, 'error');
+  if (code !== undefined) {
+    if (Array.isArray(code)) assert.ok(code.includes(r.body.code), `code ${r.body.code} not in ${code}: ${ctx}`);
+    else assert.equal(r.body.code, code, `code: ${ctx}`);
+  }
+  if (field !== undefined) assert.equal(r.body.field, field, `field: ${ctx}`);
+  return r.body;
+}
+
+/** Assert a 2xx `{"message": ...}` answer. */
+export function expectMessage(r, status = 200) {
+  assert.equal(r.status, status, `status: ${r.status} ${r.text}`);
+  assertJsonContentType(r);
+  assertCleanSentence(r.body && r.body.message, 'message');
+  return r.body;
+}
+
+// ---------------------------------------------------------------- cookies
+
+/** The single Set-Cookie header of a response, as a string (asserts there is exactly one). */
+export function singleSetCookie(r) {
+  const all = r.headers.getSetCookie();
+  assert.equal(all.length, 1, `expected exactly one Set-Cookie, got ${JSON.stringify(all)}`);
+  return all[0];
+}
+
+/** `sessionid=<value>` from a login answer (asserts exactly one Set-Cookie named sessionid). */
+export function sessionCookie(r) {
+  const sc = singleSetCookie(r);
+  assert.ok(sc.startsWith('sessionid='), `Set-Cookie should start with sessionid=: ${sc}`);
+  const value = sc.slice('sessionid='.length).split(';')[0];
+  return `sessionid=${value}`;
+}
+
+export function cookieValue(cookie) {
+  return cookie.slice(cookie.indexOf('=') + 1);
+}
+
+// ---------------------------------------------------------------- mail files
+
+/** Parse RFC 5322 header block into a lower-cased name → value map (last wins) plus a list. */
+function parseHeaders(block) {
+  const unfolded = block.replace(/\r\n/g, '\n').replace(/\n[ \t]+/g, ' ');
+  const map = {};
+  for (const line of unfolded.split('\n')) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    map[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return map;
+}
+
+function decodeEncodedWords(s) {
+  return s.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_, _cs, enc, text) => {
+    if (enc.toUpperCase() === 'B') return Buffer.from(text, 'base64').toString('utf8');
+    const bytes = text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  });
+}
+
+function decodeBody(body, cte) {
+  const enc = (cte || '7bit').toLowerCase();
+  if (enc === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (enc === 'quoted-printable') {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
+
+function splitHead(raw) {
+  const m = /\r?\n\r?\n/.exec(raw);
+  if (!m) return [raw, ''];
+  return [raw.slice(0, m.index), raw.slice(m.index + m[0].length)];
+}
+
+/**
+ * Parse one RFC 5322 message (as text). Returns {headers, from, to, subject, contentType,
+ * parts: [{contentType, headers, body}], text, html, raw}.
+ */
+export function parseMail(raw) {
+  const [head, body] = splitHead(raw);
+  const headers = parseHeaders(head);
+  const contentType = headers['content-type'] || 'text/plain';
+  const parts = [];
+  const bm = /boundary="?([^";]+)"?/i.exec(contentType);
+  if (/^multipart\//i.test(contentType) && bm) {
+    const boundary = bm[1];
+    const chunks = body.split(new RegExp(`\\r?\\n?--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    for (const chunk of chunks.slice(1)) {
+      if (chunk.startsWith('--')) break;
+      const [ph, pb] = splitHead(chunk.replace(/^\r?\n/, ''));
+      const h = parseHeaders(ph);
+      parts.push({ headers: h, contentType: h['content-type'] || 'text/plain', body: decodeBody(pb, h['content-transfer-encoding']) });
+    }
+  } else {
+    parts.push({ headers, contentType, body: decodeBody(body, headers['content-transfer-encoding']) });
+  }
+  const text = parts.find((p) => /^text\/plain/i.test(p.contentType));
+  const html = parts.find((p) => /^text\/html/i.test(p.contentType));
+  return {
+    raw,
+    headers,
+    from: headers.from,
+    to: headers.to,
+    subject: decodeEncodedWords(headers.subject || ''),
+    contentType,
+    parts,
+    text: text ? text.body : undefined,
+    html: html ? html.body : undefined,
+  };
+}
+
+/** All mails written by the file transport into <dataDir>/mail/, oldest first. */
+export function readMails(dataDir) {
+  const dir = join(dataDir, 'mail');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => {
+      const path = join(dir, f);
+      return { file: path, mtime: statSync(path).mtimeMs, ...parseMail(readFileSync(path, 'utf8')) };
+    })
+    .sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+}
+
+export function mailIsTo(mail, to) {
+  return (mail.to || '').toLowerCase().includes(to.toLowerCase());
+}
+
+/**
+ * Poll <dataDir>/mail every 50 ms until `count` mails to `to` (and with a subject containing
+ * subjectIncludes) exist. Resolves with those mails; rejects after timeoutMs.
+ */
+export async function waitForMail(dataDir, { to, subjectIncludes, count = 1, timeoutMs = 5000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mails = readMails(dataDir).filter((m) => (!to || mailIsTo(m, to)) && (!subjectIncludes || m.subject.includes(subjectIncludes)));
+    if (mails.length >= count) return mails;
+    if (Date.now() > deadline) {
+      const all = readMails(dataDir).map((m) => `${m.to} | ${m.subject}`);
+      throw new Error(`waited ${timeoutMs} ms for ${count} mail(s) to ${to}; found ${mails.length}. All mails: ${JSON.stringify(all)}`);
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * The link whose path starts with pathPrefix, standing on a line of its own in a mail's
+ * text part. Returns the URL string (throws if none).
+ */
+export function extractLink(mailText, pathPrefix) {
+  assert.equal(typeof mailText, 'string', 'mail has no text part');
+  for (const rawLine of mailText.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (!/^https?:\/\/\S+$/.test(line)) continue;
+    const u = new URL(line);
+    if (u.pathname.startsWith(pathPrefix)) return line;
+  }
+  throw new Error(`no link to ${pathPrefix} on a line of its own in:\n${mailText}`);
+}
+
+/** The token query parameter of a link, checked against the token alphabet. */
+export function tokenOf(link) {
+  const t = new URL(link).searchParams.get('token');
+  assert.match(t || '', TOKEN_RE, `token in ${link}`);
+  return t;
+}
+
+/** The path + query of a link, to call it on another server process (restart tests). */
+export function pathOf(link) {
+  const u = new URL(link);
+  return u.pathname + u.search;
+}
+
+// ---------------------------------------------------------------- database
+
+/** Run a query with the sqlite3 CLI on <dataDir>/gatehouse.db and return the rows. */
+export function sql(dataDir, query) {
+  const out = execFileSync('sqlite3', ['-cmd', '.timeout 5000', '-json', join(dataDir, 'gatehouse.db'), query], { encoding: 'utf8' });
+  return out.trim() ? JSON.parse(out) : [];
+}
+
+/** A full text dump of the database (every table, every column). */
+export function sqlDump(dataDir) {
+  return execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(dataDir, 'gatehouse.db'), '.dump'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+}
+
+export function sqlQuote(s) {
+  return `'${String(s).replace(/'/g, "''")}'`;
+}
+
+/** Wait until fn() returns a truthy value (polling every 50 ms) or fail after timeoutMs. */
+export async function waitUntil(fn, { timeoutMs = 5000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// ---------------------------------------------------------------- flows
+
+export function registration(email, password = PASSWORD, extra = {}) {
+  return { email, password, first_name: 'Ada', last_name: 'Lovelace', ...extra };
+}
+
+/** POST /users/register/ and assert 201. */
+export async function register(server, { email = randomEmail(), password = PASSWORD, ...extra } = {}) {
+  const r = await post(server, '/users/register/', registration(email, password, extra));
+  expectMessage(r, 201);
+  return { email, password };
+}
+
+/** The newest confirmation link mailed to `email` (file transport). */
+export async function confirmationLink(server, email, { count = 1, timeoutMs = 5000 } = {}) {
+  const mails = await waitForMail(server.dataDir, { to: email, count, timeoutMs });
+  return extractLink(mails[mails.length - 1].text, '/users/register/confirm/');
+}
+
+/** GET a confirmation link (path + query of it) on `server`; returns the answer. */
+export function openLink(server, link) {
+  return get(server, pathOf(link));
+}
+
+/** Register, confirm through the mailed link, and return {email, password}. */
+export async function registerAndConfirm(server, { email = randomEmail(), password = PASSWORD, ...extra } = {}) {
+  await register(server, { email, password, ...extra });
+  const link = await confirmationLink(server, email);
+  const r = await openLink(server, link);
+  assert.equal(r.status, 303, `confirm: ${r.status} ${r.text}`);
+  assert.match(r.headers.get('location') || '', /\/auth\/confirmed$/);
+  return { email, password };
+}
+
+/** POST /users/login/. Resolves with {r, user, cookie} (cookie only on 200). */
+export async function login(server, { email, password = PASSWORD }, opts = {}) {
+  const r = await post(server, '/users/login/', { email, password }, opts);
+  if (r.status !== 200) return { r, user: undefined, cookie: undefined };
+  return { r, user: r.body, cookie: sessionCookie(r) };
+}
+
+/** Log in and assert 200; returns the session cookie `sessionid=...`. */
+export async function loginOk(server, creds, opts) {
+  const { r, cookie } = await login(server, creds, opts);
+  assert.equal(r.status, 200, `login: ${r.status} ${r.text}`);
+  return cookie;
+}
+
+/** The server still answers health-check and an existing user can still log in. */
+export async function assertNothingLost(server, creds) {
+  const h = await get(server, '/health-check/');
+  assert.equal(h.status, 200, `health-check after abuse: ${h.status} ${h.text}`);
+  const cookie = await loginOk(server, creds);
+  const me = await get(server, '/users/current-user/', { cookie });
+  assert.equal(me.status, 200, `current-user after abuse: ${me.status} ${me.text}`);
+  assert.equal(me.body.email, creds.email.toLowerCase());
+}
+
+// ---------------------------------------------------------------- shapes
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The user object of SPEC §2.1, exactly. */
+export function assertUserObject(u, email) {
+  assert.deepEqual(Object.keys(u).sort(), ['date_joined', 'email', 'first_name', 'id', 'is_active', 'is_staff', 'is_superuser', 'last_name', 'profile', 'thumbnail'].sort());
+  assert.match(u.id, UUID_RE);
+  assert.equal(u.email, email);
+  assert.equal(typeof u.first_name, 'string');
+  assert.equal(typeof u.last_name, 'string');
+  assert.equal(u.is_active, true);
+  assert.equal(u.is_staff, false);
+  assert.equal(u.is_superuser, false);
+  assert.equal(u.thumbnail, null);
+  assert.match(u.date_joined, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  const joined = Date.parse(u.date_joined);
+  assert.ok(Math.abs(joined - Date.now()) < 10 * 60 * 1000, `date_joined ${u.date_joined} is about now`);
+  assert.deepEqual(Object.keys(u.profile).sort(), ['birth_date', 'github_link', 'id', 'phone_number', 'user_id']);
+  assert.match(u.profile.id, UUID_RE);
+  assert.equal(u.profile.user_id, u.id);
+  assert.equal(u.profile.phone_number, null);
+  assert.equal(u.profile.birth_date, null);
+  assert.equal(u.profile.github_link, null);
+}
