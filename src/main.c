@@ -12,6 +12,7 @@
 #include "config.h"
 #include "core/hashpool.h"
 #include "core/password.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "kv/kv.h"
 #include "media/media.h"
@@ -34,7 +35,8 @@ static void print_help(void)
            "Usage: gatehouse [--config FILE] [COMMAND]\n\n"
            "Commands:\n"
            "  serve      start the HTTP server (default)\n"
-           "  migrate    apply database migrations and exit\n\n"
+           "  migrate    apply database migrations and exit\n"
+           "  routes     print the route table (METHOD PATH per line) and exit\n\n"
            "Options:\n"
            "  --config FILE  read settings (KEY=VALUE lines) from FILE; the environment wins\n"
            "  --help         show this help\n"
@@ -154,6 +156,31 @@ out:
     return exit_code;
 }
 
+/* Prints the route table as the HTTP layer serves it, one "METHOD /path/" per line, with the
+ * wildcards written as in the docs ("*" as {id}, a final "**" as {path}). The API
+ * documentation is checked against this list by the test suite. */
+static int print_routes(void)
+{
+    for (size_t i = 0; i < route_count; i++) {
+        const char *path = routes[i].path;
+        size_t n = strlen(path);
+        bool rest = n >= 2 && !strcmp(path + n - 2, "**");
+        printf("%s ", routes[i].method);
+        for (const char *p = path; *p; p++) {
+            if (p[0] == '*' && p[1] == '*') {
+                fputs("{path}", stdout);
+                p++;
+            } else if (*p == '*') {
+                fputs("{id}", stdout);
+            } else {
+                putchar(*p);
+            }
+        }
+        puts(rest || !strcmp(path, "/") ? "" : "/");
+    }
+    return 0;
+}
+
 static int migrate(const struct config *cfg)
 {
     struct store *st = NULL;
@@ -181,6 +208,8 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--config") && i + 1 < argc) {
             config_path = argv[++i];
+        } else if (!strcmp(argv[i], "routes")) {
+            return print_routes();
         } else if (!strcmp(argv[i], "serve") || !strcmp(argv[i], "migrate")) {
             command = argv[i];
         } else {
