@@ -1,7 +1,7 @@
 # gatehouse: build, run, test, bench.  `make run` and `make test` install what they need.
 CC       ?= cc
 VERSION  := 0.1.0
-PKGS     := libmicrohttpd libsodium jansson sqlite3 libcurl
+PKGS     := libmicrohttpd libsodium jansson sqlite3 libcurl libpq hiredis
 WARN     := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat -Wformat-security
 CFLAGS   ?= -O2 -g
@@ -12,7 +12,8 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
-EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/mail/templates/*) \
+EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/store/migrations/postgres/*.sql \
+                       src/mail/templates/*) \
             data/common-passwords.txt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 

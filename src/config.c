@@ -226,6 +226,7 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 errlen) ||
         get_str(lookup, ctx, "DATABASE_URL", cfg->database_url, sizeof cfg->database_url, err,
                 errlen) ||
+        get_str(lookup, ctx, "REDIS_URL", cfg->redis_url, sizeof cfg->redis_url, err, errlen) ||
         get_str(lookup, ctx, "GATEHOUSE_MAIL_URL", cfg->mail_url, sizeof cfg->mail_url, err,
                 errlen) ||
         get_str(lookup, ctx, "GATEHOUSE_MAIL_FROM", cfg->mail_from, sizeof cfg->mail_from, err,
@@ -419,9 +420,13 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
         goto too_long;
     if (check_media(cfg, err, errlen) != GH_OK)
         return GH_INTERNAL;
-    if (strncmp(cfg->database_url, "sqlite:", 7)) {
-        set_err(err, errlen, "%s must start with sqlite: (the only database built in).",
-                "DATABASE_URL");
+    if (strncmp(cfg->database_url, "sqlite:", 7) && strncmp(cfg->database_url, "postgres://", 11) &&
+        strncmp(cfg->database_url, "postgresql://", 13)) {
+        set_err(err, errlen, "%s must start with sqlite: or postgres://.", "DATABASE_URL");
+        return GH_INTERNAL;
+    }
+    if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8)) {
+        set_err(err, errlen, "%s must look like redis://[:password@]host:port/db.", "REDIS_URL");
         return GH_INTERNAL;
     }
     if (strncmp(cfg->mail_url, "file:", 5) && strncmp(cfg->mail_url, "smtp://", 7) &&

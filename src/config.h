@@ -28,6 +28,7 @@ struct config {
     bool frontend_url_derived;   /* GATEHOUSE_FRONTEND_URL unset: the public URL */
     char data_dir[CONFIG_URL_MAX];
     char database_url[CONFIG_URL_MAX];
+    char redis_url[CONFIG_URL_MAX]; /* empty = sessions and rate limits in the database */
     char mail_url[CONFIG_URL_MAX];
     char mail_from[256];
     char mail_templates_dir[CONFIG_URL_MAX]; /* empty = only the built-in templates */

@@ -25,6 +25,7 @@ void reply_user(struct request *req, unsigned status, const struct user *u);
 
 /* health.c */
 void api_health_check(struct request *req);
+void api_ready(struct request *req);
 
 /* users.c */
 void api_users_register(struct request *req);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../kv/kv.h"
 #include "../mail/mail.h"
 #include "../store/store.h"
 #include "../util/log.h"
@@ -201,7 +202,7 @@ gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_st
 gh_status account_logout(struct app *app, const struct session *s, const struct user *u,
                          const struct client_info *client)
 {
-    gh_status st = app->store->session_delete(app->store, s->token_hash);
+    gh_status st = app->kv->session_delete(app->kv, s->token_hash);
     if (st == GH_NOT_FOUND) /* revoked meanwhile by another request */
         st = GH_ERR_NOT_AUTHENTICATED;
     if (st == GH_OK)

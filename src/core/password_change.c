@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "../mail/mail.h"
+#include "../kv/kv.h"
 #include "../store/store.h"
+#include "../util/log.h"
 #include "../util/timeutil.h"
 #include "audit.h"
 #include "email.h"
@@ -108,17 +110,23 @@ gh_status reset_check(struct app *app, const char *change_token, const char *pas
     return password_check_policy(password, u.email, app->cfg->password_min_length);
 }
 
-/* Stores the new hash, drops sessions (all but keep) and queues the notice: the common end
- * of a reset and a change, inside the caller's transaction. */
+/* Deletes the user's sessions but keep. Called before the password is replaced (so no session
+ * made with the old password survives a failure here) and again after the commit (for a login
+ * that slipped in between). */
+static gh_status revoke_sessions(struct app *app, const char *user_id, const char *keep)
+{
+    return app->kv->session_delete_all(app->kv, user_id, keep);
+}
+
+/* Stores the new hash, revokes reset tokens and queues the notice: the common end of a reset
+ * and a change, inside the caller's transaction. Sessions are revoked around it. */
 static gh_status replace_password(struct app *app, struct store *st, const struct user *u,
-                                  const char *password_hash, const char *keep, const char *event,
+                                  const char *password_hash, const char *event,
                                   const struct client_info *client)
 {
     char link[CONFIG_URL_MAX + 64];
     int64_t now = time_now();
     gh_status status = st->user_set_password(st, u->id, password_hash);
-    if (status == GH_OK)
-        status = st->session_delete_all(st, u->id, keep);
     if (status == GH_OK)
         status = st->onetime_revoke_all(st, u->id, PURPOSE_RESET, now);
     if (status == GH_OK)
@@ -148,7 +156,7 @@ static gh_status reset_finish_in_tx(struct store *st, void *arg)
     if (status == GH_OK)
         status = st->user_by_id(st, user_id, &u);
     if (status == GH_OK)
-        status = replace_password(tx->app, st, &u, tx->hash, NULL, "password_reset", tx->client);
+        status = replace_password(tx->app, st, &u, tx->hash, "password_reset", tx->client);
     return status;
 }
 
@@ -156,9 +164,17 @@ gh_status reset_finish(struct app *app, const char *change_token, const char *pa
                        const struct client_info *client)
 {
     struct reset_finish_tx tx = {app, change_token, password_hash, client};
-    gh_status st = store_transaction(app->store, reset_finish_in_tx, &tx);
+    struct user u;
+    gh_status st = change_token_user(app, change_token, &u);
     if (st == GH_OK)
+        st = revoke_sessions(app, u.id, NULL);
+    if (st == GH_OK)
+        st = store_transaction(app->store, reset_finish_in_tx, &tx);
+    if (st == GH_OK) {
+        if (revoke_sessions(app, u.id, NULL) != GH_OK)
+            log_msg(LOG_WARN, "sessions could not be revoked again after a password reset");
         outbox_notify(app->outbox);
+    }
     return st;
 }
 
@@ -183,22 +199,25 @@ struct change_tx {
     struct app *app;
     const struct user *u;
     const char *hash;
-    const char *keep;
     const struct client_info *client;
 };
 
 static gh_status change_in_tx(struct store *st, void *arg)
 {
     struct change_tx *tx = arg;
-    return replace_password(tx->app, st, tx->u, tx->hash, tx->keep, "password_change", tx->client);
+    return replace_password(tx->app, st, tx->u, tx->hash, "password_change", tx->client);
 }
 
 gh_status password_change_finish(struct app *app, const struct user *u, const char *password_hash,
                                  const char *keep_token_hash, const struct client_info *client)
 {
-    struct change_tx tx = {app, u, password_hash, keep_token_hash, client};
-    gh_status st = store_transaction(app->store, change_in_tx, &tx);
+    struct change_tx tx = {app, u, password_hash, client};
+    gh_status st = revoke_sessions(app, u->id, keep_token_hash);
+    if (st == GH_OK)
+        st = store_transaction(app->store, change_in_tx, &tx);
     if (st == GH_OK) {
+        if (revoke_sessions(app, u->id, keep_token_hash) != GH_OK)
+            log_msg(LOG_WARN, "sessions could not be revoked again after a password change");
         ratelimit_clear(app, RATE_ACCOUNT, u->email);
         outbox_notify(app->outbox);
     }

@@ -98,21 +98,22 @@ const char *profile_image_type(const unsigned char *d, size_t len)
     return NULL;
 }
 
-/* Applies the text fields of in to u after checking them. */
+/* Applies the text fields of in to u after checking them. A name that is empty after
+ * trimming is ignored (names cannot be cleared); the other fields are cleared by "". */
 static gh_status apply_fields(struct user *u, const struct profile_update *in, int64_t now,
                               const char **field)
 {
     gh_status st;
     char name[NAME_MAX_BYTES + 1];
-    if (in->first_name && in->first_name[0]) {
+    if (in->first_name && (st = name_normalize(in->first_name, name)) != GH_NOT_FOUND) {
         *field = "first_name";
-        if (name_normalize(in->first_name, name) != GH_OK)
+        if (st != GH_OK)
             return GH_ERR_INVALID_FIRST_NAME;
         strcpy(u->first_name, name);
     }
-    if (in->last_name && in->last_name[0]) {
+    if (in->last_name && (st = name_normalize(in->last_name, name)) != GH_NOT_FOUND) {
         *field = "last_name";
-        if (name_normalize(in->last_name, name) != GH_OK)
+        if (st != GH_OK)
             return GH_ERR_INVALID_LAST_NAME;
         strcpy(u->last_name, name);
     }

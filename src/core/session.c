@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "../store/store.h"
+#include "../kv/kv.h"
 #include "../util/timeutil.h"
 #include "audit.h"
 
@@ -26,7 +26,7 @@ gh_status session_create(struct app *app, const char *user_id, const struct clie
         strcpy(s.ip, client->ip);
         strcpy(s.user_agent, client->user_agent);
     }
-    return app->store->session_insert(app->store, &s);
+    return app->kv->session_insert(app->kv, &s);
 }
 
 gh_status session_authenticate(struct app *app, const char *token, struct session *s,
@@ -37,7 +37,7 @@ gh_status session_authenticate(struct app *app, const char *token, struct sessio
         return GH_ERR_NOT_AUTHENTICATED;
     secret_token_hash(token, hash);
     int64_t now = time_now();
-    gh_status st = app->store->session_lookup(app->store, hash, now, s, u);
+    gh_status st = app->kv->session_lookup(app->kv, hash, now, s, u);
     if (st == GH_NOT_FOUND)
         return GH_ERR_NOT_AUTHENTICATED;
     if (st != GH_OK)
@@ -47,7 +47,7 @@ gh_status session_authenticate(struct app *app, const char *token, struct sessio
         return GH_ERR_NOT_AUTHENTICATED;
     /* At most one write a minute per session: the hot path stays read-only. */
     if (now - s->last_seen_at >= SESSION_TOUCH_INTERVAL &&
-        app->store->session_touch(app->store, hash, now) == GH_OK)
+        app->kv->session_touch(app->kv, hash, now) == GH_OK)
         s->last_seen_at = now;
     return GH_OK;
 }
@@ -58,20 +58,20 @@ gh_status session_revoke(struct app *app, const char *token)
     if (!token || !secret_token_is_wellformed(token))
         return GH_ERR_NOT_AUTHENTICATED;
     secret_token_hash(token, hash);
-    gh_status st = app->store->session_delete(app->store, hash);
+    gh_status st = app->kv->session_delete(app->kv, hash);
     return st == GH_NOT_FOUND ? GH_ERR_NOT_AUTHENTICATED : st;
 }
 
 gh_status session_list(struct app *app, const char *user_id, struct session *out, size_t cap,
                        size_t *count)
 {
-    return app->store->session_list(app->store, user_id, time_now(), out, cap, count);
+    return app->kv->session_list(app->kv, user_id, time_now(), out, cap, count);
 }
 
 gh_status session_revoke_by_id(struct app *app, const struct user *u, const char *session_id,
                                const struct client_info *client)
 {
-    gh_status st = app->store->session_delete_by_id(app->store, u->id, session_id);
+    gh_status st = app->kv->session_delete_by_id(app->kv, u->id, session_id);
     if (st == GH_OK)
         audit_record(app, "session_revoked", u->id, u->email, client, NULL);
     return st;

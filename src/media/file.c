@@ -13,7 +13,7 @@
 struct file_media {
     struct media base;
     char dir[CONFIG_URL_MAX];
-    char public_url[CONFIG_URL_MAX];
+    const char *public_url; /* the config's: it follows the port bound at start */
 };
 
 static gh_status write_file(const char *path, const void *data, size_t len)
@@ -88,12 +88,12 @@ gh_status media_file_open(const char *dir, const char *public_url, struct media 
     struct file_media *fm = calloc(1, sizeof *fm);
     if (!fm)
         return GH_NO_MEMORY;
-    if (strlen(dir) >= sizeof fm->dir || strlen(public_url) >= sizeof fm->public_url) {
+    if (strlen(dir) >= sizeof fm->dir) {
         free(fm);
         return GH_INTERNAL;
     }
     strcpy(fm->dir, dir);
-    strcpy(fm->public_url, public_url);
+    fm->public_url = public_url;
     fm->base = (struct media){.put = file_put,
                               .remove = file_remove,
                               .url = file_url,

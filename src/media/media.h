@@ -21,6 +21,7 @@ struct media {
 };
 
 GH_MUST_CHECK gh_status media_open(const struct config *cfg, struct media **out);
+/* public_url is borrowed and read at each url() call. */
 GH_MUST_CHECK gh_status media_file_open(const char *dir, const char *public_url,
                                         struct media **out);
 GH_MUST_CHECK gh_status media_s3_open(const struct config *cfg, struct media **out);

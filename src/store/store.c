@@ -10,6 +10,8 @@ gh_status store_open(const char *url, struct store **out)
 {
     if (!strncmp(url, "sqlite:", 7))
         return store_sqlite_open(url + 7, out);
+    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+        return store_postgres_open(url, out);
     log_msg(LOG_ERROR, "unsupported DATABASE_URL scheme");
     return GH_INTERNAL;
 }

@@ -101,5 +101,6 @@ GH_MUST_CHECK gh_status store_transaction(struct store *st, store_tx_fn fn, void
 
 /* Implementations. */
 GH_MUST_CHECK gh_status store_sqlite_open(const char *path, struct store **out);
+GH_MUST_CHECK gh_status store_postgres_open(const char *url, struct store **out);
 
 #endif

@@ -172,11 +172,11 @@ static void test_config_rejects_non_http_public_url(void **state)
     REFUSED("GATEHOUSE_FRONTEND_URL", "javascript:alert(1)");
 }
 
-static void test_config_rejects_postgres_database_url(void **state)
+static void test_config_rejects_unknown_database_scheme(void **state)
 {
     (void)state;
-    REFUSED("DATABASE_URL", "postgres://user@localhost/gatehouse");
     REFUSED("DATABASE_URL", "mysql://localhost/gatehouse");
+    REFUSED("DATABASE_URL", "gatehouse.db");
 }
 
 static void test_config_rejects_bad_mail_url(void **state)
@@ -561,7 +561,7 @@ int main(void)
         cmocka_unit_test(test_config_rejects_bad_log_format),
         cmocka_unit_test(test_config_rejects_bad_booleans),
         cmocka_unit_test(test_config_rejects_non_http_public_url),
-        cmocka_unit_test(test_config_rejects_postgres_database_url),
+        cmocka_unit_test(test_config_rejects_unknown_database_scheme),
         cmocka_unit_test(test_config_rejects_bad_mail_url),
         cmocka_unit_test(test_config_rejects_bad_cookie_name),
         cmocka_unit_test(test_config_rejects_bad_allowed_origins),

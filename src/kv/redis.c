@@ -1,0 +1,499 @@
+/* The kv interface on Redis (hiredis): sessions and rate-limit counters shared by every
+ * instance. One connection per thread, reconnected on the next call after an error, with short
+ * timeouts so a Redis outage answers 503 quickly instead of hanging requests.
+ *
+ * Keys:  gh:s:<token hash>  hash {id, user_id, created_at, expires_at, last_seen_at, ip, ua},
+ *                           expiring at expires_at
+ *        gh:u:<user id>     set of the user's session token hashes
+ *        gh:<rate key>      counter of a fixed window, expiring at the window's end */
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/store.h"
+#include "../util/log.h"
+#include "kv.h"
+
+#define REDIS_TIMEOUT_MS 1000
+
+/* A thread's connection, registered with its kv so close() can free it. */
+struct rconn {
+    redisContext *ctx;
+    struct rconn *next;
+};
+
+struct redis_kv {
+    struct kv base;
+    uint64_t generation;
+    char host[256];
+    int port;
+    int db;
+    char password[256];
+    pthread_mutex_t lock; /* guards conns */
+    struct rconn *conns;
+};
+
+static atomic_uint_fast64_t redis_generation = 1;
+static _Thread_local struct rconn *tl_rconn;
+static _Thread_local uint64_t tl_rgeneration;
+
+static struct redis_kv *impl_of(struct kv *kv)
+{
+    return (struct redis_kv *)kv;
+}
+
+/* Opens a context: connect with a timeout, AUTH and SELECT when configured. */
+static redisContext *connect_redis(struct redis_kv *r)
+{
+    struct timeval tv = {REDIS_TIMEOUT_MS / 1000, (REDIS_TIMEOUT_MS % 1000) * 1000};
+    redisContext *c = redisConnectWithTimeout(r->host, r->port, tv);
+    if (!c || c->err) {
+        log_msg(LOG_WARN, "redis: cannot connect: %s", c ? c->errstr : "out of memory");
+        redisFree(c);
+        return NULL;
+    }
+    redisSetTimeout(c, tv);
+    redisReply *rep = NULL;
+    if (r->password[0]) {
+        rep = redisCommand(c, "AUTH %s", r->password);
+        if (!rep || rep->type == REDIS_REPLY_ERROR)
+            goto fail;
+        freeReplyObject(rep);
+    }
+    rep = redisCommand(c, "SELECT %d", r->db);
+    if (!rep || rep->type == REDIS_REPLY_ERROR)
+        goto fail;
+    freeReplyObject(rep);
+    return c;
+fail:
+    log_msg(LOG_WARN, "redis: AUTH or SELECT refused");
+    freeReplyObject(rep);
+    redisFree(c);
+    return NULL;
+}
+
+/* This thread's connection, (re)connecting when there is none. */
+static redisContext *conn_get(struct redis_kv *r)
+{
+    if (!tl_rconn || tl_rgeneration != r->generation) {
+        struct rconn *rc = calloc(1, sizeof *rc);
+        if (!rc)
+            return NULL;
+        pthread_mutex_lock(&r->lock);
+        rc->next = r->conns;
+        r->conns = rc;
+        pthread_mutex_unlock(&r->lock);
+        tl_rconn = rc;
+        tl_rgeneration = r->generation;
+    }
+    if (!tl_rconn->ctx)
+        tl_rconn->ctx = connect_redis(r);
+    return tl_rconn->ctx;
+}
+
+/* Drops this thread's broken connection so the next call reconnects. */
+static void conn_drop(void)
+{
+    if (tl_rconn && tl_rconn->ctx) {
+        redisFree(tl_rconn->ctx);
+        tl_rconn->ctx = NULL;
+    }
+}
+
+/* Runs a command given as argv; GH_UNAVAILABLE (and a dropped connection) on any failure. */
+static gh_status command(struct kv *kv, redisReply **out, int argc, const char **argv)
+{
+    redisContext *c = conn_get(impl_of(kv));
+    if (!c)
+        return GH_UNAVAILABLE;
+    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+    if (!rep || c->err) {
+        log_msg(LOG_WARN, "redis: %s", c->errstr[0] ? c->errstr : "no reply");
+        freeReplyObject(rep);
+        conn_drop();
+        return GH_UNAVAILABLE;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) {
+        log_msg(LOG_ERROR, "redis: %s", rep->str);
+        freeReplyObject(rep);
+        return GH_INTERNAL;
+    }
+    *out = rep;
+    return GH_OK;
+}
+
+/* Runs a command whose reply is not needed. */
+static gh_status command_ok(struct kv *kv, int argc, const char **argv)
+{
+    redisReply *rep = NULL;
+    gh_status st = command(kv, &rep, argc, argv);
+    freeReplyObject(rep);
+    return st;
+}
+
+static gh_status rd_ping(struct kv *kv)
+{
+    const char *argv[] = {"PING"};
+    return command_ok(kv, 1, argv);
+}
+
+static void session_key(const char *token_hash, char *out, size_t cap)
+{
+    snprintf(out, cap, "gh:s:%s", token_hash);
+}
+
+static void user_key(const char *user_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "gh:u:%s", user_id);
+}
+
+/* Writes the session hash with its expiry and adds it to the user's set, whose expiry is pushed
+ * out to the session's if that is later: one atomic script, one round trip. */
+static const char insert_script[] =
+    "redis.call('HSET', KEYS[1], 'id', ARGV[1], 'user_id', ARGV[2], 'created_at', ARGV[3], "
+    "'expires_at', ARGV[4], 'last_seen_at', ARGV[5], 'ip', ARGV[6], 'ua', ARGV[7]) "
+    "redis.call('EXPIREAT', KEYS[1], ARGV[4]) "
+    "redis.call('SADD', KEYS[2], ARGV[8]) "
+    "local want = tonumber(ARGV[4]) - tonumber(ARGV[3]) "
+    "if redis.call('TTL', KEYS[2]) < want then redis.call('EXPIRE', KEYS[2], want) end "
+    "return 0";
+
+static gh_status rd_session_insert(struct kv *kv, const struct session *s)
+{
+    char key[96], ukey[64], created[24], expires[24], seen[24];
+    session_key(s->token_hash, key, sizeof key);
+    user_key(s->user_id, ukey, sizeof ukey);
+    snprintf(created, sizeof created, "%lld", (long long)s->created_at);
+    snprintf(expires, sizeof expires, "%lld", (long long)s->expires_at);
+    snprintf(seen, sizeof seen, "%lld", (long long)s->last_seen_at);
+    const char *argv[] = {"EVAL", insert_script, "2",          key,     ukey,
+                          s->id,  s->user_id,    created,      expires, seen,
+                          s->ip,  s->user_agent, s->token_hash};
+    return command_ok(kv, 13, argv);
+}
+
+static void copy_reply(const redisReply *r, char *dst, size_t cap)
+{
+    size_t n = (r && r->type == REDIS_REPLY_STRING) ? r->len : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, r->str, n);
+    dst[n] = '\0';
+}
+
+static int64_t reply_int(const redisReply *r)
+{
+    if (r && r->type == REDIS_REPLY_STRING)
+        return strtoll(r->str, NULL, 10);
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    return 0;
+}
+
+/* Reads the session hash of token_hash; GH_NOT_FOUND when absent or expired at now. */
+static gh_status read_session(struct kv *kv, const char *token_hash, int64_t now, struct session *s)
+{
+    char key[96];
+    redisReply *rep = NULL;
+    session_key(token_hash, key, sizeof key);
+    const char *argv[] = {"HMGET",        key,  "id", "user_id", "created_at", "expires_at",
+                          "last_seen_at", "ip", "ua"};
+    gh_status st = command(kv, &rep, 9, argv);
+    if (st != GH_OK)
+        return st;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
+        rep->element[0]->type != REDIS_REPLY_STRING) {
+        freeReplyObject(rep);
+        return GH_NOT_FOUND;
+    }
+    memset(s, 0, sizeof *s);
+    strcpy(s->token_hash, token_hash);
+    copy_reply(rep->element[0], s->id, sizeof s->id);
+    copy_reply(rep->element[1], s->user_id, sizeof s->user_id);
+    s->created_at = reply_int(rep->element[2]);
+    s->expires_at = reply_int(rep->element[3]);
+    s->last_seen_at = reply_int(rep->element[4]);
+    copy_reply(rep->element[5], s->ip, sizeof s->ip);
+    copy_reply(rep->element[6], s->user_agent, sizeof s->user_agent);
+    freeReplyObject(rep);
+    return s->expires_at > now ? GH_OK : GH_NOT_FOUND;
+}
+
+static gh_status rd_session_lookup(struct kv *kv, const char *token_hash, int64_t now,
+                                   struct session *s, struct user *u)
+{
+    gh_status st = read_session(kv, token_hash, now, s);
+    if (st == GH_OK)
+        st = kv->store->user_by_id(kv->store, s->user_id, u);
+    return st;
+}
+
+static gh_status rd_session_touch(struct kv *kv, const char *token_hash, int64_t now)
+{
+    char key[96], seen[24];
+    session_key(token_hash, key, sizeof key);
+    snprintf(seen, sizeof seen, "%lld", (long long)now);
+    /* HSET would recreate a session deleted meanwhile: only touch one that still exists. */
+    const char *argv[] = {"EVAL",
+                          "if redis.call('EXISTS', KEYS[1]) == 1 then "
+                          "redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1]) end return 0",
+                          "1", key, seen};
+    return command_ok(kv, 5, argv);
+}
+
+/* Deletes one session key and its entry in the user's set; GH_NOT_FOUND when it did not exist. */
+static gh_status delete_session(struct kv *kv, const char *token_hash, const char *user_id)
+{
+    char key[96], ukey[64];
+    redisReply *rep = NULL;
+    session_key(token_hash, key, sizeof key);
+    user_key(user_id, ukey, sizeof ukey);
+    const char *srem[] = {"SREM", ukey, token_hash};
+    const char *del[] = {"DEL", key};
+    gh_status st = command_ok(kv, 3, srem);
+    if (st == GH_OK)
+        st = command(kv, &rep, 2, del);
+    if (st != GH_OK)
+        return st;
+    st = (rep->type == REDIS_REPLY_INTEGER && rep->integer > 0) ? GH_OK : GH_NOT_FOUND;
+    freeReplyObject(rep);
+    return st;
+}
+
+static gh_status rd_session_delete(struct kv *kv, const char *token_hash)
+{
+    struct session s;
+    gh_status st = read_session(kv, token_hash, 0, &s);
+    if (st != GH_OK)
+        return st;
+    return delete_session(kv, token_hash, s.user_id);
+}
+
+/* The token hashes in the user's set (caller frees the reply). */
+static gh_status user_sessions(struct kv *kv, const char *user_id, redisReply **out)
+{
+    char ukey[64];
+    user_key(user_id, ukey, sizeof ukey);
+    const char *argv[] = {"SMEMBERS", ukey};
+    gh_status st = command(kv, out, 2, argv);
+    if (st == GH_OK && (*out)->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(*out);
+        return GH_INTERNAL;
+    }
+    return st;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct session *x = a, *y = b;
+    if (x->created_at != y->created_at)
+        return x->created_at < y->created_at ? 1 : -1;
+    return strcmp(x->id, y->id);
+}
+
+static gh_status rd_session_list(struct kv *kv, const char *user_id, int64_t now,
+                                 struct session *out, size_t cap, size_t *count)
+{
+    redisReply *set = NULL;
+    char ukey[64];
+    gh_status st = user_sessions(kv, user_id, &set);
+    *count = 0;
+    for (size_t i = 0; st == GH_OK && i < set->elements && *count < cap; i++) {
+        const char *hash = set->element[i]->str;
+        gh_status one = read_session(kv, hash, now, &out[*count]);
+        if (one == GH_OK) {
+            (*count)++;
+        } else if (one == GH_NOT_FOUND) {
+            user_key(user_id, ukey, sizeof ukey);
+            const char *srem[] = {"SREM", ukey, hash}; /* expired: forget it */
+            st = command_ok(kv, 3, srem);
+        } else {
+            st = one;
+        }
+    }
+    freeReplyObject(set);
+    if (st == GH_OK)
+        qsort(out, *count, sizeof *out, newest_first);
+    return st;
+}
+
+static gh_status rd_session_delete_by_id(struct kv *kv, const char *user_id, const char *session_id)
+{
+    redisReply *set = NULL;
+    gh_status st = user_sessions(kv, user_id, &set);
+    gh_status result = GH_NOT_FOUND;
+    for (size_t i = 0; st == GH_OK && result == GH_NOT_FOUND && i < set->elements; i++) {
+        struct session s;
+        const char *hash = set->element[i]->str;
+        gh_status one = read_session(kv, hash, 0, &s);
+        if (one == GH_OK && !strcmp(s.id, session_id) && !strcmp(s.user_id, user_id))
+            result = delete_session(kv, hash, user_id);
+        else if (one != GH_OK && one != GH_NOT_FOUND)
+            st = one;
+    }
+    freeReplyObject(set);
+    return st == GH_OK ? result : st;
+}
+
+static gh_status rd_session_delete_all(struct kv *kv, const char *user_id, const char *keep)
+{
+    redisReply *set = NULL;
+    gh_status st = user_sessions(kv, user_id, &set);
+    for (size_t i = 0; st == GH_OK && i < set->elements; i++) {
+        const char *hash = set->element[i]->str;
+        if (keep && !strcmp(hash, keep))
+            continue;
+        gh_status one = delete_session(kv, hash, user_id);
+        if (one != GH_OK && one != GH_NOT_FOUND)
+            st = one;
+    }
+    freeReplyObject(set);
+    return st;
+}
+
+/* INCR and set the window's expiry on its first hit, atomically, returning count and TTL. */
+static const char rate_script[] =
+    "local c = redis.call('INCR', KEYS[1]) "
+    "if c == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "local t = redis.call('TTL', KEYS[1]) "
+    "if t < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end "
+    "return {c, t}";
+
+static gh_status rd_rate_hit(struct kv *kv, const char *key, int window, int64_t now,
+                             int64_t *count, int64_t *window_end)
+{
+    char rkey[400], win[16];
+    redisReply *rep = NULL;
+    snprintf(rkey, sizeof rkey, "gh:%s", key);
+    snprintf(win, sizeof win, "%d", window);
+    const char *argv[] = {"EVAL", rate_script, "1", rkey, win};
+    gh_status st = command(kv, &rep, 5, argv);
+    if (st != GH_OK)
+        return st;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        freeReplyObject(rep);
+        return GH_INTERNAL;
+    }
+    *count = reply_int(rep->element[0]);
+    *window_end = now + reply_int(rep->element[1]);
+    freeReplyObject(rep);
+    return GH_OK;
+}
+
+static gh_status rd_rate_peek(struct kv *kv, const char *key, int64_t now, int64_t *count,
+                              int64_t *window_end)
+{
+    char rkey[400];
+    redisReply *rep = NULL;
+    snprintf(rkey, sizeof rkey, "gh:%s", key);
+    const char *argv[] = {"EVAL", "return {redis.call('GET', KEYS[1]), redis.call('TTL', KEYS[1])}",
+                          "1", rkey};
+    gh_status st = command(kv, &rep, 4, argv);
+    if (st != GH_OK)
+        return st;
+    *count = 0;
+    *window_end = now;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[1]->integer > 0) {
+        *count = reply_int(rep->element[0]);
+        *window_end = now + rep->element[1]->integer;
+    }
+    freeReplyObject(rep);
+    return GH_OK;
+}
+
+static gh_status rd_rate_clear(struct kv *kv, const char *key)
+{
+    char rkey[400];
+    snprintf(rkey, sizeof rkey, "gh:%s", key);
+    const char *argv[] = {"DEL", rkey};
+    return command_ok(kv, 2, argv);
+}
+
+static void rd_close(struct kv *kv)
+{
+    struct redis_kv *r = impl_of(kv);
+    if (!r)
+        return;
+    for (struct rconn *c = r->conns, *next; c; c = next) {
+        next = c->next;
+        redisFree(c->ctx);
+        free(c);
+    }
+    if (tl_rgeneration == r->generation) {
+        tl_rconn = NULL;
+        tl_rgeneration = 0;
+    }
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+/* Splits redis://[:password@]host[:port][/db] with libcurl's URL parser. */
+static gh_status parse_url(struct redis_kv *r, const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *path = NULL, *password = NULL;
+    gh_status st = GH_INTERNAL;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out;
+    if (strlen(host) >= sizeof r->host)
+        goto out;
+    strcpy(r->host, host);
+    r->port = 6379;
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+        r->port = atoi(port);
+    if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && path[0] == '/' && path[1])
+        r->db = atoi(path + 1);
+    if (curl_url_get(u, CURLUPART_PASSWORD, &password, CURLU_URLDECODE) == CURLUE_OK) {
+        if (strlen(password) >= sizeof r->password)
+            goto out;
+        strcpy(r->password, password);
+    }
+    st = GH_OK;
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(password);
+    curl_url_cleanup(u);
+    return st;
+}
+
+gh_status kv_redis_open(const char *url, struct store *store, struct kv **out)
+{
+    struct redis_kv *r = calloc(1, sizeof *r);
+    if (!r)
+        return GH_NO_MEMORY;
+    pthread_mutex_init(&r->lock, NULL);
+    r->generation = atomic_fetch_add(&redis_generation, 1);
+    r->base = (struct kv){.impl = r,
+                          .store = store,
+                          .ping = rd_ping,
+                          .session_insert = rd_session_insert,
+                          .session_lookup = rd_session_lookup,
+                          .session_touch = rd_session_touch,
+                          .session_delete = rd_session_delete,
+                          .session_list = rd_session_list,
+                          .session_delete_by_id = rd_session_delete_by_id,
+                          .session_delete_all = rd_session_delete_all,
+                          .rate_hit = rd_rate_hit,
+                          .rate_peek = rd_rate_peek,
+                          .rate_clear = rd_rate_clear,
+                          .close = rd_close};
+    if (parse_url(r, url) != GH_OK) {
+        log_msg(LOG_ERROR, "REDIS_URL cannot be parsed");
+        rd_close(&r->base);
+        return GH_INTERNAL;
+    }
+    /* Connect once now so a wrong URL is reported at start; a Redis that is down only warns:
+     * requests get 503 until it is back. */
+    if (rd_ping(&r->base) != GH_OK)
+        log_msg(LOG_WARN, "redis at %s:%d does not answer yet", r->host, r->port);
+    *out = &r->base;
+    return GH_OK;
+}
