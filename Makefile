@@ -16,6 +16,7 @@ EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/store/migrations/po
                        src/mail/templates/*) \
             data/common-passwords.txt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+WEB      := $(shell find web -type f ! -name '.*' 2>/dev/null | sort)
 
 # Objects of a variant: $(call objs,DIR,SOURCES)
 objs = $(patsubst %.c,$(1)/%.o,$(2))
@@ -45,7 +46,21 @@ $(OBJ)/embed.o: src/embed.S $(EMBEDDED)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
-$(BUILD)/libgatehouse.a: $(call objs,$(OBJ),$(LIB_SRC)) $(OBJ)/embed.o
+# The web UI: every file under web/ embedded, with a generated table.
+$(BUILD)/gen/web_files.S $(BUILD)/gen/web_files.c: $(WEB) scripts/embed-web.sh
+	@scripts/embed-web.sh $(BUILD)/gen
+
+$(OBJ)/web_files_data.o: $(BUILD)/gen/web_files.S
+	@mkdir -p $(dir $@)
+	@$(CC) -c $< -o $@
+
+$(OBJ)/web_files_table.o: $(BUILD)/gen/web_files.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CFLAGS) -Isrc -c $< -o $@
+
+WEB_OBJS = $(OBJ)/web_files_data.o $(OBJ)/web_files_table.o
+
+$(BUILD)/libgatehouse.a: $(call objs,$(OBJ),$(LIB_SRC)) $(OBJ)/embed.o $(WEB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
@@ -64,7 +79,7 @@ $(ASAN_OBJ)/%.o: %.c
 	@echo "CC (asan) $<"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
-$(BUILD)/asan/libgatehouse.a: $(call objs,$(ASAN_OBJ),$(LIB_SRC)) $(OBJ)/embed.o
+$(BUILD)/asan/libgatehouse.a: $(call objs,$(ASAN_OBJ),$(LIB_SRC)) $(OBJ)/embed.o $(WEB_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
@@ -93,7 +108,7 @@ test-unit: $(UNIT_BINS)
 	@scripts/run-unit-tests.sh $(UNIT_BINS)
 
 test-api: $(BUILD)/gatehouse
-	node --test --test-reporter=spec tests/api/
+	GATEHOUSE_BIN=$(BUILD)/gatehouse node tests/run-api-tests.js
 
 asan: deps-test
 	@$(MAKE) --no-print-directory $(BUILD)/asan/gatehouse $(ASAN_UNIT_BINS)

@@ -51,4 +51,7 @@ void api_sessions_delete(struct request *req);
 /* media.c */
 void api_media_get(struct request *req);
 
+/* web.c */
+void api_web_get(struct request *req);
+
 #endif

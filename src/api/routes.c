@@ -25,6 +25,9 @@ const struct route routes[] = {
     {"GET", "/users/sessions", api_sessions_list, ROUTE_SESSION},
     {"DELETE", "/users/sessions/*", api_sessions_delete, ROUTE_ORIGIN_CHECK | ROUTE_SESSION},
     {"GET", "/media/**", api_media_get, 0},
+    {"GET", "/", api_web_get, 0},
+    {"GET", "/auth/**", api_web_get, 0},
+    {"GET", "/static/**", api_web_get, 0},
 };
 
 const size_t route_count = sizeof routes / sizeof routes[0];

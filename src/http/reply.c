@@ -20,8 +20,9 @@ static void add_common_headers(struct request *req, struct MHD_Response *resp)
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     if (!MHD_get_response_header(resp, "Cache-Control"))
         MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'");
+    if (!MHD_get_response_header(resp, "Content-Security-Policy"))
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'");
     if (!strncmp(req->app->cfg->public_url, "https://", 8))
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     if (req->cookie[0])
@@ -155,6 +156,21 @@ void reply_file(struct request *req, int fd, uint64_t size, const char *content_
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "Cache-Control", cache_control);
+    queue(req, 200, resp);
+}
+
+void reply_static(struct request *req, const char *data, size_t len, const char *content_type,
+                  const char *cache_control, const char *content_security_policy)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        reply_error(req, GH_NO_MEMORY, NULL);
+        return;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, "Cache-Control", cache_control);
+    MHD_add_response_header(resp, "Content-Security-Policy", content_security_policy);
     queue(req, 200, resp);
 }
 
