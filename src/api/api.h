@@ -15,6 +15,11 @@ struct json_field;
 
 /* Decodes req->json into out with fields; answers the 400 and returns false on failure. */
 bool api_decode(struct request *req, const struct json_field *fields, size_t n, void *out);
+/* Allocates size zeroed bytes as the request's state (freed with the request: it lives across
+ * a hash job) and, when fields is not NULL, decodes the JSON body into it. Returns NULL after
+ * answering when allocation or decoding fails. */
+void *api_state_decode(struct request *req, size_t size, const struct json_field *fields,
+                       size_t nfields);
 /* Answers a core status; password policy errors name password_field. */
 void reply_account_error(struct request *req, gh_status st, const char *password_field);
 /* 303 to {FRONTEND_URL}{page}, with ?reason=<text> (percent-encoded) when reason is set. */

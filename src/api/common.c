@@ -1,5 +1,6 @@
 /* Helpers shared by the handlers: JSON input decoding, account errors, frontend redirects. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../http/json_input.h"
 #include "../util/url.h"
@@ -14,6 +15,21 @@ bool api_decode(struct request *req, const struct json_field *fields, size_t n, 
         return false;
     }
     return true;
+}
+
+void *api_state_decode(struct request *req, size_t size, const struct json_field *fields,
+                       size_t nfields)
+{
+    void *state = calloc(1, size);
+    if (!state) {
+        reply_error(req, GH_NO_MEMORY, NULL);
+        return NULL;
+    }
+    req->state = state;
+    req->state_free = free;
+    if (fields && !api_decode(req, fields, nfields, state))
+        return NULL;
+    return state;
 }
 
 /* The field a core status is about, for the "field" key of the error. */

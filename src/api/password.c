@@ -80,14 +80,9 @@ void api_password_reset(struct request *req)
         JSON_FIELD(struct reset_input, token, true, 64),
         JSON_FIELD(struct reset_input, password, true, PASSWORD_INPUT_MAX),
     };
-    struct reset_input *in = calloc(1, sizeof *in);
-    if (!in) {
-        reply_error(req, GH_NO_MEMORY, NULL);
-        return;
-    }
-    req->state = in;
-    req->state_free = free;
-    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], in))
+    struct reset_input *in =
+        api_state_decode(req, sizeof *in, fields, sizeof fields / sizeof fields[0]);
+    if (!in)
         return;
     gh_status st = reset_check(req->app, in->token, in->password);
     if (st == GH_ERR_INVALID_TOKEN) {
@@ -144,14 +139,9 @@ void api_password_change(struct request *req)
         JSON_FIELD(struct change_input, current_password, true, PASSWORD_INPUT_MAX),
         JSON_FIELD(struct change_input, new_password, true, PASSWORD_INPUT_MAX),
     };
-    struct change_input *in = calloc(1, sizeof *in);
-    if (!in) {
-        reply_error(req, GH_NO_MEMORY, NULL);
-        return;
-    }
-    req->state = in;
-    req->state_free = free;
-    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], in))
+    struct change_input *in =
+        api_state_decode(req, sizeof *in, fields, sizeof fields / sizeof fields[0]);
+    if (!in)
         return;
     gh_status st = password_change_check(req->app, &req->user, in->new_password, &req->retry_after);
     if (st != GH_OK) {

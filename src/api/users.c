@@ -37,14 +37,9 @@ void api_users_register(struct request *req)
         JSON_FIELD(struct registration, first_name, true, NAME_INPUT_MAX),
         JSON_FIELD(struct registration, last_name, true, NAME_INPUT_MAX),
     };
-    struct registration *r = calloc(1, sizeof *r);
-    if (!r) {
-        reply_error(req, GH_NO_MEMORY, NULL);
-        return;
-    }
-    req->state = r;
-    req->state_free = free;
-    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], r))
+    struct registration *r =
+        api_state_decode(req, sizeof *r, fields, sizeof fields / sizeof fields[0]);
+    if (!r)
         return;
     gh_status st = account_register_check(req->app, r);
     if (st != GH_OK) {
@@ -141,13 +136,9 @@ void api_users_login(struct request *req)
     char hash[PASSWORD_HASH_MAX];
     if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
-    struct login_attempt *a = calloc(1, sizeof *a);
-    if (!a) {
-        reply_error(req, GH_NO_MEMORY, NULL);
+    struct login_attempt *a = api_state_decode(req, sizeof *a, NULL, 0);
+    if (!a)
         return;
-    }
-    req->state = a;
-    req->state_free = free;
     gh_status st = account_login_prepare(req->app, in.email, a, hash, &req->retry_after);
     if (st != GH_OK) {
         reply_error(req, st, NULL);

@@ -518,6 +518,20 @@ static gh_status sq_session_insert(struct store *st, const struct session *ses)
     return step_done(c, s, false);
 }
 
+/* Reads the session columns (token_hash .. user_agent) starting at column 0. */
+static void read_session(sqlite3_stmt *s, struct session *ses)
+{
+    memset(ses, 0, sizeof *ses);
+    column_copy(s, 0, ses->token_hash, sizeof ses->token_hash);
+    column_copy(s, 1, ses->id, sizeof ses->id);
+    column_copy(s, 2, ses->user_id, sizeof ses->user_id);
+    ses->created_at = sqlite3_column_int64(s, 3);
+    ses->expires_at = sqlite3_column_int64(s, 4);
+    ses->last_seen_at = sqlite3_column_int64(s, 5);
+    column_copy(s, 6, ses->ip, sizeof ses->ip);
+    column_copy(s, 7, ses->user_agent, sizeof ses->user_agent);
+}
+
 static gh_status sq_session_lookup(struct store *st, const char *token_hash, int64_t now,
                                    struct session *ses, struct user *u)
 {
@@ -530,15 +544,7 @@ static gh_status sq_session_lookup(struct store *st, const char *token_hash, int
     sqlite3_bind_int64(s, 2, now);
     if ((status = step_row(c, s)) != GH_OK)
         return status;
-    memset(ses, 0, sizeof *ses);
-    column_copy(s, 0, ses->token_hash, sizeof ses->token_hash);
-    column_copy(s, 1, ses->id, sizeof ses->id);
-    column_copy(s, 2, ses->user_id, sizeof ses->user_id);
-    ses->created_at = sqlite3_column_int64(s, 3);
-    ses->expires_at = sqlite3_column_int64(s, 4);
-    ses->last_seen_at = sqlite3_column_int64(s, 5);
-    column_copy(s, 6, ses->ip, sizeof ses->ip);
-    column_copy(s, 7, ses->user_agent, sizeof ses->user_agent);
+    read_session(s, ses);
     read_user(s, 8, u);
     sqlite3_reset(s);
     return GH_OK;
@@ -747,19 +753,6 @@ static gh_status sq_session_touch(struct store *st, const char *token_hash, int6
     bind_text(s, 1, token_hash);
     sqlite3_bind_int64(s, 2, now);
     return step_done(c, s, false);
-}
-
-static void read_session(sqlite3_stmt *s, struct session *ses)
-{
-    memset(ses, 0, sizeof *ses);
-    column_copy(s, 0, ses->token_hash, sizeof ses->token_hash);
-    column_copy(s, 1, ses->id, sizeof ses->id);
-    column_copy(s, 2, ses->user_id, sizeof ses->user_id);
-    ses->created_at = sqlite3_column_int64(s, 3);
-    ses->expires_at = sqlite3_column_int64(s, 4);
-    ses->last_seen_at = sqlite3_column_int64(s, 5);
-    column_copy(s, 6, ses->ip, sizeof ses->ip);
-    column_copy(s, 7, ses->user_agent, sizeof ses->user_agent);
 }
 
 static gh_status sq_session_list(struct store *st, const char *user_id, int64_t now,
