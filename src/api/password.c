@@ -143,7 +143,8 @@ void api_password_change(struct request *req)
         api_state_decode(req, sizeof *in, fields, sizeof fields / sizeof fields[0]);
     if (!in)
         return;
-    gh_status st = password_change_check(req->app, &req->user, in->new_password, &req->retry_after);
+    gh_status st = password_change_check(req->app, &req->user, in->new_password, &req->client,
+                                         &req->retry_after);
     if (st != GH_OK) {
         reply_account_error(req, st, "new_password");
         return;

@@ -6,15 +6,13 @@
 #include "../util/timeutil.h"
 #include "api.h"
 
-#define SESSIONS_LISTED_MAX 100
-
 void api_sessions_list(struct request *req)
 {
     size_t count = 0;
-    struct session *list = calloc(SESSIONS_LISTED_MAX, sizeof *list);
+    struct session *list = calloc(SESSION_LIST_MAX, sizeof *list);
     json_t *items = json_array();
     gh_status st = (list && items)
-                       ? session_list(req->app, req->user.id, list, SESSIONS_LISTED_MAX, &count)
+                       ? session_list(req->app, req->user.id, list, SESSION_LIST_MAX, &count)
                        : GH_NO_MEMORY;
     for (size_t i = 0; st == GH_OK && i < count; i++) {
         const struct session *s = &list[i];

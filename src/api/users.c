@@ -139,7 +139,8 @@ void api_users_login(struct request *req)
     struct login_attempt *a = api_state_decode(req, sizeof *a, NULL, 0);
     if (!a)
         return;
-    gh_status st = account_login_prepare(req->app, in.email, a, hash, &req->retry_after);
+    gh_status st =
+        account_login_prepare(req->app, in.email, a, hash, &req->client, &req->retry_after);
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;

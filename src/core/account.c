@@ -147,7 +147,8 @@ gh_status account_regenerate_confirmation(struct app *app, const char *email,
 }
 
 gh_status account_login_prepare(struct app *app, const char *email, struct login_attempt *a,
-                                char hash[PASSWORD_HASH_MAX], int *retry_after)
+                                char hash[PASSWORD_HASH_MAX], const struct client_info *client,
+                                int *retry_after)
 {
     memset(a, 0, sizeof *a);
     /* A malformed address cannot belong to an account: treat it as unknown, not as an error,
@@ -156,7 +157,7 @@ gh_status account_login_prepare(struct app *app, const char *email, struct login
         a->email[0] = '\0';
     if (a->email[0] &&
         ratelimit_check(app, RATE_ACCOUNT, a->email, retry_after) == GH_ERR_RATE_LIMITED) {
-        audit_record(app, "rate_limited", NULL, a->email, NULL, "failed logins");
+        audit_record(app, "rate_limited", NULL, a->email, client, "failed logins");
         return GH_ERR_RATE_LIMITED;
     }
     gh_status st =

@@ -58,7 +58,7 @@ struct login_attempt {
  * (with *retry_after) when the address has had too many failed logins. */
 GH_MUST_CHECK gh_status account_login_prepare(struct app *app, const char *email,
                                               struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
-                                              int *retry_after);
+                                              const struct client_info *client, int *retry_after);
 
 /* Decides the login after verification: GH_ERR_INVALID_CREDENTIALS for an unknown email or a
  * wrong password, GH_ERR_INACTIVE for an unconfirmed account with the right password, else

@@ -179,11 +179,13 @@ gh_status reset_finish(struct app *app, const char *change_token, const char *pa
 }
 
 gh_status password_change_check(struct app *app, const struct user *u, const char *new_password,
-                                int *retry_after)
+                                const struct client_info *client, int *retry_after)
 {
     gh_status st = ratelimit_check(app, RATE_ACCOUNT, u->email, retry_after);
-    if (st != GH_OK)
+    if (st != GH_OK) {
+        audit_record(app, "rate_limited", u->id, u->email, client, "password change");
         return st;
+    }
     return password_check_policy(new_password, u->email, app->cfg->password_min_length);
 }
 

@@ -32,7 +32,8 @@ GH_MUST_CHECK gh_status reset_finish(struct app *app, const char *change_token,
 /* Before verifying the current password: GH_ERR_RATE_LIMITED after too many wrong current
  * passwords, or a policy error for new_password. */
 GH_MUST_CHECK gh_status password_change_check(struct app *app, const struct user *u,
-                                              const char *new_password, int *retry_after);
+                                              const char *new_password,
+                                              const struct client_info *client, int *retry_after);
 
 /* Counts and audits a wrong current password; returns GH_ERR_WRONG_PASSWORD. */
 GH_MUST_CHECK gh_status password_change_refuse(struct app *app, const struct user *u,

@@ -1,6 +1,7 @@
 /* Server-side sessions. */
 #include "session.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../kv/kv.h"
@@ -45,9 +46,11 @@ gh_status session_authenticate(struct app *app, const char *token, struct sessio
     int idle = app->cfg->session_idle_timeout;
     if (idle > 0 && s->last_seen_at + idle < now)
         return GH_ERR_NOT_AUTHENTICATED;
-    /* At most one write a minute per session: the hot path stays read-only. */
-    if (now - s->last_seen_at >= SESSION_TOUCH_INTERVAL &&
-        app->kv->session_touch(app->kv, hash, now) == GH_OK)
+    /* At most one write a minute per session, so the hot path stays read-only; more often
+     * only with an idle timeout so short that a minute would end sessions in use. */
+    int interval =
+        (idle > 0 && idle < 2 * SESSION_TOUCH_INTERVAL) ? idle / 2 : SESSION_TOUCH_INTERVAL;
+    if (now - s->last_seen_at >= interval && app->kv->session_touch(app->kv, hash, now) == GH_OK)
         s->last_seen_at = now;
     return GH_OK;
 }
@@ -71,8 +74,19 @@ gh_status session_list(struct app *app, const char *user_id, struct session *out
 gh_status session_revoke_by_id(struct app *app, const struct user *u, const char *session_id,
                                const struct client_info *client)
 {
-    gh_status st = app->kv->session_delete_by_id(app->kv, u->id, session_id);
+    /* Only a live session of u, named exactly by its id, can be revoked: found in the same
+     * list the user sees, then deleted by its hash, alike on every backend. */
+    struct session *list = calloc(SESSION_LIST_MAX, sizeof *list);
+    size_t count = 0;
+    gh_status st = list ? session_list(app, u->id, list, SESSION_LIST_MAX, &count) : GH_NO_MEMORY;
+    const struct session *found = NULL;
+    for (size_t i = 0; st == GH_OK && i < count && !found; i++)
+        if (!strcmp(list[i].id, session_id))
+            found = &list[i];
+    if (st == GH_OK)
+        st = found ? app->kv->session_delete(app->kv, found->token_hash) : GH_NOT_FOUND;
     if (st == GH_OK)
         audit_record(app, "session_revoked", u->id, u->email, client, NULL);
+    free(list);
     return st;
 }

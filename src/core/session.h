@@ -18,6 +18,9 @@ GH_MUST_CHECK gh_status session_authenticate(struct app *app, const char *token,
 /* Deletes the session of token. GH_ERR_NOT_AUTHENTICATED when there was none. */
 GH_MUST_CHECK gh_status session_revoke(struct app *app, const char *token);
 
+/* Sessions listed (and searched when one is revoked by id) at most. */
+#define SESSION_LIST_MAX 100
+
 /* The user's live sessions, newest first, at most cap. */
 GH_MUST_CHECK gh_status session_list(struct app *app, const char *user_id, struct session *out,
                                      size_t cap, size_t *count);

@@ -442,8 +442,9 @@ static void read_session(const PGresult *r, int row, struct session *ses)
     col_copy(r, row, 7, ses->user_agent, sizeof ses->user_agent);
 }
 
-/* A UUID in the textual form PostgreSQL's uuid type stores; ids from outside (a URL path) are
- * checked first, so a malformed one is "not found" as on SQLite instead of a type error. */
+/* A UUID in the form gatehouse writes (lowercase, hyphenated). Ids from outside (a URL path)
+ * are checked first, so that a malformed one is "not found" instead of a type error, and an
+ * upper-case spelling is not found either, as on SQLite (the uuid type would match it). */
 static bool is_uuid(const char *s)
 {
     if (!s || strlen(s) != UUID_LEN)
@@ -451,7 +452,7 @@ static bool is_uuid(const char *s)
     for (int i = 0; i < UUID_LEN; i++) {
         char ch = s[i];
         bool hyphen = i == 8 || i == 13 || i == 18 || i == 23;
-        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
         if (hyphen ? ch != '-' : !hex)
             return false;
     }

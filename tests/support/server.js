@@ -1,12 +1,15 @@
 // Start and stop real gatehouse processes for the black-box API tests, and read what they
 // leave behind: mail files, the SQLite database, the stderr log.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { createDatabaseAt, databaseUrl, PG_BIN } from './postgres.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GATEHOUSE_BIN = (() => {
@@ -66,6 +69,7 @@ export async function startServer(opts = {}) {
     GATEHOUSE_LISTEN: '127.0.0.1:0',
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_LOG_FORMAT: 'json',
+    ...(await backendEnv(dataDir, opts.env || {})),
     ...(opts.defaultRateLimits ? {} : GENEROUS_RATE_LIMITS),
     ...(opts.env || {}),
   };
@@ -135,6 +139,83 @@ export async function startServer(opts = {}) {
   server.port = port;
   server.url = `http://127.0.0.1:${port}`;
   return server;
+}
+
+// ---------------------------------------------------------------- storage backends
+//
+// GATEHOUSE_TEST_BACKEND (set by tests/run-api-tests.js) picks what a server stores its data
+// in: sqlite (default, <dataDir>/gatehouse.db), postgres (a fresh database per data dir on the
+// cluster of GATEHOUSE_TEST_PG_ADMIN_URL) or postgres+redis (plus a Redis logical database per
+// data dir on 127.0.0.1:GATEHOUSE_TEST_REDIS_PORT). A restart on the same data dir finds the
+// same databases again: they are remembered here and in <dataDir>/.pgdb and .redisdb.
+
+export const BACKEND = process.env.GATEHOUSE_TEST_BACKEND || 'sqlite';
+const pgDatabases = new Map(); // dataDir → database name
+const redisDatabases = new Map(); // dataDir → logical database index
+
+function pgAdminUrl() {
+  const url = process.env.GATEHOUSE_TEST_PG_ADMIN_URL;
+  if (!url) throw new Error(`GATEHOUSE_TEST_BACKEND=${BACKEND} needs GATEHOUSE_TEST_PG_ADMIN_URL (run the suite with node tests/run-api-tests.js)`);
+  return url;
+}
+
+function readMarker(dataDir, file) {
+  const path = join(dataDir, file);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : null;
+}
+
+/** The PostgreSQL URL of the server on dataDir, or null on SQLite. */
+function pgUrlOf(dataDir) {
+  if (!BACKEND.startsWith('postgres')) return null;
+  const name = pgDatabases.get(dataDir) || readMarker(dataDir, '.pgdb');
+  return name ? databaseUrl(pgAdminUrl(), name) : null;
+}
+
+/** One Redis command over a fresh connection (RESP); resolves with the reply line. */
+function redisCommand(port, ...args) {
+  return new Promise((res, rej) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = '';
+    sock.setTimeout(5000, () => { sock.destroy(); rej(new Error('redis command timed out')); });
+    sock.on('error', rej);
+    sock.on('connect', () => sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
+    sock.on('data', (d) => {
+      buf += d;
+      const i = buf.indexOf('\r\n');
+      if (i < 0) return;
+      sock.destroy();
+      if (buf[0] === '-') rej(new Error(`redis: ${buf.slice(1, i)}`));
+      else res(buf.slice(1, i));
+    });
+  });
+}
+
+/** The DATABASE_URL / REDIS_URL a server on dataDir gets, unless the test set its own. */
+async function backendEnv(dataDir, given) {
+  const env = {};
+  if (BACKEND.startsWith('postgres') && !given.DATABASE_URL) {
+    let name = pgDatabases.get(dataDir) || readMarker(dataDir, '.pgdb');
+    if (!name) {
+      name = `gh_${randomUUID().replace(/-/g, '')}`;
+      await createDatabaseAt(pgAdminUrl(), name);
+      writeFileSync(join(dataDir, '.pgdb'), `${name}\n`);
+    }
+    pgDatabases.set(dataDir, name);
+    env.DATABASE_URL = databaseUrl(pgAdminUrl(), name);
+  }
+  if (BACKEND.endsWith('+redis') && !given.REDIS_URL) {
+    const port = process.env.GATEHOUSE_TEST_REDIS_PORT;
+    if (!port) throw new Error(`GATEHOUSE_TEST_BACKEND=${BACKEND} needs GATEHOUSE_TEST_REDIS_PORT`);
+    let db = redisDatabases.get(dataDir) || readMarker(dataDir, '.redisdb');
+    if (!db) {
+      // A counter in database 0 hands every server (of every test process) its own database.
+      db = String(((Number(await redisCommand(port, 'INCR', 'gatehouse-test:next-db')) - 1) % 4095) + 1);
+      writeFileSync(join(dataDir, '.redisdb'), `${db}\n`);
+    }
+    redisDatabases.set(dataDir, db);
+    env.REDIS_URL = `redis://127.0.0.1:${port}/${db}`;
+  }
+  return env;
 }
 
 /** Stop every server still running and remove the temp data dirs. Use in after(). */
@@ -383,14 +464,31 @@ export function pathOf(link) {
 
 // ---------------------------------------------------------------- database
 
-/** Run a query with the sqlite3 CLI on <dataDir>/gatehouse.db and return the rows. */
+/**
+ * Run a query on the server's database and return the rows: the sqlite3 CLI on
+ * <dataDir>/gatehouse.db, or psql on the server's PostgreSQL database. Booleans come back as
+ * 1/0 from both, as SQLite stores them.
+ */
 export function sql(dataDir, query) {
+  const pgUrl = pgUrlOf(dataDir);
+  if (pgUrl) {
+    // Rows as one JSON array: a query wrapped as a subquery, a statement with RETURNING as a
+    // CTE; other statements return no rows, as with the sqlite3 CLI.
+    const q = query.trim().replace(/;+$/, '');
+    const wrapped = /^(select|with|values)\b/i.test(q) ? `SELECT coalesce(json_agg(t), '[]') FROM (${q}) t`
+      : /\breturning\b/i.test(q) ? `WITH t AS (${q}) SELECT coalesce(json_agg(t), '[]') FROM t`
+        : `${q}; SELECT '[]'`;
+    const out = execFileSync(join(PG_BIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', pgUrl, '-c', wrapped], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    return JSON.parse(out).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'boolean' ? Number(v) : v])));
+  }
   const out = execFileSync('sqlite3', ['-cmd', '.timeout 5000', '-json', join(dataDir, 'gatehouse.db'), query], { encoding: 'utf8' });
   return out.trim() ? JSON.parse(out) : [];
 }
 
 /** A full text dump of the database (every table, every column). */
 export function sqlDump(dataDir) {
+  const pgUrl = pgUrlOf(dataDir);
+  if (pgUrl) return execFileSync(join(PG_BIN, 'pg_dump'), ['--no-owner', '-d', pgUrl], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   return execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(dataDir, 'gatehouse.db'), '.dump'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 }
 
@@ -491,4 +589,145 @@ export function assertUserObject(u, email) {
   assert.equal(u.profile.phone_number, null);
   assert.equal(u.profile.birth_date, null);
   assert.equal(u.profile.github_link, null);
+}
+
+/**
+ * The user object of SPEC §2.1 with any values: the same keys and types as assertUserObject,
+ * but profile fields and thumbnail may be set.
+ */
+export function assertUserShape(u, email) {
+  assert.deepEqual(Object.keys(u).sort(), ['date_joined', 'email', 'first_name', 'id', 'is_active', 'is_staff', 'is_superuser', 'last_name', 'profile', 'thumbnail'].sort());
+  assert.match(u.id, UUID_RE);
+  if (email !== undefined) assert.equal(u.email, email);
+  for (const k of ['first_name', 'last_name']) assert.equal(typeof u[k], 'string', k);
+  for (const k of ['is_active', 'is_staff', 'is_superuser']) assert.equal(typeof u[k], 'boolean', k);
+  assert.ok(u.thumbnail === null || /^https?:\/\/\S+$/.test(u.thumbnail), `thumbnail is null or an absolute URL: ${u.thumbnail}`);
+  assert.match(u.date_joined, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  assert.deepEqual(Object.keys(u.profile).sort(), ['birth_date', 'github_link', 'id', 'phone_number', 'user_id']);
+  assert.match(u.profile.id, UUID_RE);
+  assert.equal(u.profile.user_id, u.id);
+  for (const k of ['phone_number', 'github_link']) assert.ok(u.profile[k] === null || typeof u.profile[k] === 'string', k);
+  assert.ok(u.profile.birth_date === null || /^\d{4}-\d{2}-\d{2}$/.test(u.profile.birth_date), `birth_date ${u.profile.birth_date}`);
+  assert.ok(!('password' in u) && !('password_hash' in u), 'no password hash leaves the server');
+}
+
+/** GET /users/current-user/ and assert 200; resolves with the user object. */
+export async function currentUser(server, cookie) {
+  const r = await get(server, '/users/current-user/', { cookie });
+  assert.equal(r.status, 200, `current-user: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+/**
+ * PATCH /users/update-user/ as multipart/form-data. `fields` maps part names to strings or to
+ * files `{bytes, filename, type}`. opts.headers adds request headers.
+ */
+export function updateUser(server, cookie, fields = {}, opts = {}) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (value && typeof value === 'object' && value.bytes !== undefined) {
+      form.append(name, new Blob([value.bytes], { type: value.type || 'application/octet-stream' }), value.filename || 'file');
+    } else {
+      form.append(name, value);
+    }
+  }
+  return request(server, 'PATCH', '/users/update-user/', { cookie, body: form, headers: opts.headers });
+}
+
+/** A 429 rate_limited answer with a Retry-After of 1..maxSeconds. */
+export function expectRateLimited(r, maxSeconds) {
+  expectError(r, 429, 'rate_limited');
+  const ra = r.headers.get('retry-after');
+  assert.match(ra || '', /^\d+$/, `Retry-After: ${ra}`);
+  assert.ok(Number(ra) >= 1 && Number(ra) <= maxSeconds, `Retry-After ${ra} within the window of ${maxSeconds} s`);
+}
+
+// ---------------------------------------------------------------- images
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(td));
+  return Buffer.concat([len, td, crc]);
+}
+
+/**
+ * A valid 1x1 RGBA PNG of the given colour. opts.padTo: pad with an ancillary `tEXt` chunk so
+ * the file is exactly that many bytes (still a valid PNG).
+ */
+export function png1x1([r, g, b, a] = [255, 0, 0, 255], opts = {}) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(1, 0);
+  ihdr.writeUInt32BE(1, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 6; // colour type RGBA
+  const head = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(Buffer.from([0, r, g, b, a]))),
+  ]);
+  const end = pngChunk('IEND', Buffer.alloc(0));
+  if (!opts.padTo) return Buffer.concat([head, end]);
+  const fill = opts.padTo - head.length - end.length - 12; // a chunk costs 12 bytes + data
+  assert.ok(fill >= 8, `padTo ${opts.padTo} too small`);
+  const text = Buffer.concat([Buffer.from('Comment\0', 'latin1'), Buffer.alloc(fill - 8, 0x61)]);
+  return Buffer.concat([head, pngChunk('tEXt', text), end]);
+}
+
+// ---------------------------------------------------------------- password reset
+
+export const RESET_LINK_PATH = '/users/password-change/confirm/change-password/';
+
+/**
+ * Wait until `count` mails to `email` carry a password-reset link; resolves with the newest
+ * link (an absolute URL).
+ */
+export async function passwordResetLink(server, email, { count = 1, timeoutMs = 5000 } = {}) {
+  const mails = await waitUntil(() => {
+    const found = readMails(server.dataDir).filter((m) => mailIsTo(m, email) && (m.text || '').includes(RESET_LINK_PATH));
+    return found.length >= count ? found : null;
+  }, { timeoutMs, what: `${count} password-reset mail(s) to ${email}` });
+  return extractLink(mails[mails.length - 1].text, RESET_LINK_PATH);
+}
+
+/**
+ * The password-change token of a reset-link answer: asserts the 303 to
+ * `${frontend}/auth/password/change-password?token=<43 chars>` and returns the token.
+ */
+export function changeTokenOf(r, frontendUrl) {
+  assert.equal(r.status, 303, `reset link: ${r.status} ${r.text}`);
+  const loc = r.headers.get('location') || '';
+  const prefix = `${frontendUrl}/auth/password/change-password?token=`;
+  assert.ok(loc.startsWith(prefix), `Location ${loc} should start with ${prefix}`);
+  const token = loc.slice(prefix.length);
+  assert.match(token, TOKEN_RE, `password-change token in ${loc}`);
+  return token;
+}
+
+/**
+ * Request a reset for `email`, open the mailed link and return the password-change token.
+ * opts.count: how many reset mails to `email` exist after this request (default 1).
+ */
+export async function passwordChangeToken(server, email, { count = 1 } = {}) {
+  expectMessage(await post(server, '/users/password-change/request-password-change/', { email }));
+  const link = await passwordResetLink(server, email, { count });
+  return changeTokenOf(await get(server, pathOf(link)), server.url);
 }

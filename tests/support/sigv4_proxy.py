@@ -316,7 +316,7 @@ class Handler(BaseHTTPRequestHandler):
             self._record("rejected", rej.status, rej.code, rej.reason)
             return self._send_error_xml(rej, close=True)
         try:
-            self._verify(body)
+            st = self._verify(body)
         except Rejection as rej:
             self._record("rejected", rej.status, rej.code, rej.reason)
             return self._send_error_xml(rej)
@@ -325,7 +325,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError as e:
             self._record("upstream-error", 502, "BadGateway", str(e))
             return self._send(502, b"upstream unreachable\n", [("Content-Type", "text/plain")])
-        self._record("ok", status, extra={"bytes": len(body)})
+        self._record("ok", status, extra={"bytes": len(body), "signed_headers": ";".join(st["signed_names"])})
         self._send(status, resp_body, headers)
 
     def _forward(self, body):

@@ -172,6 +172,19 @@ static void test_config_rejects_non_http_public_url(void **state)
     REFUSED("GATEHOUSE_FRONTEND_URL", "javascript:alert(1)");
 }
 
+static void test_config_accepts_postgres_database_url(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {"postgres://gatehouse:secret@db.internal:5432/gatehouse",
+                                       "postgresql://localhost/gatehouse?sslmode=require"};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        struct config cfg;
+        struct kv t[] = {{"DATABASE_URL", urls[i]}, {NULL, NULL}};
+        load_ok(&cfg, t);
+        assert_string_equal(cfg.database_url, urls[i]);
+    }
+}
+
 static void test_config_rejects_unknown_database_scheme(void **state)
 {
     (void)state;
@@ -561,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_config_rejects_bad_log_format),
         cmocka_unit_test(test_config_rejects_bad_booleans),
         cmocka_unit_test(test_config_rejects_non_http_public_url),
+        cmocka_unit_test(test_config_accepts_postgres_database_url),
         cmocka_unit_test(test_config_rejects_unknown_database_scheme),
         cmocka_unit_test(test_config_rejects_bad_mail_url),
         cmocka_unit_test(test_config_rejects_bad_cookie_name),

@@ -163,7 +163,10 @@ static void test_store_open_by_url(void **state)
     assert_int_equal(store_open(url, &st), GH_OK);
     assert_int_equal(st->ping(st), GH_OK);
     st->close(st);
-    assert_int_equal(store_open("postgres://localhost/gatehouse", &st), GH_INTERNAL);
+    assert_int_equal(store_open("mysql://localhost/gatehouse", &st), GH_INTERNAL);
+    /* PostgreSQL URLs go to the PostgreSQL store: nothing listens on port 1. */
+    assert_int_equal(store_open("postgres://127.0.0.1:1/gatehouse?connect_timeout=1", &st),
+                     GH_UNAVAILABLE);
 }
 
 static void test_store_ping(void **state)

@@ -1,0 +1,112 @@
+// docs/api.md cannot drift from the server: the routes it documents are exactly the routes
+// `gatehouse routes` prints, and every one of them is served.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  startServer, cleanup, request, registerAndConfirm, loginOk, updateUser, png1x1, GATEHOUSE_BIN, REPO_ROOT,
+} from '../support/server.js';
+
+/** `METHOD /path/` lines printed by `gatehouse routes`. */
+function servedRoutes() {
+  const out = execFileSync(GATEHOUSE_BIN, ['routes'], { encoding: 'utf8' });
+  const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const line of lines) assert.match(line, /^[A-Z]+ \/\S*$/, `route line: ${JSON.stringify(line)}`);
+  return lines;
+}
+
+/** `### METHOD /path` headings of docs/api.md, without a `?query` part. */
+function documentedRoutes() {
+  const md = readFileSync(join(REPO_ROOT, 'docs', 'api.md'), 'utf8');
+  const routes = [];
+  for (const line of md.split('\n')) {
+    const m = /^###\s+([A-Z]+)\s+(\/\S*)\s*$/.exec(line);
+    if (m) routes.push(`${m[1]} ${m[2].split('?')[0]}`);
+  }
+  return routes;
+}
+
+function duplicates(list) {
+  return list.filter((x, i) => list.indexOf(x) !== i);
+}
+
+test('gatehouse routes prints one route per line', () => {
+  const routes = servedRoutes();
+  assert.ok(routes.length >= 10, `only ${routes.length} routes: ${routes.join(', ')}`);
+  assert.deepEqual(duplicates(routes), [], 'no route printed twice');
+  assert.ok(routes.includes('GET /health-check/'));
+});
+
+test('docs/api.md documents exactly the routes the server serves', () => {
+  const served = servedRoutes();
+  const documented = documentedRoutes();
+  assert.ok(documented.length > 0, 'no "### METHOD /path" headings found in docs/api.md');
+  assert.deepEqual(duplicates(documented), [], 'no route documented twice');
+  const undocumented = served.filter((r) => !documented.includes(r));
+  const unserved = documented.filter((r) => !served.includes(r));
+  assert.deepEqual(
+    { undocumented, unserved },
+    { undocumented: [], unserved: [] },
+    `served but not in docs/api.md: ${JSON.stringify(undocumented)}; in docs/api.md but not served: ${JSON.stringify(unserved)}`,
+  );
+});
+
+let server;
+let avatarPath; // a real stored file, so GET /media/{path} has something to serve
+let staticPath = 'app.js';
+before(async () => {
+  server = await startServer();
+  const creds = await registerAndConfirm(server);
+  const cookie = await loginOk(server, creds);
+  const r = await updateUser(server, cookie, { thumbnail: { bytes: png1x1(), filename: 'a.png', type: 'image/png' } });
+  assert.equal(r.status, 200, r.text);
+  avatarPath = new URL(r.body.thumbnail).pathname.replace(/^\/media\//, '');
+  // a script or style the UI pages refer to, so GET /static/{path} has something to serve
+  for (const page of ['/', '/auth/login']) {
+    const m = /\/static\/([A-Za-z0-9._\/-]+)/.exec((await request(server, 'GET', page)).text);
+    if (m) { staticPath = m[1]; break; }
+  }
+});
+after(cleanup);
+
+/** Call a route with its method, placeholders filled, without a session. */
+function call(method, path) {
+  const withBody = !['GET', 'HEAD', 'DELETE'].includes(method);
+  return request(server, method, path, withBody ? { body: '{}', headers: { 'content-type': 'application/json' } } : {});
+}
+
+/** The route with its placeholders replaced by values that name something real. */
+function fill(template) {
+  const path = template.startsWith('/media/') ? avatarPath
+    : template.startsWith('/static/') ? staticPath
+      : template.startsWith('/auth/') ? 'login' // a documented page of the built-in UI
+        : 'x';
+  return template
+    .replace('{id}', '00000000-0000-0000-0000-000000000000') // a session route answers 401 before any lookup
+    .replace('{path}', path);
+}
+
+test('every route answers something other than 404 or 405 with its method', async () => {
+  const unserved = [];
+  for (const route of servedRoutes()) {
+    const [method, template] = route.split(' ');
+    const path = fill(template);
+    const r = await call(method, path);
+    if (r.status === 404 || r.status === 405) unserved.push(`${method} ${path} (${route}) → ${r.status} ${r.text}`);
+  }
+  assert.deepEqual(unserved, [], 'routes answering as if unknown');
+});
+
+test('the routes also answer without the trailing slash', async () => {
+  const unserved = [];
+  for (const route of servedRoutes()) {
+    const [method, template] = route.split(' ');
+    if (template.includes('{') || !template.endsWith('/') || template === '/') continue;
+    const path = template.slice(0, -1);
+    const r = await call(method, path);
+    if (r.status === 404 || r.status === 405) unserved.push(`${method} ${path} → ${r.status}`);
+  }
+  assert.deepEqual(unserved, []);
+});
