@@ -100,21 +100,28 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BUILD)/gatehouse serve
 
+# The whole suite: unit tests, then the API suite on SQLite, PostgreSQL and PostgreSQL + Redis,
+# the cluster suite and the browser suite. The last line is the total over all of them.
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
-	@$(MAKE) --no-print-directory test-unit test-api
+	@scripts/run-unit-tests.sh $(UNIT_BINS) | tee $(BUILD)/unit-summary.txt
+	@GATEHOUSE_BIN=$(BUILD)/gatehouse GATEHOUSE_UNIT_SUMMARY=$(BUILD)/unit-summary.txt \
+	  node tests/run-node-tests.js
 
 test-unit: $(UNIT_BINS)
 	@scripts/run-unit-tests.sh $(UNIT_BINS)
 
+# GATEHOUSE_TEST_BACKENDS / GATEHOUSE_TEST_EXTRA narrow it down (see tests/run-node-tests.js).
 test-api: $(BUILD)/gatehouse
-	GATEHOUSE_BIN=$(BUILD)/gatehouse node tests/run-api-tests.js
+	GATEHOUSE_BIN=$(BUILD)/gatehouse node tests/run-node-tests.js
 
+# The same suite against an ASan + UBSan build.
 asan: deps-test
 	@$(MAKE) --no-print-directory $(BUILD)/asan/gatehouse $(ASAN_UNIT_BINS)
-	@scripts/run-unit-tests.sh $(ASAN_UNIT_BINS)
-	GATEHOUSE_BIN=$(BUILD)/asan/gatehouse ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  node --test --test-reporter=spec tests/api/
+	@scripts/run-unit-tests.sh $(ASAN_UNIT_BINS) | tee $(BUILD)/asan-unit-summary.txt
+	@GATEHOUSE_BIN=$(BUILD)/asan/gatehouse GATEHOUSE_UNIT_SUMMARY=$(BUILD)/asan-unit-summary.txt \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  node tests/run-node-tests.js
 
 valgrind: deps-test
 	@$(MAKE) --no-print-directory $(UNIT_BINS)

@@ -10,18 +10,17 @@
  * (avatars) and data:/blob: URLs (the preview of a picture about to be uploaded). */
 static void page_policy(const struct config *cfg, char *out, size_t cap)
 {
-    char media_origin[CONFIG_URL_MAX] = "";
-    if (!strncmp(cfg->media_url, "s3://", 5)) {
-        const char *host = strstr(cfg->s3_public_url, "://");
-        const char *slash = host ? strchr(host + 3, '/') : NULL;
-        size_t n = slash ? (size_t)(slash - cfg->s3_public_url) : strlen(cfg->s3_public_url);
-        snprintf(media_origin, sizeof media_origin, " %.*s", (int)n, cfg->s3_public_url);
-    }
+    /* Avatars come from the media store's public base: the public URL for the file store
+     * (which may differ from the host the page was opened on), the S3 public URL otherwise. */
+    const char *media = !strncmp(cfg->media_url, "s3://", 5) ? cfg->s3_public_url : cfg->public_url;
+    const char *host = strstr(media, "://");
+    const char *slash = host ? strchr(host + 3, '/') : NULL;
+    int n = (int)(slash ? (size_t)(slash - media) : strlen(media));
     snprintf(out, cap,
              "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "
-             "blob:%s; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action "
+             "blob: %.*s; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action "
              "'self'; frame-ancestors 'none'",
-             media_origin);
+             n, media);
 }
 
 void api_web_get(struct request *req)

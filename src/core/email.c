@@ -82,7 +82,7 @@ gh_status email_normalize(const char *in, char out[EMAIL_MAX + 1])
 
 gh_status name_normalize(const char *in, char out[NAME_MAX_BYTES + 1])
 {
-    if (trim_copy(in, out, NAME_MAX_BYTES + 1) != GH_OK)
+    if (!utf8_is_valid(in) || trim_copy(in, out, NAME_MAX_BYTES + 1) != GH_OK)
         return GH_ERR_TOO_LONG;
     size_t chars = utf8_length(out);
     if (chars == 0)

@@ -28,6 +28,9 @@ GH_MUST_CHECK gh_status password_hash(const char *password, uint32_t iterations,
 /* GH_OK when password matches the PHC hash, GH_ERR_INVALID_CREDENTIALS otherwise. */
 GH_MUST_CHECK gh_status password_verify(const char *password, const char *hash);
 
+/* True when s is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
+bool utf8_is_valid(const char *s);
+
 /* Number of Unicode code points in a valid UTF-8 string. */
 size_t utf8_length(const char *s);
 

@@ -72,8 +72,8 @@ gh_status profile_check_github_link(const char *link)
     if (n > 255 || strncmp(link, "https://", 8))
         return GH_ERR_INVALID_GITHUB_LINK;
     for (const char *p = link; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-            return GH_ERR_INVALID_GITHUB_LINK;
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return GH_ERR_INVALID_GITHUB_LINK; /* spaces, controls, raw non-ASCII bytes */
     gh_status st = GH_ERR_INVALID_GITHUB_LINK;
     char *host = NULL;
     CURLU *u = curl_url();

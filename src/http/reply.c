@@ -16,7 +16,8 @@
 static void add_common_headers(struct request *req, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (!MHD_get_response_header(resp, "Referrer-Policy"))
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     if (!MHD_get_response_header(resp, "Cache-Control"))
         MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -44,13 +45,11 @@ static void queue(struct request *req, unsigned status, struct MHD_Response *res
 static const char fallback_body[] =
     "{\"error\":\"Something went wrong on our side. Please try again.\",\"code\":\"internal\"}";
 
-void reply_json(struct request *req, unsigned status, json_t *body)
+void reply_json_text(struct request *req, unsigned status, char *text, size_t len)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
     struct MHD_Response *resp;
     if (text) {
-        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     } else {
         status = 500;
         resp = MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
@@ -64,6 +63,13 @@ void reply_json(struct request *req, unsigned status, json_t *body)
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
     queue(req, status, resp);
+}
+
+void reply_json(struct request *req, unsigned status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    reply_json_text(req, status, text, text ? strlen(text) : 0);
 }
 
 void reply_message(struct request *req, unsigned status, const char *text)
@@ -171,6 +177,9 @@ void reply_static(struct request *req, const char *data, size_t len, const char 
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "Cache-Control", cache_control);
     MHD_add_response_header(resp, "Content-Security-Policy", content_security_policy);
+    /* Pages post to this same origin: send the origin along (the Origin check expects it),
+     * never anything to other sites. */
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     queue(req, 200, resp);
 }
 
@@ -226,6 +235,7 @@ bool http_try_hash_job(struct request *req, enum hash_job_kind kind, const char 
     req->resume = resume;
     req->phase = PHASE_SUSPENDED;
     MHD_suspend_connection(req->conn);
+    req->handed_off = true;
     hashpool_submit(req->app->hashpool, &req->job);
     return true;
 }

@@ -66,6 +66,7 @@ struct request {
     int64_t started_us;
     /* Continuation after a hash job, with handler state that lives across the suspension. */
     void (*resume)(struct request *req);
+    bool handed_off; /* a hash job was submitted by the current handler call */
     struct hash_job job;
     void *state;
     void (*state_free)(void *state);
@@ -81,6 +82,8 @@ const struct form_field *request_form_field(const struct request *req, const cha
 
 /* Answers with a JSON body (stolen) and the given status. */
 void reply_json(struct request *req, unsigned status, json_t *body);
+/* Answers with an already encoded JSON body (heap memory, owned after the call). */
+void reply_json_text(struct request *req, unsigned status, char *text, size_t len);
 /* Answers {"message": text}. */
 void reply_message(struct request *req, unsigned status, const char *text);
 /* Answers the error of status code err (see http/errors.c), naming field when not NULL.

@@ -284,6 +284,7 @@ static void dispatch(struct request *req)
         reply_error_allow(req, req->allow);
         return;
     }
+    req->handed_off = false;
     if (run_route_checks(req))
         req->route->handler(req);
 }
@@ -292,7 +293,9 @@ static void dispatch(struct request *req)
  * and the client still gets a JSON 500. */
 static enum MHD_Result ensure_answered(struct request *req)
 {
-    if (req->phase == PHASE_RECEIVING || req->phase == PHASE_RESUMED) {
+    /* Once a job is handed to the pool, its worker may already have finished and moved the
+     * phase on: the phase is only read when nothing was handed off. */
+    if (!req->handed_off && req->phase != PHASE_ANSWERED) {
         log_msg(LOG_ERROR, "handler for %s %s did not answer", req->method, req->path);
         reply_error(req, GH_INTERNAL, NULL);
     }
@@ -337,6 +340,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (req->phase == PHASE_RESUMED) {
+        req->handed_off = false;
         req->resume(req);
         return ensure_answered(req);
     }

@@ -236,6 +236,13 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
+/* Server notices ("relation already exists, skipping") are not worth a log line. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static gh_status conn_open(struct pg_store *s, struct conn **out)
 {
     struct conn *c = calloc(1, sizeof *c);
@@ -249,6 +256,7 @@ static gh_status conn_open(struct pg_store *s, struct conn **out)
         free(c);
         return GH_NO_MEMORY;
     }
+    PQsetNoticeProcessor(c->pg, ignore_notice, NULL); /* kept across PQreset */
     if (PQstatus(c->pg) != CONNECTION_OK) {
         log_pg(LOG_ERROR, "cannot connect", PQerrorMessage(c->pg));
         c->reset_after = monotonic_seconds() + 1;
