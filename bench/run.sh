@@ -5,42 +5,71 @@
 #
 #   bash bench/run.sh            (what `make bench` runs; needs build/gatehouse)
 #
-# Measures
+# For every backend mode in BENCH_MODES it starts a fresh gatehouse and measures
 #   1. GET /users/current-user/ with a session cookie (wrk), against nginx
 #      answering a constant JSON body on the same machine, rounds interleaved;
 #   2. POST /users/login/ throughput (200 answers only), against the raw
-#      Argon2id verify rate of this machine (bench/hashrate.c, all cores);
+#      Argon2id verify rate of this machine (bench/hashrate.c, all cores,
+#      measured once for all modes);
 #   3. resident memory of the gatehouse process afterwards.
+# and prints the modes side by side.
+#
+# Modes
+#   sqlite           the default store: SQLite in a fresh data directory
+#   postgres         a throwaway PostgreSQL 15 cluster (fsync on) started here
+#   postgres+redis   the same, plus a throwaway redis-server for sessions and
+#                    rate-limit counters (REDIS_URL)
 #
 # Environment (all optional)
+#   BENCH_MODES              modes to run, space-separated
+#                                        [sqlite postgres postgres+redis]
 #   GATEHOUSE_BIN            server binary                     [build/gatehouse]
-#   BENCH_SECONDS            length of one wrk run, seconds    [5]
-#   BENCH_ROUNDS             current-user/nginx rounds         [3]
+#   BENCH_SECONDS            length of one wrk run, seconds    [4]
+#   BENCH_ROUNDS             current-user/nginx rounds         [2]
 #   BENCH_THREADS            wrk threads                       [2]
 #   BENCH_CONNECTIONS        wrk connections, cheap requests   [64]
-#   BENCH_LOGIN_SECONDS      length of the login run           [10]
+#   BENCH_LOGIN_SECONDS      length of the login run           [6]
 #   BENCH_LOGIN_CONNECTIONS  wrk connections, login            [16]
-#   BENCH_HASH_SECONDS       length of the Argon2id reference  [8]
+#   BENCH_HASH_SECONDS       length of the Argon2id reference  [6]
+#   BENCH_PG_BIN             PostgreSQL programs   [/usr/lib/postgresql/15/bin]
 #   BENCH_SERVER_ENV         extra KEY=VALUE settings for the server,
-#                            space-separated
+#                            space-separated (all modes)
 #   BENCH_KEEP=1             keep the temporary directory (logs, configs)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
+modes_str=${BENCH_MODES:-sqlite postgres postgres+redis}
 bin=${GATEHOUSE_BIN:-build/gatehouse}
-secs=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_SECONDS:-4}
+rounds=${BENCH_ROUNDS:-2}
 wrk_threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNECTIONS:-64}
-login_secs=${BENCH_LOGIN_SECONDS:-10}
+login_secs=${BENCH_LOGIN_SECONDS:-6}
 login_conns=${BENCH_LOGIN_CONNECTIONS:-16}
-hash_secs=${BENCH_HASH_SECONDS:-8}
+hash_secs=${BENCH_HASH_SECONDS:-6}
+pg_bin=${BENCH_PG_BIN:-/usr/lib/postgresql/15/bin}
 cores=$(nproc)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- checks
+read -r -a modes <<<"$modes_str"
+[ "${#modes[@]}" -gt 0 ] || die "BENCH_MODES is empty"
+need_pg=0 need_redis=0
+seen=" "
+for mode in "${modes[@]}"; do
+    case "$mode" in
+        sqlite) ;;
+        postgres) need_pg=1 ;;
+        postgres+redis) need_pg=1; need_redis=1 ;;
+        *) die "unknown mode '$mode' in BENCH_MODES (sqlite, postgres, postgres+redis)" ;;
+    esac
+    case "$seen" in *" $mode "*) die "mode $mode named twice in BENCH_MODES" ;; esac
+    seen="$seen$mode "
+done
 
 for tool in wrk nginx cc pkg-config curl awk; do
     command -v "$tool" >/dev/null 2>&1 \
@@ -48,27 +77,82 @@ for tool in wrk nginx cc pkg-config curl awk; do
 done
 [ -x "$bin" ] || die "$bin not found or not executable (run make first)"
 pkg-config --exists libsodium || die "libsodium not found by pkg-config"
+if [ "$need_pg" = 1 ]; then
+    for prog in initdb pg_ctl createdb; do
+        [ -x "$pg_bin/$prog" ] || die "$pg_bin/$prog not found (PostgreSQL 15 server; set BENCH_PG_BIN, or leave the postgres modes out of BENCH_MODES)"
+    done
+    if [ "$(id -u)" -eq 0 ]; then
+        command -v runuser >/dev/null 2>&1 || die "runuser not found (needed to run PostgreSQL as the postgres user)"
+        id -u postgres >/dev/null 2>&1 || die "no postgres user (initdb refuses to run as root)"
+    fi
+fi
+if [ "$need_redis" = 1 ]; then
+    command -v redis-server >/dev/null 2>&1 \
+        || die "redis-server not found (or leave postgres+redis out of BENCH_MODES)"
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")
 gh_pid=""
 nginx_pid=""
+redis_pid=""
+pg_data=""   # data directory of the running PostgreSQL cluster, if any
+
+# as_pg PROGRAM ARGS...: run a PostgreSQL program as the postgres user when we
+# are root (initdb and postgres refuse to run as root), else as ourselves; in a
+# directory that user may enter.
+as_pg() {
+    local prog=$1
+    shift
+    if [ "$(id -u)" -eq 0 ]; then
+        (cd / && runuser -u postgres -- "$pg_bin/$prog" "$@")
+    else
+        (cd / && "$pg_bin/$prog" "$@")
+    fi
+}
+
+# stop_pid PID: TERM, up to 5 s of grace, then KILL; reap it if it is our child.
+stop_pid() {
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# stop_pg: stop the running cluster (fast shutdown; immediate, then KILL of the
+# postmaster when that fails). Safe to call when none runs.
+stop_pg() {
+    [ -n "$pg_data" ] || return 0
+    local data=$pg_data pm
+    pg_data=""
+    [ -f "$data/postmaster.pid" ] || return 0
+    as_pg pg_ctl stop -D "$data" -m fast -w -t 30 >/dev/null 2>&1 \
+        || as_pg pg_ctl stop -D "$data" -m immediate -w -t 10 >/dev/null 2>&1 \
+        || true
+    if [ -f "$data/postmaster.pid" ]; then
+        pm=$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)
+        case "$pm" in
+            ''|*[!0-9]*) ;;
+            *) kill -KILL "$pm" 2>/dev/null || true ;;
+        esac
+    fi
+}
 
 # Stop what this script started and remove its temporary directory.
 # shellcheck disable=SC2317  # called through trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    for pid in $gh_pid $nginx_pid; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in $gh_pid $nginx_pid; do
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pid "$gh_pid"
+    gh_pid=""
+    stop_pg
+    stop_pid "$redis_pid"
+    redis_pid=""
+    stop_pid "$nginx_pid"
+    nginx_pid=""
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         log "kept $tmp"
     else
@@ -140,6 +224,12 @@ mkdir -p build
 cc -O2 -std=c17 -D_POSIX_C_SOURCE=200809L bench/hashrate.c \
     $(pkg-config --cflags --libs libsodium) -lpthread -o build/bench-hashrate
 
+# Measured once, before any server runs, so nothing else competes for the cores.
+log "Argon2id verify rate, $cores threads, ${hash_secs}s"
+hash_line=$(build/bench-hashrate "$cores" "$hash_secs")
+hash_rps=$(printf '%s\n' "$hash_line" | tr ' ' '\n' | sed -n 's/^per_second=//p')
+[ -n "$hash_rps" ] || die "no per_second from bench-hashrate: $hash_line"
+
 # ---------------------------------------------------------------- reference: nginx
 nginx_port=$(free_port)
 mkdir -p "$tmp/nginx"
@@ -182,135 +272,67 @@ wait_http "http://127.0.0.1:$nginx_port/" || {
     die "nginx did not start"
 }
 
-# ---------------------------------------------------------------- gatehouse
-data_dir="$tmp/data"
-mkdir -p "$data_dir"
-gh_log="$tmp/gatehouse.log"
-server_env=(
-    GATEHOUSE_LISTEN=127.0.0.1:0
-    GATEHOUSE_DATA_DIR="$data_dir"
-    GATEHOUSE_LOG_FORMAT=json
-    GATEHOUSE_LOG_REQUESTS=0
-    # One client address hammers login on purpose: lift the per-IP and per-account limits so
-    # the run measures hashing, not the rate limiter (which answers 429 in microseconds).
-    GATEHOUSE_RATE_IP_MAX=100000000
-    GATEHOUSE_RATE_ACCOUNT_MAX=100000000
-)
-# shellcheck disable=SC2206  # word splitting of the extra settings is wanted
-[ -n "${BENCH_SERVER_ENV:-}" ] && server_env+=(${BENCH_SERVER_ENV})
-log "starting $bin serve"
-# Only the first MiB of the server's stderr is kept (the start-up lines, the
-# port); the rest, such as per-request log lines, is read and dropped, so a
-# logging server neither fills the disk nor blocks on a full pipe.
-env "${server_env[@]}" "$bin" serve \
-    </dev/null >"$tmp/gatehouse.stdout" \
-    2> >(stdbuf -o0 head -c 1048576 >"$gh_log"; cat >/dev/null) &
-gh_pid=$!
-gh_port=""
-for _ in $(seq 100); do
-    gh_port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$gh_log" 2>/dev/null \
-              | head -n 1 | sed 's/.*://' || true)
-    [ -n "$gh_port" ] && break
-    kill -0 "$gh_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$gh_port" ]; then
-    cat "$gh_log" >&2 || true
-    die "gatehouse did not report its port"
-fi
-base="http://127.0.0.1:$gh_port"
-wait_http "$base/health-check/" || die "gatehouse does not answer on $base"
-log "gatehouse (pid $gh_pid) on $base"
-
-# ---------------------------------------------------------------- a user with a session
-email="bench-$$-$RANDOM@example.com"
-password="Bench-$RANDOM-correct-horse-battery-staple"
-login_json="{\"email\":\"$email\",\"password\":\"$password\"}"
-
-# post PATH JSON: POST JSON, print the status code, body to $tmp/body, headers to $tmp/headers.
-post() {
-    curl -s -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' --max-time 20 \
-        -H 'Content-Type: application/json' --data "$2" "$base$1"
-}
-
-status=$(post /users/register/ \
-    "{\"email\":\"$email\",\"password\":\"$password\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}")
-[ "$status" = 201 ] || die "register answered $status: $(cat "$tmp/body")"
-
-confirm_url=""
-for _ in $(seq 100); do
-    confirm_url=$(grep -rhoE "^https?://[^[:space:]]*/users/register/confirm/\?token=[A-Za-z0-9_-]+" \
-                  "$data_dir/mail" 2>/dev/null | head -n 1 || true)
-    [ -n "$confirm_url" ] && break
-    sleep 0.1
-done
-[ -n "$confirm_url" ] || die "no confirmation mail with a link under $data_dir/mail"
-# The link carries the public URL; fetch the same path and query on our port.
-confirm_path="/users/register/confirm/?${confirm_url#*\?}"
-status=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 10 "$base$confirm_path")
-case "$status" in
-    *regenerate-token*) die "confirmation link refused: $status" ;;
-    2??*|3??*) ;;
-    *) die "confirmation link answered $status" ;;
-esac
-
-status=$(post /users/login/ "$login_json")
-[ "$status" = 200 ] || die "login answered $status: $(cat "$tmp/body")"
-session=$(grep -i '^set-cookie: *sessionid=' "$tmp/headers" | head -n 1 \
-          | sed -E 's/^[^:]*: *sessionid=([^;[:space:]]*).*/\1/')
-[ -n "$session" ] || die "login set no sessionid cookie"
-status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-         -H "Cookie: sessionid=$session" "$base/users/current-user/")
-[ "$status" = 200 ] || die "current-user with the new session answered $status"
-log "user $email registered, confirmed and logged in"
-
-# ---------------------------------------------------------------- 1. current-user vs nginx
-# gh_check: die with the server's exit status and last log lines when it is gone.
-gh_check() {
-    kill -0 "$gh_pid" 2>/dev/null && return 0
-    local rc=0
-    wait "$gh_pid" 2>/dev/null || rc=$?
-    gh_pid=""
-    [ "$rc" -gt 128 ] && rc="$rc (signal $(kill -l "$rc" 2>/dev/null || echo $((rc - 128))))"
-    tail -n 20 "$gh_log" >&2 || true
-    die "gatehouse exited during the benchmark, status $rc"
-}
-
-run_wrk() {   # run_wrk OUTFILE SECONDS CONNECTIONS ARGS...
-    local out=$1 d=$2 c=$3
-    shift 3
-    if ! wrk -t"$wrk_threads" -c"$c" -d"${d}s" --latency "$@" >"$out" 2>&1; then
-        cat "$out" >&2
-        gh_check
-        die "wrk failed"
+# ---------------------------------------------------------------- backends
+# start_postgres DIR: initdb a cluster under DIR (handed to the postgres user),
+# start it on a free loopback port with fsync on, create the gatehouse
+# database; sets pg_data and pg_url.
+pg_url=""
+start_postgres() {
+    local dir=$1 port
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+        # The postgres user must reach DIR: let it pass through (not list) the
+        # directories above it, which mktemp made private.
+        chmod o+x "$tmp" "$(dirname "$dir")"
+        chown postgres: "$dir"
     fi
-    gh_check
+    log "initdb in $dir/data"
+    as_pg initdb -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync \
+        >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    port=$(free_port)
+    log "starting PostgreSQL on 127.0.0.1:$port"
+    pg_data="$dir/data"   # from here on the cleanup stops it
+    as_pg pg_ctl start -w -t 60 -D "$dir/data" -l "$dir/pg.log" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" \
+        >"$dir/pg_ctl.log" 2>&1 \
+        || { cat "$dir/pg_ctl.log" "$dir/pg.log" >&2 2>/dev/null; die "PostgreSQL did not start"; }
+    as_pg createdb -h 127.0.0.1 -p "$port" -U postgres gatehouse >"$dir/createdb.log" 2>&1 \
+        || { cat "$dir/createdb.log" >&2; die "createdb failed"; }
+    pg_url="postgres://postgres@127.0.0.1:$port/gatehouse"
 }
-log "warm-up"
-run_wrk "$tmp/warm-gh.txt" 1 "$conns" -H "Cookie: sessionid=$session" "$base/users/current-user/"
-run_wrk "$tmp/warm-ng.txt" 1 "$conns" "http://127.0.0.1:$nginx_port/"
 
-gh_sum=0 ng_sum=0 gh_bad=0
-for r in $(seq "$rounds"); do
-    log "round $r/$rounds: current-user, ${secs}s"
-    run_wrk "$tmp/gh-$r.txt" "$secs" "$conns" \
-        -H "Cookie: sessionid=$session" "$base/users/current-user/"
-    log "round $r/$rounds: nginx, ${secs}s"
-    run_wrk "$tmp/ng-$r.txt" "$secs" "$conns" "http://127.0.0.1:$nginx_port/"
-    gh_sum=$(( gh_sum + $(wrk_field "$tmp/gh-$r.txt" rps) ))
-    ng_sum=$(( ng_sum + $(wrk_field "$tmp/ng-$r.txt" rps) ))
-    gh_bad=$(( gh_bad + $(wrk_field "$tmp/gh-$r.txt" non2xx) + $(wrk_field "$tmp/gh-$r.txt" errors) ))
-done
-gh_rps=$(( gh_sum / rounds ))
-ng_rps=$(( ng_sum / rounds ))
-gh_p50=$(wrk_field "$tmp/gh-$rounds.txt" p50); gh_p99=$(wrk_field "$tmp/gh-$rounds.txt" p99)
-ng_p50=$(wrk_field "$tmp/ng-$rounds.txt" p50); ng_p99=$(wrk_field "$tmp/ng-$rounds.txt" p99)
+# start_redis DIR: a throwaway redis-server (no persistence) on a free loopback
+# port; sets redis_pid and redis_url.
+redis_url=""
+redis_ping() {   # redis_ping PORT: print the first 5 bytes of the answer to PING
+    (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && timeout 2 head -c 5 <&3) \
+        2>/dev/null || true
+}
+start_redis() {
+    local dir=$1 port
+    mkdir -p "$dir"
+    port=$(free_port)
+    log "starting redis-server on 127.0.0.1:$port"
+    (cd "$dir" && exec redis-server --port "$port" --bind 127.0.0.1 --save '' \
+        --appendonly no --daemonize no) >"$dir/redis.log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 100); do
+        if [ "$(redis_ping "$port")" = "+PONG" ]; then
+            redis_url="redis://127.0.0.1:$port/0"
+            return 0
+        fi
+        kill -0 "$redis_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$dir/redis.log" >&2 || true
+    die "redis-server did not answer on 127.0.0.1:$port"
+}
 
-# ---------------------------------------------------------------- 2. login vs Argon2id
-cat >"$tmp/login.lua" <<EOF
+# ---------------------------------------------------------------- login script
+cat >"$tmp/login.lua.in" <<'EOF'
 -- POST the login JSON; count answers by status in every thread, sum in done().
 wrk.method = "POST"
-wrk.body = [==[$login_json]==]
 wrk.headers["Content-Type"] = "application/json"
 
 local threads = {}
@@ -336,50 +358,246 @@ function done(summary, latency, requests)
         + summary.errors.timeout))
 end
 EOF
-log "login, ${login_secs}s, $login_conns connections"
-run_wrk "$tmp/login.txt" "$login_secs" "$login_conns" -s "$tmp/login.lua" "$base/users/login/"
-login_line=$(grep '^LOGIN ' "$tmp/login.txt" || true)
-[ -n "$login_line" ] || { cat "$tmp/login.txt" >&2; die "no LOGIN line from wrk"; }
-lf() { printf '%s\n' "$login_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-login_ok=$(lf ok); login_busy=$(lf busy); login_limited=$(lf limited)
-login_other=$(lf other); login_errors=$(lf errors)
-login_rps=$(awk -v n="$login_ok" -v s="$(lf seconds)" 'BEGIN { printf "%.1f\n", n / s }')
-login_p50=$(wrk_field "$tmp/login.txt" p50); login_p99=$(wrk_field "$tmp/login.txt" p99)
 
-log "Argon2id verify rate, $cores threads, ${hash_secs}s"
-hash_line=$(build/bench-hashrate "$cores" "$hash_secs")
-hash_rps=$(printf '%s\n' "$hash_line" | tr ' ' '\n' | sed -n 's/^per_second=//p')
+# Results, keyed "MODE field".
+declare -A res
 
-# ---------------------------------------------------------------- 3. memory
-rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$gh_pid/status")
-hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$gh_pid/status")
-gh_threads=$(awk '/^Threads:/ { print $2 }' "/proc/$gh_pid/status")
+# gh_check: die with the server's exit status and last log lines when it is gone.
+gh_log=""
+gh_check() {
+    kill -0 "$gh_pid" 2>/dev/null && return 0
+    local rc=0
+    wait "$gh_pid" 2>/dev/null || rc=$?
+    gh_pid=""
+    [ "$rc" -gt 128 ] && rc="$rc (signal $(kill -l "$rc" 2>/dev/null || echo $((rc - 128))))"
+    tail -n 20 "$gh_log" >&2 || true
+    die "gatehouse exited during the benchmark, status $rc"
+}
+
+run_wrk() {   # run_wrk OUTFILE SECONDS CONNECTIONS ARGS...
+    local out=$1 d=$2 c=$3
+    shift 3
+    if ! wrk -t"$wrk_threads" -c"$c" -d"${d}s" --latency "$@" >"$out" 2>&1; then
+        cat "$out" >&2
+        gh_check
+        die "wrk failed"
+    fi
+    gh_check
+}
+
+# ---------------------------------------------------------------- one mode
+run_mode() {
+    local mode=$1 mdir data_dir base status confirm_url confirm_path session
+    local email password login_json gh_sum=0 ng_sum=0 gh_bad=0 r login_line
+    mdir="$tmp/${mode//+/-}"
+    data_dir="$mdir/data"
+    mkdir -p "$data_dir"
+    gh_log="$mdir/gatehouse.log"
+    log "==== mode $mode"
+
+    local server_env=(
+        GATEHOUSE_LISTEN=127.0.0.1:0
+        GATEHOUSE_DATA_DIR="$data_dir"
+        GATEHOUSE_LOG_FORMAT=json
+        GATEHOUSE_LOG_REQUESTS=0
+        # One client address hammers login on purpose: lift the per-IP and per-account limits so
+        # the run measures hashing, not the rate limiter (which answers 429 in microseconds).
+        GATEHOUSE_RATE_IP_MAX=100000000
+        GATEHOUSE_RATE_ACCOUNT_MAX=100000000
+    )
+    case "$mode" in
+        postgres|postgres+redis)
+            start_postgres "$mdir/pg"
+            server_env+=(DATABASE_URL="$pg_url")
+            ;;
+    esac
+    if [ "$mode" = postgres+redis ]; then
+        start_redis "$mdir/redis"
+        server_env+=(REDIS_URL="$redis_url")
+    fi
+    # shellcheck disable=SC2206  # word splitting of the extra settings is wanted
+    [ -n "${BENCH_SERVER_ENV:-}" ] && server_env+=(${BENCH_SERVER_ENV})
+
+    log "starting $bin serve"
+    # Only the first MiB of the server's stderr is kept (the start-up lines, the
+    # port); the rest, such as per-request log lines, is read and dropped, so a
+    # logging server neither fills the disk nor blocks on a full pipe.
+    env "${server_env[@]}" "$bin" serve \
+        </dev/null >"$mdir/gatehouse.stdout" \
+        2> >(stdbuf -o0 head -c 1048576 >"$gh_log"; cat >/dev/null) &
+    gh_pid=$!
+    local gh_port=""
+    for _ in $(seq 100); do
+        gh_port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$gh_log" 2>/dev/null \
+                  | head -n 1 | sed 's/.*://' || true)
+        [ -n "$gh_port" ] && break
+        kill -0 "$gh_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$gh_port" ]; then
+        cat "$gh_log" >&2 || true
+        die "gatehouse did not report its port"
+    fi
+    base="http://127.0.0.1:$gh_port"
+    wait_http "$base/health-check/" || die "gatehouse does not answer on $base"
+    status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/health-check/")
+    [ "$status" = 200 ] || die "health-check answered $status (database or Redis not reachable?)"
+    log "gatehouse (pid $gh_pid) on $base"
+
+    # ------------------------------------------------------------ a user with a session
+    email="bench-$$-$RANDOM@example.com"
+    password="Bench-$RANDOM-correct-horse-battery-staple"
+    login_json="{\"email\":\"$email\",\"password\":\"$password\"}"
+
+    # post PATH JSON: POST JSON, print the status code, body to $mdir/body, headers to $mdir/headers.
+    post() {
+        curl -s -o "$mdir/body" -D "$mdir/headers" -w '%{http_code}' --max-time 20 \
+            -H 'Content-Type: application/json' --data "$2" "$base$1"
+    }
+
+    status=$(post /users/register/ \
+        "{\"email\":\"$email\",\"password\":\"$password\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}")
+    [ "$status" = 201 ] || die "register answered $status: $(cat "$mdir/body")"
+
+    confirm_url=""
+    for _ in $(seq 100); do
+        confirm_url=$(grep -rhoE "^https?://[^[:space:]]*/users/register/confirm/\?token=[A-Za-z0-9_-]+" \
+                      "$data_dir/mail" 2>/dev/null | head -n 1 || true)
+        [ -n "$confirm_url" ] && break
+        sleep 0.1
+    done
+    [ -n "$confirm_url" ] || die "no confirmation mail with a link under $data_dir/mail"
+    # The link carries the public URL; fetch the same path and query on our port.
+    confirm_path="/users/register/confirm/?${confirm_url#*\?}"
+    status=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 10 "$base$confirm_path")
+    case "$status" in
+        *regenerate-token*) die "confirmation link refused: $status" ;;
+        2??*|3??*) ;;
+        *) die "confirmation link answered $status" ;;
+    esac
+
+    status=$(post /users/login/ "$login_json")
+    [ "$status" = 200 ] || die "login answered $status: $(cat "$mdir/body")"
+    session=$(grep -i '^set-cookie: *sessionid=' "$mdir/headers" | head -n 1 \
+              | sed -E 's/^[^:]*: *sessionid=([^;[:space:]]*).*/\1/')
+    [ -n "$session" ] || die "login set no sessionid cookie"
+    status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+             -H "Cookie: sessionid=$session" "$base/users/current-user/")
+    [ "$status" = 200 ] || die "current-user with the new session answered $status"
+    log "user $email registered, confirmed and logged in"
+
+    # ------------------------------------------------------------ 1. current-user vs nginx
+    log "warm-up"
+    run_wrk "$mdir/warm-gh.txt" 1 "$conns" -H "Cookie: sessionid=$session" "$base/users/current-user/"
+    run_wrk "$mdir/warm-ng.txt" 1 "$conns" "http://127.0.0.1:$nginx_port/"
+
+    for r in $(seq "$rounds"); do
+        log "$mode round $r/$rounds: current-user, ${secs}s"
+        run_wrk "$mdir/gh-$r.txt" "$secs" "$conns" \
+            -H "Cookie: sessionid=$session" "$base/users/current-user/"
+        log "$mode round $r/$rounds: nginx, ${secs}s"
+        run_wrk "$mdir/ng-$r.txt" "$secs" "$conns" "http://127.0.0.1:$nginx_port/"
+        gh_sum=$(( gh_sum + $(wrk_field "$mdir/gh-$r.txt" rps) ))
+        ng_sum=$(( ng_sum + $(wrk_field "$mdir/ng-$r.txt" rps) ))
+        gh_bad=$(( gh_bad + $(wrk_field "$mdir/gh-$r.txt" non2xx) + $(wrk_field "$mdir/gh-$r.txt" errors) ))
+    done
+    res[$mode gh_rps]=$(( gh_sum / rounds ))
+    res[$mode ng_rps]=$(( ng_sum / rounds ))
+    res[$mode gh_lat]="$(wrk_field "$mdir/gh-$rounds.txt" p50)/$(wrk_field "$mdir/gh-$rounds.txt" p99)"
+    res[$mode ng_lat]="$(wrk_field "$mdir/ng-$rounds.txt" p50)/$(wrk_field "$mdir/ng-$rounds.txt" p99)"
+    res[$mode gh_bad]=$gh_bad
+
+    # ------------------------------------------------------------ 2. login vs Argon2id
+    { printf 'wrk.body = [==[%s]==]\n' "$login_json"; cat "$tmp/login.lua.in"; } >"$mdir/login.lua"
+    log "$mode login, ${login_secs}s, $login_conns connections"
+    run_wrk "$mdir/login.txt" "$login_secs" "$login_conns" -s "$mdir/login.lua" "$base/users/login/"
+    login_line=$(grep '^LOGIN ' "$mdir/login.txt" || true)
+    [ -n "$login_line" ] || { cat "$mdir/login.txt" >&2; die "no LOGIN line from wrk"; }
+    lf() { printf '%s\n' "$login_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+    res[$mode login_ok]=$(lf ok)
+    res[$mode login_busy]=$(lf busy)
+    res[$mode login_limited]=$(lf limited)
+    res[$mode login_other]=$(lf other)
+    res[$mode login_errors]=$(lf errors)
+    res[$mode login_rps]=$(awk -v n="$(lf ok)" -v s="$(lf seconds)" 'BEGIN { printf "%.1f\n", n / s }')
+    res[$mode login_lat]="$(wrk_field "$mdir/login.txt" p50)/$(wrk_field "$mdir/login.txt" p99)"
+
+    # ------------------------------------------------------------ 3. memory
+    res[$mode rss]=$(awk '/^VmRSS:/ { print $2 }' "/proc/$gh_pid/status")
+    res[$mode hwm]=$(awk '/^VmHWM:/ { print $2 }' "/proc/$gh_pid/status")
+    res[$mode threads]=$(awk '/^Threads:/ { print $2 }' "/proc/$gh_pid/status")
+
+    # ------------------------------------------------------------ stop this mode's processes
+    # so they take no CPU from the next mode.
+    stop_pid "$gh_pid"
+    gh_pid=""
+    stop_pg
+    stop_pid "$redis_pid"
+    redis_pid=""
+}
+
+for mode in "${modes[@]}"; do
+    run_mode "$mode"
+done
 
 # ---------------------------------------------------------------- summary
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB\n", k / 1024 }'; }
+w=16
+# val MODE KEY: one summary cell.
+val() {
+    local m=$1
+    case "$2" in
+        gh_ratio)    ratio "${res[$m gh_rps]}" "${res[$m ng_rps]}" ;;
+        hash_rps)    echo "$hash_rps" ;;
+        login_ratio) ratio "${res[$m login_rps]}" "$hash_rps" ;;
+        login_bad)   echo "${res[$m login_busy]}/${res[$m login_limited]}/${res[$m login_other]}/${res[$m login_errors]}" ;;
+        rss|hwm)     mib "${res[$m $2]}" ;;
+        *)           echo "${res[$m $2]}" ;;
+    esac
+}
+row() {   # row LABEL KEY: the label, then one cell per mode
+    local mode
+    printf '%-38s' "$1"
+    for mode in "${modes[@]}"; do
+        printf " %${w}s" "$(val "$mode" "$2")"
+    done
+    printf '\n'
+}
 {
     echo
     echo "gatehouse bench — $(date -u '+%Y-%m-%d %H:%M UTC'), $cores cores, wrk -t$wrk_threads"
-    printf '%-34s %12s %12s %8s\n' "measure" "gatehouse" "reference" "ratio"
-    printf '%-34s %12s %12s %8s\n' "current-user req/s (vs nginx)" \
-        "$gh_rps" "$ng_rps" "$(ratio "$gh_rps" "$ng_rps")"
-    printf '%-34s %12s %12s\n' "  latency p50 / p99 ms (last round)" \
-        "$gh_p50/$gh_p99" "$ng_p50/$ng_p99"
-    printf '%-34s %12s %12s %8s\n' "login/s, 200 only (vs Argon2id/s)" \
-        "$login_rps" "$hash_rps" "$(ratio "$login_rps" "$hash_rps")"
-    printf '%-34s %12s\n' "  login latency p50 / p99 ms" "$login_p50/$login_p99"
-    printf '%-34s %12s\n' "  login non-200: 503 / 429 / other" \
-        "$login_busy/$login_limited/$login_other"
-    printf '%-34s %12s\n' "gatehouse VmRSS" "$(mib "$rss")"
-    printf '%-34s %12s\n' "gatehouse VmHWM (peak)" "$(mib "$hwm")"
-    printf '%-34s %12s\n' "gatehouse threads" "$gh_threads"
-    echo "(current-user: $rounds interleaved rounds of ${secs}s, $conns connections;" \
-         "login: ${login_secs}s, $login_conns connections)"
-} 
-[ "$gh_bad" -eq 0 ] || log "warning: $gh_bad current-user requests were not 2xx or failed"
-[ "$login_limited" -eq 0 ] \
-    || log "warning: $login_limited logins were rate-limited (429); raise the per-IP limit with BENCH_SERVER_ENV"
-if [ "$login_other" -ne 0 ] || [ "$login_errors" -ne 0 ]; then
-    log "warning: login saw $login_other other non-200 answers and $login_errors socket errors"
-fi
+    printf '%-38s' "measure"
+    for mode in "${modes[@]}"; do printf " %${w}s" "$mode"; done
+    printf '\n'
+    row "current-user req/s"                   gh_rps
+    row "  nginx req/s (same run)"             ng_rps
+    row "  ratio current-user / nginx"         gh_ratio
+    row "  current-user p50/p99 ms (last rnd)" gh_lat
+    row "  nginx p50/p99 ms (last round)"      ng_lat
+    row "  current-user non-2xx + sock. errs"  gh_bad
+    row "login/s, 200 only"                    login_rps
+    row "  Argon2id verify/s (measured once)"  hash_rps
+    row "  ratio login / Argon2id"             login_ratio
+    row "  login p50/p99 ms"                   login_lat
+    row "  login 503/429/other/sock. errs"     login_bad
+    row "gatehouse VmRSS"                      rss
+    row "gatehouse VmHWM (peak)"               hwm
+    row "gatehouse threads"                    threads
+    pg_note=""
+    [ "$need_pg" = 1 ] && pg_note="; PostgreSQL with fsync on"
+    echo "(per mode: current-user $rounds interleaved rounds of ${secs}s, $conns connections;" \
+         "login ${login_secs}s, $login_conns connections$pg_note)"
+}
+for mode in "${modes[@]}"; do
+    [ "${res[$mode gh_bad]}" -eq 0 ] \
+        || log "warning: $mode: ${res[$mode gh_bad]} current-user requests were not 2xx or failed"
+    [ "${res[$mode login_limited]}" -eq 0 ] \
+        || log "warning: $mode: ${res[$mode login_limited]} logins were rate-limited (429); raise the per-IP limit with BENCH_SERVER_ENV"
+    if awk -v l="${res[$mode login_rps]}" -v h="$hash_rps" 'BEGIN { exit !(h > 0 && l > 1.1 * h) }'; then
+        log "warning: $mode: login/s is above the Argon2id reference; the machine was probably busier while the reference ran (see bench/README.md)"
+    fi
+    if [ "${res[$mode login_other]}" -ne 0 ] || [ "${res[$mode login_errors]}" -ne 0 ]; then
+        log "warning: $mode: login saw ${res[$mode login_other]} other non-200 answers and ${res[$mode login_errors]} socket errors"
+    fi
+done
 exit 0

@@ -38,11 +38,6 @@ static gh_status db_session_list(struct kv *kv, const char *user_id, int64_t now
     return kv->store->session_list(kv->store, user_id, now, out, cap, count);
 }
 
-static gh_status db_session_delete_by_id(struct kv *kv, const char *user_id, const char *session_id)
-{
-    return kv->store->session_delete_by_id(kv->store, user_id, session_id);
-}
-
 static gh_status db_session_delete_all(struct kv *kv, const char *user_id, const char *keep)
 {
     return kv->store->session_delete_all(kv->store, user_id, keep);
@@ -82,7 +77,6 @@ gh_status kv_db_open(struct store *store, struct kv **out)
                       .session_touch = db_session_touch,
                       .session_delete = db_session_delete,
                       .session_list = db_session_list,
-                      .session_delete_by_id = db_session_delete_by_id,
                       .session_delete_all = db_session_delete_all,
                       .rate_hit = db_rate_hit,
                       .rate_peek = db_rate_peek,

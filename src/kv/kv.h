@@ -31,8 +31,6 @@ struct kv {
     /* The user's live sessions, newest first, at most cap. */
     gh_status (*session_list)(struct kv *kv, const char *user_id, int64_t now, struct session *out,
                               size_t cap, size_t *count);
-    /* Deletes the user's session with public id session_id; GH_NOT_FOUND when none. */
-    gh_status (*session_delete_by_id)(struct kv *kv, const char *user_id, const char *session_id);
     /* Deletes every session of the user except the one whose hash is keep (NULL: all). */
     gh_status (*session_delete_all)(struct kv *kv, const char *user_id, const char *keep);
 

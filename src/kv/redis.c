@@ -322,24 +322,6 @@ static gh_status rd_session_list(struct kv *kv, const char *user_id, int64_t now
     return st;
 }
 
-static gh_status rd_session_delete_by_id(struct kv *kv, const char *user_id, const char *session_id)
-{
-    redisReply *set = NULL;
-    gh_status st = user_sessions(kv, user_id, &set);
-    gh_status result = GH_NOT_FOUND;
-    for (size_t i = 0; st == GH_OK && result == GH_NOT_FOUND && i < set->elements; i++) {
-        struct session s;
-        const char *hash = set->element[i]->str;
-        gh_status one = read_session(kv, hash, 0, &s);
-        if (one == GH_OK && !strcmp(s.id, session_id) && !strcmp(s.user_id, user_id))
-            result = delete_session(kv, hash, user_id);
-        else if (one != GH_OK && one != GH_NOT_FOUND)
-            st = one;
-    }
-    freeReplyObject(set);
-    return st == GH_OK ? result : st;
-}
-
 static gh_status rd_session_delete_all(struct kv *kv, const char *user_id, const char *keep)
 {
     redisReply *set = NULL;
@@ -479,7 +461,6 @@ gh_status kv_redis_open(const char *url, struct store *store, struct kv **out)
                           .session_touch = rd_session_touch,
                           .session_delete = rd_session_delete,
                           .session_list = rd_session_list,
-                          .session_delete_by_id = rd_session_delete_by_id,
                           .session_delete_all = rd_session_delete_all,
                           .rate_hit = rd_rate_hit,
                           .rate_peek = rd_rate_peek,

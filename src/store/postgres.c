@@ -28,7 +28,6 @@ enum stmt_id {
     ST_SESSION_DELETE,
     ST_SESSION_TOUCH,
     ST_SESSION_LIST,
-    ST_SESSION_DELETE_BY_ID,
     ST_SESSION_DELETE_ALL,
     ST_SESSION_DELETE_ALL_BUT,
     ST_ONETIME_PEEK,
@@ -94,7 +93,6 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_LIST] = "SELECT " SESSION_COLUMNS " FROM sessions s WHERE s.user_id = $1::uuid "
                         "AND s.expires_at > $2::bigint ORDER BY s.created_at DESC, s.id "
                         "LIMIT $3::bigint",
-    [ST_SESSION_DELETE_BY_ID] = "DELETE FROM sessions WHERE user_id = $1::uuid AND id = $2::uuid",
     [ST_SESSION_DELETE_ALL] = "DELETE FROM sessions WHERE user_id = $1::uuid",
     [ST_SESSION_DELETE_ALL_BUT] = "DELETE FROM sessions WHERE user_id = $1::uuid AND "
                                   "token_hash <> $2",
@@ -800,17 +798,6 @@ static gh_status pg_session_list(struct store *st, const char *user_id, int64_t 
     return GH_OK;
 }
 
-static gh_status pg_session_delete_by_id(struct store *st, const char *user_id,
-                                         const char *session_id)
-{
-    if (!is_uuid(user_id) || !is_uuid(session_id))
-        return GH_NOT_FOUND;
-    struct params p = {0};
-    p_text(&p, user_id);
-    p_text(&p, session_id);
-    return run_done(st, ST_SESSION_DELETE_BY_ID, &p, true);
-}
-
 static gh_status pg_session_delete_all(struct store *st, const char *user_id, const char *keep)
 {
     if (!is_uuid(user_id))
@@ -1066,7 +1053,6 @@ gh_status store_postgres_open(const char *url, struct store **out)
         .session_delete = pg_session_delete,
         .session_touch = pg_session_touch,
         .session_list = pg_session_list,
-        .session_delete_by_id = pg_session_delete_by_id,
         .session_delete_all = pg_session_delete_all,
         .onetime_peek = pg_onetime_peek,
         .onetime_insert = pg_onetime_insert,

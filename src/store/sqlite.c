@@ -25,7 +25,6 @@ enum stmt_id {
     ST_SESSION_DELETE,
     ST_SESSION_TOUCH,
     ST_SESSION_LIST,
-    ST_SESSION_DELETE_BY_ID,
     ST_SESSION_DELETE_ALL,
     ST_SESSION_DELETE_ALL_BUT,
     ST_ONETIME_PEEK,
@@ -78,7 +77,6 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_LIST] = "SELECT token_hash, id, user_id, created_at, expires_at, last_seen_at, "
                         "ip, user_agent FROM sessions WHERE user_id = ?1 AND expires_at > ?2 "
                         "ORDER BY created_at DESC, id LIMIT ?3",
-    [ST_SESSION_DELETE_BY_ID] = "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2",
     [ST_SESSION_DELETE_ALL] = "DELETE FROM sessions WHERE user_id = ?1",
     [ST_SESSION_DELETE_ALL_BUT] = "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2",
     [ST_ONETIME_PEEK] = "SELECT user_id FROM one_time_tokens WHERE token_hash = ?1 AND "
@@ -775,13 +773,6 @@ static gh_status sq_session_list(struct store *st, const char *user_id, int64_t 
     return status;
 }
 
-static gh_status sq_session_delete_by_id(struct store *st, const char *user_id,
-                                         const char *session_id)
-{
-    const char *args[] = {user_id, session_id};
-    return run_with_texts(st, ST_SESSION_DELETE_BY_ID, true, args, 2);
-}
-
 static gh_status sq_session_delete_all(struct store *st, const char *user_id, const char *keep)
 {
     const char *args[] = {user_id, keep};
@@ -922,7 +913,6 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .session_delete = sq_session_delete,
         .session_touch = sq_session_touch,
         .session_list = sq_session_list,
-        .session_delete_by_id = sq_session_delete_by_id,
         .session_delete_all = sq_session_delete_all,
         .onetime_peek = sq_onetime_peek,
         .onetime_insert = sq_onetime_insert,

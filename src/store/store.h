@@ -46,9 +46,6 @@ struct store {
     /* The user's live sessions, newest first, at most cap of them. */
     gh_status (*session_list)(struct store *st, const char *user_id, int64_t now,
                               struct session *out, size_t cap, size_t *count);
-    /* Deletes the user's session with this public id; GH_NOT_FOUND when there is none. */
-    gh_status (*session_delete_by_id)(struct store *st, const char *user_id,
-                                      const char *session_id);
     /* Deletes every session of the user except the one whose hash is keep (NULL: all). */
     gh_status (*session_delete_all)(struct store *st, const char *user_id, const char *keep);
 

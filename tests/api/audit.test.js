@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  startServer, cleanup, request, post, sql, sqlQuote, sqlDump, randomEmail, register,
+  startServer, cleanup, request, post, sql, sqlQuote, storageDump, randomEmail, register,
   confirmationLink, openLink, loginOk, expectError, expectMessage, cookieValue, tokenOf,
 } from '../support/server.js';
 
@@ -65,7 +65,7 @@ test('no audit row holds a password or the session token', async () => {
 });
 
 test('no table of the database holds a password or the session token', async () => {
-  const dump = sqlDump(server.dataDir);
+  const dump = storageDump(server.dataDir);
   assert.ok(!dump.includes(password));
   assert.ok(!dump.includes(wrongPassword));
   assert.ok(!dump.includes(cookieValue(cookie)));

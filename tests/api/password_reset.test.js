@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  startServer, cleanup, request, get, post, expectError, expectMessage, sql, sqlQuote, sqlDump,
+  startServer, cleanup, request, get, post, expectError, expectMessage, sql, sqlQuote, storageDump,
   randomEmail, register, registerAndConfirm, confirmationLink, loginOk, login, readMails, mailIsTo,
   waitUntil, sleep, pathOf, tokenOf, assertNothingLost, assertCleanSentence,
   passwordResetLink, changeTokenOf, passwordChangeToken, expectRateLimited, RESET_LINK_PATH,
@@ -326,7 +326,7 @@ test('reset and change tokens are stored hashed: no raw token in a database dump
   const spare = await passwordChangeToken(server, creds.email, { count: 3 });
   // mail bodies still waiting in the outbox hold their links; wait until all are sent
   await waitUntil(() => sql(server.dataDir, 'SELECT count(*) AS n FROM mail_outbox WHERE sent_at IS NULL')[0].n === 0, { what: 'the outbox to drain' });
-  const dump = sqlDump(server.dataDir);
+  const dump = storageDump(server.dataDir);
   for (const [what, t] of Object.entries({ resetToken, unusedReset, usedChange, spare })) {
     assert.ok(!dump.includes(t), `${what} appears in the database dump`);
   }

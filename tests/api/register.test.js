@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import {
   startServer, cleanup, post, expectError, expectMessage, sql, sqlQuote, randomEmail,
   registration, register, login, loginOk, registerAndConfirm, confirmationLink, openLink, PASSWORD,
-  tokenOf, waitUntil, sqlDump,
+  tokenOf, waitUntil, storageDump,
 } from '../support/server.js';
 
 let server;
@@ -56,7 +56,7 @@ test('a sent mail keeps no body in the outbox, so a database dump holds no live 
   const row = sql(server.dataDir, `SELECT * FROM mail_outbox WHERE recipient = ${sqlQuote(email)}`)[0];
   assert.equal(row.text_body, '');
   assert.equal(row.html_body, '');
-  assert.ok(!sqlDump(server.dataDir).includes(token), 'the token is nowhere in the database');
+  assert.ok(!storageDump(server.dataDir).includes(token), 'the token is nowhere in the database');
 });
 
 test('register creates the empty profile', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
   startServer, cleanup, makeDataDir, request, get, post, expectError, expectMessage, sql, sqlQuote,
-  sqlDump, randomEmail, register, confirmationLink, openLink, loginOk, login, cookieValue,
+  storageDump, randomEmail, register, confirmationLink, openLink, loginOk, login, cookieValue,
   tokenOf, pathOf, updateUser, passwordResetLink, changeTokenOf, expectRateLimited, waitUntil,
   registerAndConfirm,
 } from '../support/server.js';
@@ -146,7 +146,7 @@ test('the server log holds no password and no token', async () => {
 });
 
 test('no table of the database holds a password or a token: only hashes', async () => {
-  const dump = sqlDump(server.dataDir);
+  const dump = storageDump(server.dataDir);
   for (const [what, value] of Object.entries(secrets)) assert.ok(!dump.includes(value), `${what} in the database dump`);
   const { password_hash: hash } = sql(server.dataDir, `SELECT password_hash FROM users WHERE id = ${sqlQuote(userId)}`)[0];
   assert.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);

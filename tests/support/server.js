@@ -492,6 +492,70 @@ export function sqlDump(dataDir) {
   return execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(dataDir, 'gatehouse.db'), '.dump'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
 }
 
+// ---------------------------------------------------------------- sessions, wherever they live
+//
+// Sessions are rows of the sessions table, or Redis hashes (gh:s:<token hash>) when the server
+// runs with REDIS_URL. These helpers read and change them alike on every backend.
+
+/** The Redis port and logical database of the server on dataDir, or null without Redis. */
+function redisOf(dataDir) {
+  if (!BACKEND.endsWith('+redis')) return null;
+  const db = redisDatabases.get(dataDir) || readMarker(dataDir, '.redisdb');
+  return db ? { port: process.env.GATEHOUSE_TEST_REDIS_PORT, db } : null;
+}
+
+function redisCli(r, ...args) {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(r.port), '-n', String(r.db), '--raw', ...args], { encoding: 'utf8' });
+}
+
+const SESSION_NUMBERS = ['created_at', 'expires_at', 'last_seen_at'];
+
+/** Every session of the server as rows {token_hash, id, user_id, created_at, expires_at,
+ * last_seen_at, ip, user_agent}, optionally filtered by a predicate. */
+export function sessionRows(dataDir, where = () => true) {
+  const r = redisOf(dataDir);
+  if (!r) return sql(dataDir, 'SELECT * FROM sessions').filter(where);
+  const keys = redisCli(r, '--scan', '--pattern', 'gh:s:*').split('\n').filter(Boolean);
+  const rows = keys.map((key) => {
+    const flat = redisCli(r, 'HGETALL', key).split('\n');
+    const h = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]] = flat[i + 1];
+    const row = { token_hash: key.slice('gh:s:'.length), id: h.id, user_id: h.user_id, ip: h.ip, user_agent: h.ua };
+    for (const k of SESSION_NUMBERS) row[k] = Number(h[k]);
+    return row;
+  });
+  return rows.filter(where);
+}
+
+/** Sets time fields of the session with public id `id` (e.g. {expires_at: …}). */
+export function updateSession(dataDir, id, fields) {
+  const r = redisOf(dataDir);
+  if (!r) {
+    const set = Object.entries(fields).map(([k, v]) => `${k} = ${Number(v)}`).join(', ');
+    sql(dataDir, `UPDATE sessions SET ${set} WHERE id = ${sqlQuote(id)}`);
+    return;
+  }
+  const [row] = sessionRows(dataDir, (s) => s.id === id);
+  if (!row) throw new Error(`no session ${id}`);
+  const args = Object.entries(fields).flatMap(([k, v]) => [k, String(Number(v))]);
+  redisCli(r, 'HSET', `gh:s:${row.token_hash}`, ...args);
+}
+
+/** Everything the server stores, as text: the database dump plus, with Redis, every key and
+ * value. For checks that a secret is stored nowhere. */
+export function storageDump(dataDir) {
+  let text = sqlDump(dataDir);
+  const r = redisOf(dataDir);
+  if (r) {
+    for (const key of redisCli(r, '--scan').split('\n').filter(Boolean)) {
+      const type = redisCli(r, 'TYPE', key).trim();
+      const value = type === 'hash' ? redisCli(r, 'HGETALL', key) : type === 'set' ? redisCli(r, 'SMEMBERS', key) : redisCli(r, 'GET', key);
+      text += `\n${key}\n${value}`;
+    }
+  }
+  return text;
+}
+
 export function sqlQuote(s) {
   return `'${String(s).replace(/'/g, "''")}'`;
 }

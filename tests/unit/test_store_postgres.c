@@ -495,14 +495,6 @@ static void test_pg_sessions(void **state)
     assert_int_equal(list[1].last_seen_at, 1600);
     assert_int_equal(f->st->session_list(f->st, u.id, 1500, list, 1, &n), GH_OK);
     assert_int_equal(n, 1);
-    char upper[UUID_LEN + 1];
-    for (int i = 0; i <= UUID_LEN; i++)
-        upper[i] = (char)(a.id[i] >= 'a' && a.id[i] <= 'f' ? a.id[i] - 32 : a.id[i]);
-    assert_int_equal(f->st->session_delete_by_id(f->st, u.id, upper), GH_NOT_FOUND);
-    assert_int_equal(f->st->session_delete_by_id(f->st, u.id, "garbage"), GH_NOT_FOUND);
-    assert_int_equal(f->st->session_delete_by_id(f->st, u.id, a.id), GH_OK);
-    assert_int_equal(f->st->session_delete_by_id(f->st, u.id, a.id), GH_NOT_FOUND);
-    assert_int_equal(f->st->session_insert(f->st, &a), GH_OK);
     assert_int_equal(f->st->session_delete_all(f->st, u.id, HASH_B), GH_OK);
     assert_int_equal(query_int(f, "SELECT count(*) FROM sessions"), 1);
     assert_int_equal(f->st->session_delete(f->st, HASH_B), GH_OK);
