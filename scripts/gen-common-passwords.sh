@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Regenerate data/common-passwords.txt, the list of common and breached
+# Regenerate assets/common-passwords.txt, the list of common and breached
 # passwords that the password policy rejects (SPEC §8). The server embeds the
 # file at build time and matches case-insensitively.
 #
-# Sources (both MIT, see data/common-passwords.LICENSE), fetched with
+# Sources (both MIT, see assets/common-passwords.LICENSE), fetched with
 # `npm pack` into a temporary directory; nothing is installed into the
 # repository:
 #   zxcvbn@4.4.2                      lib/frequency_lists.js, list `passwords`
@@ -19,7 +19,7 @@ log() { printf 'gen-common-passwords: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-out=${1:-$repo_root/data/common-passwords.txt}
+out=${1:-$repo_root/assets/common-passwords.txt}
 
 command -v npm >/dev/null 2>&1 || die "npm not found"
 command -v node >/dev/null 2>&1 || die "node not found"

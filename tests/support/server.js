@@ -59,6 +59,9 @@ export function makeDataDir() {
  * opts.defaultRateLimits: keep the server's own rate limits (else GENEROUS_RATE_LIMITS).
  * Resolves with {url, port, dataDir, proc, stderr(), stop()}.
  */
+/** Servers stopped with SIGTERM: their exit status and log, checked by cleanup(). */
+const stopped = [];
+
 export async function startServer(opts = {}) {
   if (!existsSync(GATEHOUSE_BIN)) {
     throw new Error(`gatehouse binary not found at ${GATEHOUSE_BIN} (set GATEHOUSE_BIN or build it)`);
@@ -104,6 +107,9 @@ export async function startServer(opts = {}) {
         const t = setTimeout(() => { try { proc.kill('SIGKILL'); } catch {} }, STOP_TIMEOUT_MS);
         const r = await exited;
         clearTimeout(t);
+        // A server that ran and was asked to stop must exit 0, without a sanitizer report
+        // (the ASan build exits non-zero on a leak): cleanup() fails the file otherwise.
+        stopped.push({ code: r.code, signal: r.signal, stderr: stderrBuf });
         return r.code;
       }
       return (await exited).code;
@@ -219,12 +225,20 @@ async function backendEnv(dataDir, given) {
 }
 
 /** Stop every server still running and remove the temp data dirs. Use in after(). */
+const SANITIZER_REPORT = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/;
+
 export async function cleanup() {
   await Promise.all([...running].map((s) => s.stop()));
   for (const dir of tempDirs) {
     try { rmSync(dir, { recursive: true, force: true }); } catch {}
   }
   tempDirs.clear();
+  const bad = stopped.filter((s) => s.code !== 0 || SANITIZER_REPORT.test(s.stderr));
+  stopped.length = 0;
+  if (bad.length) {
+    const s = bad[0];
+    throw new Error(`${bad.length} gatehouse process(es) did not stop cleanly on SIGTERM (exit ${s.code}, signal ${s.signal}):\n${s.stderr.split('\n').slice(-40).join('\n')}`);
+  }
 }
 
 process.on('exit', () => {
