@@ -113,52 +113,53 @@ bad:
     return GH_INTERNAL;
 }
 
-static gh_status parse_origins(struct config *cfg, const char *list, char *err, size_t errlen)
+/* Copies the items of a list separated by commas and/or spaces into the rows of table (each
+ * cap bytes), after the *count rows already there and up to max rows. GH_ERR_TOO_LONG when an
+ * item or the number of items does not fit. */
+static gh_status split_list(const char *list, char *table, size_t cap, size_t max, size_t *count)
 {
     const char *p = list;
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
+    for (;;) {
+        p += strspn(p, ", ");
         if (!*p)
-            break;
+            return GH_OK;
         size_t n = strcspn(p, ", ");
-        if (cfg->allowed_origin_count >= CONFIG_MAX_ORIGINS - 2 || n >= CONFIG_URL_MAX) {
-            set_err(err, errlen, "%s lists too many or too long origins.",
-                    "GATEHOUSE_ALLOWED_ORIGINS");
-            return GH_INTERNAL;
-        }
-        char *dst = cfg->allowed_origins[cfg->allowed_origin_count++];
+        if (*count >= max || n >= cap)
+            return GH_ERR_TOO_LONG;
+        char *dst = table + cap * (*count)++;
         memcpy(dst, p, n);
         dst[n] = '\0';
-        strip_trailing_slash(dst);
-        if (!is_http_url(dst)) {
+        p += n;
+    }
+}
+
+static gh_status parse_origins(struct config *cfg, const char *list, char *err, size_t errlen)
+{
+    size_t first = cfg->allowed_origin_count;
+    /* two rows stay free for the public and frontend origins */
+    if (split_list(list, cfg->allowed_origins[0], CONFIG_URL_MAX, CONFIG_MAX_ORIGINS - 2,
+                   &cfg->allowed_origin_count) != GH_OK) {
+        set_err(err, errlen, "%s lists too many or too long origins.", "GATEHOUSE_ALLOWED_ORIGINS");
+        return GH_INTERNAL;
+    }
+    for (size_t i = first; i < cfg->allowed_origin_count; i++) {
+        strip_trailing_slash(cfg->allowed_origins[i]);
+        if (!is_http_url(cfg->allowed_origins[i])) {
             set_err(err, errlen, "%s must list http:// or https:// origins.",
                     "GATEHOUSE_ALLOWED_ORIGINS");
             return GH_INTERNAL;
         }
-        p += n;
     }
     return GH_OK;
 }
 
 static gh_status parse_proxies(struct config *cfg, const char *list, char *err, size_t errlen)
 {
-    const char *p = list;
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        if (!*p)
-            break;
-        size_t n = strcspn(p, ", ");
-        if (cfg->trusted_proxy_count >= CONFIG_MAX_ORIGINS || n >= IP_TEXT_MAX) {
-            set_err(err, errlen, "%s lists too many or too long addresses.",
-                    "GATEHOUSE_TRUSTED_PROXIES");
-            return GH_INTERNAL;
-        }
-        char *dst = cfg->trusted_proxies[cfg->trusted_proxy_count++];
-        memcpy(dst, p, n);
-        dst[n] = '\0';
-        p += n;
+    if (split_list(list, cfg->trusted_proxies[0], IP_TEXT_MAX, CONFIG_MAX_ORIGINS,
+                   &cfg->trusted_proxy_count) != GH_OK) {
+        set_err(err, errlen, "%s lists too many or too long addresses.",
+                "GATEHOUSE_TRUSTED_PROXIES");
+        return GH_INTERNAL;
     }
     return GH_OK;
 }

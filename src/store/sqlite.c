@@ -326,6 +326,20 @@ static gh_status step_row(struct conn *c, sqlite3_stmt *s)
     return rc == SQLITE_DONE ? GH_NOT_FOUND : map_rc(c->db, rc);
 }
 
+/* Binds text parameters 1..n and runs a statement that returns no rows. */
+static gh_status run_with_texts(struct store *st, enum stmt_id id, bool must_change,
+                                const char *const *texts, int n)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, id, &c, &s);
+    if (status != GH_OK)
+        return status;
+    for (int i = 0; i < n; i++)
+        bind_text(s, i + 1, texts[i]);
+    return step_done(c, s, must_change);
+}
+
 static gh_status run_simple(struct store *st, enum stmt_id id)
 {
     struct conn *c;
@@ -489,13 +503,8 @@ static gh_status sq_user_by_id(struct store *st, const char *id, struct user *ou
 
 static gh_status sq_user_activate(struct store *st, const char *id)
 {
-    struct conn *c;
-    sqlite3_stmt *s;
-    gh_status status = stmt_get(st, ST_USER_ACTIVATE, &c, &s);
-    if (status != GH_OK)
-        return status;
-    bind_text(s, 1, id);
-    return step_done(c, s, true);
+    const char *args[] = {id};
+    return run_with_texts(st, ST_USER_ACTIVATE, true, args, 1);
 }
 
 static gh_status sq_session_insert(struct store *st, const struct session *ses)
@@ -550,13 +559,8 @@ static gh_status sq_session_lookup(struct store *st, const char *token_hash, int
 
 static gh_status sq_session_delete(struct store *st, const char *token_hash)
 {
-    struct conn *c;
-    sqlite3_stmt *s;
-    gh_status status = stmt_get(st, ST_SESSION_DELETE, &c, &s);
-    if (status != GH_OK)
-        return status;
-    bind_text(s, 1, token_hash);
-    return step_done(c, s, true);
+    const char *args[] = {token_hash};
+    return run_with_texts(st, ST_SESSION_DELETE, true, args, 1);
 }
 
 static gh_status sq_onetime_insert(struct store *st, const struct onetime *t)
@@ -708,20 +712,6 @@ static gh_status sq_audit_insert(struct store *st, const struct audit_event *e, 
     bind_text(s, 6, e->client ? e->client->user_agent : NULL);
     bind_text(s, 7, e->detail);
     return step_done(c, s, false);
-}
-
-/* Binds text parameters 1..n and runs a statement that returns no rows. */
-static gh_status run_with_texts(struct store *st, enum stmt_id id, bool must_change,
-                                const char *const *texts, int n)
-{
-    struct conn *c;
-    sqlite3_stmt *s;
-    gh_status status = stmt_get(st, id, &c, &s);
-    if (status != GH_OK)
-        return status;
-    for (int i = 0; i < n; i++)
-        bind_text(s, i + 1, texts[i]);
-    return step_done(c, s, must_change);
 }
 
 static gh_status sq_user_set_password(struct store *st, const char *id, const char *hash)
