@@ -4,53 +4,11 @@
 // signing with the wrong secret is refused as by a real S3 service.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { deflateSync } from 'node:zlib';
 import {
   startServer, cleanup, request, get, expectError, assertJsonContentType, registerAndConfirm, loginOk,
+  png1x1,
 } from '../support/server.js';
 import { startS3 } from '../support/s3.js';
-
-// ---------------------------------------------------------------- PNG bytes
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-
-/** A valid 1x1 RGBA PNG of the given colour. */
-function png1x1([r, g, b, a]) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(1, 0); // width
-  ihdr.writeUInt32BE(1, 4); // height
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // colour type RGBA
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.from([0, r, g, b, a]))), // filter byte 0, one pixel
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 const RED_PNG = png1x1([255, 0, 0, 255]);
 const BLUE_PNG = png1x1([0, 0, 255, 255]);
