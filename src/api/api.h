@@ -32,6 +32,9 @@ void reply_user(struct request *req, unsigned status, const struct user *u);
 void api_health_check(struct request *req);
 void api_ready(struct request *req);
 
+/* metrics.c */
+void api_metrics(struct request *req);
+
 /* users.c */
 void api_users_register(struct request *req);
 void api_users_confirm(struct request *req);

@@ -8,6 +8,7 @@
 const struct route routes[] = {
     {"GET", "/health-check", api_health_check, 0},
     {"GET", "/ready", api_ready, 0},
+    {"GET", "/metrics", api_metrics, 0},
     {"POST", "/users/register", api_users_register, CREDENTIALS},
     {"GET", "/users/register/confirm", api_users_confirm, 0},
     {"POST", "/users/regenerate-token", api_users_regenerate_token, CREDENTIALS},

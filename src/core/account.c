@@ -8,6 +8,7 @@
 #include "../mail/mail.h"
 #include "../store/store.h"
 #include "../util/log.h"
+#include "../util/metrics.h"
 #include "../util/timeutil.h"
 #include "audit.h"
 #include "email.h"
@@ -175,6 +176,8 @@ gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_st
 {
     if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS)
         return verified;
+    if (!a->user_found || verified != GH_OK || !a->user.is_active)
+        metrics_login(false);
     if (!a->user_found || verified != GH_OK) {
         if (a->email[0])
             ratelimit_count(app, RATE_ACCOUNT, a->email);
@@ -196,6 +199,7 @@ gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_st
     if (st != GH_OK)
         return st;
     ratelimit_clear(app, RATE_ACCOUNT, a->email);
+    metrics_login(true);
     audit_record(app, "login_success", a->user.id, a->email, client, NULL);
     return GH_OK;
 }

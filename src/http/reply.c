@@ -45,13 +45,15 @@ static void queue(struct request *req, unsigned status, struct MHD_Response *res
 static const char fallback_body[] =
     "{\"error\":\"Something went wrong on our side. Please try again.\",\"code\":\"internal\"}";
 
-void reply_json_text(struct request *req, unsigned status, char *text, size_t len)
+void reply_text(struct request *req, unsigned status, char *text, size_t len,
+                const char *content_type)
 {
     struct MHD_Response *resp;
     if (text) {
         resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     } else {
         status = 500;
+        content_type = "application/json; charset=utf-8";
         resp = MHD_create_response_from_buffer(sizeof fallback_body - 1, (void *)fallback_body,
                                                MHD_RESPMEM_PERSISTENT);
     }
@@ -61,8 +63,13 @@ void reply_json_text(struct request *req, unsigned status, char *text, size_t le
         req->phase = PHASE_ANSWERED;
         return;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     queue(req, status, resp);
+}
+
+void reply_json_text(struct request *req, unsigned status, char *text, size_t len)
+{
+    reply_text(req, status, text, len, "application/json; charset=utf-8");
 }
 
 void reply_json(struct request *req, unsigned status, json_t *body)

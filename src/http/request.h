@@ -84,6 +84,9 @@ const struct form_field *request_form_field(const struct request *req, const cha
 void reply_json(struct request *req, unsigned status, json_t *body);
 /* Answers with an already encoded JSON body (heap memory, owned after the call). */
 void reply_json_text(struct request *req, unsigned status, char *text, size_t len);
+/* Answers with a heap text body (owned after the call) of the given Content-Type. */
+void reply_text(struct request *req, unsigned status, char *text, size_t len,
+                const char *content_type);
 /* Answers {"message": text}. */
 void reply_message(struct request *req, unsigned status, const char *text);
 /* Answers the error of status code err (see http/errors.c), naming field when not NULL.

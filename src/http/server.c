@@ -19,6 +19,7 @@
 #include "../core/ratelimit.h"
 #include "../core/session.h"
 #include "../util/log.h"
+#include "../util/metrics.h"
 #include "../util/timeutil.h"
 #include "request.h"
 #include "router.h"
@@ -365,9 +366,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!req)
         return;
+    double ms = (double)(time_mono_us() - req->started_us) / 1000.0;
+    metrics_request(req->route ? (int)(req->route - routes) : -1, req->status, ms);
     if (srv->app->cfg->log_requests)
-        log_request(req->method, req->path, req->status,
-                    (double)(time_mono_us() - req->started_us) / 1000.0, req->client.ip);
+        log_request(req->method, req->path, req->status, ms, req->client.ip);
     request_free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
