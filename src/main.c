@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "config.h"
+#include "core/account.h"
 #include "core/hashpool.h"
 #include "core/password.h"
 #include "http/router.h"
@@ -36,7 +37,10 @@ static void print_help(void)
            "Commands:\n"
            "  serve      start the HTTP server (default)\n"
            "  migrate    apply database migrations and exit\n"
-           "  routes     print the route table (METHOD PATH per line) and exit\n\n"
+           "  routes     print the route table (METHOD PATH per line) and exit\n"
+           "  user create --email EMAIL [--first-name F] [--last-name L] [--staff] "
+           "[--superuser]\n"
+           "             create an active account; the password is read from standard input\n\n"
            "Options:\n"
            "  --config FILE  read settings (KEY=VALUE lines) from FILE; the environment wins\n"
            "  --help         show this help\n"
@@ -181,6 +185,92 @@ static int print_routes(void)
     return 0;
 }
 
+/* Options of `gatehouse user create`. */
+struct user_create_args {
+    const char *email;
+    const char *first_name;
+    const char *last_name;
+    struct account_roles roles;
+};
+
+/* Parses the words after "user create"; false (after a message) when they are wrong. */
+static bool parse_user_create(int argc, char **argv, struct user_create_args *a)
+{
+    for (int i = 0; i < argc; i++) {
+        bool has_value = i + 1 < argc;
+        if (!strcmp(argv[i], "--email") && has_value)
+            a->email = argv[++i];
+        else if (!strcmp(argv[i], "--first-name") && has_value)
+            a->first_name = argv[++i];
+        else if (!strcmp(argv[i], "--last-name") && has_value)
+            a->last_name = argv[++i];
+        else if (!strcmp(argv[i], "--staff"))
+            a->roles.staff = true;
+        else if (!strcmp(argv[i], "--superuser"))
+            a->roles.superuser = true;
+        else {
+            fprintf(stderr, "gatehouse: user create: unknown or incomplete option '%s'\n", argv[i]);
+            return false;
+        }
+    }
+    if (!a->email) {
+        fprintf(stderr, "gatehouse: user create needs --email\n");
+        return false;
+    }
+    return true;
+}
+
+/* Reads one line (the password) from standard input, without its line end. */
+static bool read_password(char *out, size_t cap)
+{
+    if (!fgets(out, (int)cap, stdin))
+        return false;
+    out[strcspn(out, "\r\n")] = '\0';
+    return true;
+}
+
+/* gatehouse user create: an active account made by an operator, no confirmation mail. */
+static int user_create(const struct config *cfg, const struct user_create_args *a)
+{
+    static const char *const reasons[GH_STATUS_COUNT] = {
+        [GH_ERR_INVALID_EMAIL] = "the email address is not valid",
+        [GH_ERR_EMAIL_TAKEN] = "an account with this email already exists",
+        [GH_ERR_INVALID_FIRST_NAME] = "the first name must have 1 to 150 characters",
+        [GH_ERR_INVALID_LAST_NAME] = "the last name must have 1 to 150 characters",
+        [GH_ERR_PASSWORD_TOO_SHORT] = "the password is too short",
+        [GH_ERR_PASSWORD_TOO_LONG] = "the password is longer than 128 characters",
+        [GH_ERR_PASSWORD_COMMON] = "the password is too common",
+        [GH_ERR_PASSWORD_CONTAINS_EMAIL] = "the password contains the email address",
+    };
+    char password[PASSWORD_MAX_CHARS * 4 + 2], id[UUID_LEN + 1];
+    struct app app = {.cfg = cfg};
+    int rc = 1;
+    if (!read_password(password, sizeof password)) {
+        fprintf(stderr, "gatehouse: user create reads the password from standard input\n");
+        return 1;
+    }
+    if (open_store(cfg, &app.store) != GH_OK)
+        goto out;
+    struct registration r = {.email = a->email,
+                             .password = password,
+                             .first_name = a->first_name ? a->first_name : "Admin",
+                             .last_name = a->last_name ? a->last_name : "User"};
+    gh_status st = account_create(&app, &r, &a->roles, id);
+    if (st == GH_OK) {
+        printf("%s\n", id);
+        rc = 0;
+    } else {
+        fprintf(stderr, "gatehouse: user create: %s\n",
+                st < GH_STATUS_COUNT && reasons[st] ? reasons[st]
+                                                    : "the account could not be stored");
+    }
+out:
+    sodium_memzero(password, sizeof password);
+    if (app.store)
+        app.store->close(app.store);
+    return rc;
+}
+
 static int migrate(const struct config *cfg)
 {
     struct store *st = NULL;
@@ -194,6 +284,7 @@ static int migrate(const struct config *cfg)
 int main(int argc, char **argv)
 {
     const char *config_path = NULL, *command = "serve";
+    struct user_create_args create = {0};
     static struct config cfg;
     char err[512];
     int rc = 1;
@@ -212,6 +303,11 @@ int main(int argc, char **argv)
             return print_routes();
         } else if (!strcmp(argv[i], "serve") || !strcmp(argv[i], "migrate")) {
             command = argv[i];
+        } else if (!strcmp(argv[i], "user") && i + 1 < argc && !strcmp(argv[i + 1], "create")) {
+            if (!parse_user_create(argc - i - 2, argv + i + 2, &create))
+                return 2;
+            command = "user create";
+            break;
         } else {
             fprintf(stderr, "gatehouse: unknown argument '%s' (try --help)\n", argv[i]);
             return 2;
@@ -229,7 +325,12 @@ int main(int argc, char **argv)
              (cfg.log_format == LOG_FORMAT_AUTO && !isatty(STDERR_FILENO)));
     if (password_list_init() != GH_OK)
         goto out;
-    rc = !strcmp(command, "migrate") ? migrate(&cfg) : serve(&cfg);
+    if (!strcmp(command, "migrate"))
+        rc = migrate(&cfg);
+    else if (!strcmp(command, "user create"))
+        rc = user_create(&cfg, &create);
+    else
+        rc = serve(&cfg);
 out:
     password_list_free();
     curl_global_cleanup();

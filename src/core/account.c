@@ -51,6 +51,8 @@ struct register_tx {
     const struct registration *r;
     const char *password_hash;
     const struct client_info *client;
+    const struct account_roles *roles; /* NULL: self-registration, confirmed by mail */
+    char *user_id;                     /* out: the new user's id */
 };
 
 static gh_status register_in_tx(struct store *st, void *arg)
@@ -65,20 +67,44 @@ static gh_status register_in_tx(struct store *st, void *arg)
     if (str_copy(u.password_hash, sizeof u.password_hash, tx->password_hash) != GH_OK)
         return GH_INTERNAL;
     u.date_joined = time_now();
+    if (tx->roles) {
+        u.is_active = true;
+        u.is_staff = tx->roles->staff || tx->roles->superuser;
+        u.is_superuser = tx->roles->superuser;
+    }
     gh_status status = st->user_insert(st, &u);
     if (status == GH_CONFLICT)
         return GH_ERR_EMAIL_TAKEN;
-    if (status == GH_OK)
+    if (status == GH_OK && !tx->roles)
         status = queue_confirmation(tx->app, st, &u);
     if (status == GH_OK)
-        status = audit_write(st, "register", u.id, u.email, tx->client, NULL);
+        status = audit_write(st, tx->roles ? "user_created" : "register", u.id, u.email, tx->client,
+                             tx->roles && u.is_superuser ? "superuser" : NULL);
+    if (status == GH_OK && tx->user_id)
+        strcpy(tx->user_id, u.id);
     return status;
+}
+
+gh_status account_create(struct app *app, struct registration *r, const struct account_roles *roles,
+                         char user_id[UUID_LEN + 1])
+{
+    char hash[PASSWORD_HASH_MAX];
+    gh_status st = account_register_check(app, r);
+    if (st != GH_OK)
+        return st;
+    st = password_hash(r->password, app->cfg->argon2_iterations, app->cfg->argon2_memory_kib, hash,
+                       sizeof hash);
+    if (st != GH_OK)
+        return st;
+    struct client_info operator= {.ip = "local", .user_agent = "gatehouse user create"};
+    struct register_tx tx = {app, r, hash, &operator, roles, user_id};
+    return store_transaction(app->store, register_in_tx, &tx);
 }
 
 gh_status account_register_finish(struct app *app, const struct registration *r,
                                   const char *password_hash, const struct client_info *client)
 {
-    struct register_tx tx = {app, r, password_hash, client};
+    struct register_tx tx = {app, r, password_hash, client, NULL, NULL};
     gh_status st = store_transaction(app->store, register_in_tx, &tx);
     if (st == GH_OK)
         outbox_notify(app->outbox);

@@ -30,6 +30,19 @@ GH_MUST_CHECK gh_status account_register_finish(struct app *app, const struct re
                                                 const char *password_hash,
                                                 const struct client_info *client);
 
+/* Roles of an account created by an operator. */
+struct account_roles {
+    bool staff;
+    bool superuser; /* implies staff */
+};
+
+/* Creates an active account at once, without a confirmation mail (`gatehouse user create`):
+ * the same checks as registration, the hash computed on the calling thread. Writes the new
+ * id into user_id. */
+GH_MUST_CHECK gh_status account_create(struct app *app, struct registration *r,
+                                       const struct account_roles *roles,
+                                       char user_id[UUID_LEN + 1]);
+
 /* Consumes a confirmation token and activates its user. GH_ERR_INVALID_TOKEN when the token
  * is missing, unknown, used or expired. */
 GH_MUST_CHECK gh_status account_confirm(struct app *app, const char *token,

@@ -90,6 +90,7 @@ export async function startServer(opts = {}) {
 
   const server = {
     dataDir,
+    env, // the environment it runs with, for commands that must reach the same storage
     proc,
     url: null,
     port: null,
