@@ -150,7 +150,7 @@ export async function startServer(opts = {}) {
 
 // ---------------------------------------------------------------- storage backends
 //
-// GATEHOUSE_TEST_BACKEND (set by tests/run-api-tests.js) picks what a server stores its data
+// GATEHOUSE_TEST_BACKEND (set by tests/run-node-tests.js) picks what a server stores its data
 // in: sqlite (default, <dataDir>/gatehouse.db), postgres (a fresh database per data dir on the
 // cluster of GATEHOUSE_TEST_PG_ADMIN_URL) or postgres+redis (plus a Redis logical database per
 // data dir on 127.0.0.1:GATEHOUSE_TEST_REDIS_PORT). A restart on the same data dir finds the
@@ -162,7 +162,7 @@ const redisDatabases = new Map(); // dataDir → logical database index
 
 function pgAdminUrl() {
   const url = process.env.GATEHOUSE_TEST_PG_ADMIN_URL;
-  if (!url) throw new Error(`GATEHOUSE_TEST_BACKEND=${BACKEND} needs GATEHOUSE_TEST_PG_ADMIN_URL (run the suite with node tests/run-api-tests.js)`);
+  if (!url) throw new Error(`GATEHOUSE_TEST_BACKEND=${BACKEND} needs GATEHOUSE_TEST_PG_ADMIN_URL (run the suite with node tests/run-node-tests.js)`);
   return url;
 }
 
