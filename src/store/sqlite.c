@@ -578,12 +578,14 @@ static gh_status sq_onetime_insert(struct store *st, const struct onetime *t)
     return step_done(c, s, false);
 }
 
-static gh_status sq_onetime_consume(struct store *st, const char *token_hash, const char *purpose,
-                                    int64_t now, char user_id[UUID_LEN + 1])
+/* Runs the consume (UPDATE … RETURNING) or peek (SELECT) statement of a token and copies the
+ * user id of its one row; GH_NOT_FOUND when there is none. */
+static gh_status token_user(struct store *st, enum stmt_id id, const char *token_hash,
+                            const char *purpose, int64_t now, char user_id[UUID_LEN + 1])
 {
     struct conn *c;
     sqlite3_stmt *s;
-    gh_status status = stmt_get(st, ST_ONETIME_CONSUME, &c, &s);
+    gh_status status = stmt_get(st, id, &c, &s);
     if (status != GH_OK)
         return status;
     bind_text(s, 1, token_hash);
@@ -592,11 +594,17 @@ static gh_status sq_onetime_consume(struct store *st, const char *token_hash, co
     if ((status = step_row(c, s)) != GH_OK)
         return status;
     column_copy(s, 0, user_id, UUID_LEN + 1);
-    /* Finish the statement so the update is complete before the caller goes on. */
+    /* Finish the statement so an update is complete before the caller goes on. */
     while (sqlite3_step(s) == SQLITE_ROW)
         ;
     sqlite3_reset(s);
     return GH_OK;
+}
+
+static gh_status sq_onetime_consume(struct store *st, const char *token_hash, const char *purpose,
+                                    int64_t now, char user_id[UUID_LEN + 1])
+{
+    return token_user(st, ST_ONETIME_CONSUME, token_hash, purpose, now, user_id);
 }
 
 static gh_status sq_onetime_revoke_all(struct store *st, const char *user_id, const char *purpose,
@@ -773,19 +781,7 @@ static gh_status sq_session_delete_all(struct store *st, const char *user_id, co
 static gh_status sq_onetime_peek(struct store *st, const char *token_hash, const char *purpose,
                                  int64_t now, char user_id[UUID_LEN + 1])
 {
-    struct conn *c;
-    sqlite3_stmt *s;
-    gh_status status = stmt_get(st, ST_ONETIME_PEEK, &c, &s);
-    if (status != GH_OK)
-        return status;
-    bind_text(s, 1, token_hash);
-    bind_text(s, 2, purpose);
-    sqlite3_bind_int64(s, 3, now);
-    if ((status = step_row(c, s)) != GH_OK)
-        return status;
-    column_copy(s, 0, user_id, UUID_LEN + 1);
-    sqlite3_reset(s);
-    return GH_OK;
+    return token_user(st, ST_ONETIME_PEEK, token_hash, purpose, now, user_id);
 }
 
 static gh_status sq_rate_hit(struct store *st, const char *key, int window, int64_t now,

@@ -10,48 +10,28 @@
 #include <unistd.h>
 
 #include "config.h"
-
-struct kv {
-    const char *name;
-    const char *value;
-};
-
-static const char *table_lookup(void *ctx, const char *name)
-{
-    for (const struct kv *p = ctx; p->name; p++)
-        if (!strcmp(p->name, name))
-            return p->value;
-    return NULL;
-}
-
-static void load_ok(struct config *cfg, struct kv *table)
-{
-    char err[512] = "";
-    gh_status st = config_load(cfg, table_lookup, table, err, sizeof err);
-    if (st != GH_OK)
-        fail_msg("config_load failed: %s", err);
-}
+#include "config_table.h"
 
 /* Loads a single setting that must be refused with a message naming `mentions`. */
-static void expect_refused(struct kv *table, const char *mentions)
+static void expect_refused(struct setting *table, const char *mentions)
 {
     struct config cfg;
     char err[512] = "";
-    gh_status st = config_load(&cfg, table_lookup, table, err, sizeof err);
+    gh_status st = config_load(&cfg, setting_lookup, table, err, sizeof err);
     if (st != GH_INTERNAL)
         fail_msg("%s=%s gave status %d, want GH_INTERNAL", table[0].name, table[0].value, st);
     if (!strstr(err, mentions))
         fail_msg("error \"%s\" does not name %s", err, mentions);
 }
 
-#define REFUSED(name, value) expect_refused((struct kv[]){{name, value}, {NULL, NULL}}, name)
+#define REFUSED(name, value) expect_refused((struct setting[]){{name, value}, {NULL, NULL}}, name)
 
 static void test_config_defaults(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_false(cfg.production);
     assert_string_equal(cfg.listen_host, "127.0.0.1");
     assert_int_equal(cfg.listen_port, 5000);
@@ -78,11 +58,11 @@ static void test_config_empty_values_keep_defaults(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PASSWORD_MIN_LENGTH", ""},
-                     {"GATEHOUSE_LISTEN", ""},
-                     {"GATEHOUSE_ENV", ""},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PASSWORD_MIN_LENGTH", ""},
+                          {"GATEHOUSE_LISTEN", ""},
+                          {"GATEHOUSE_ENV", ""},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_int_equal(cfg.password_min_length, 12);
     assert_int_equal(cfg.listen_port, 5000);
     assert_false(cfg.production);
@@ -92,16 +72,16 @@ static void test_config_reads_values(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_LISTEN", "0.0.0.0:8080"},
-                     {"GATEHOUSE_PASSWORD_MIN_LENGTH", "8"},
-                     {"GATEHOUSE_ARGON2_MEMORY_KIB", "8192"},
-                     {"GATEHOUSE_ARGON2_ITERATIONS", "1"},
-                     {"GATEHOUSE_MAX_JSON_BODY", "2048"},
-                     {"GATEHOUSE_LOG_FORMAT", "json"},
-                     {"GATEHOUSE_LOG_REQUESTS", "off"},
-                     {"GATEHOUSE_DATA_DIR", "/var/lib/gatehouse"},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_LISTEN", "0.0.0.0:8080"},
+                          {"GATEHOUSE_PASSWORD_MIN_LENGTH", "8"},
+                          {"GATEHOUSE_ARGON2_MEMORY_KIB", "8192"},
+                          {"GATEHOUSE_ARGON2_ITERATIONS", "1"},
+                          {"GATEHOUSE_MAX_JSON_BODY", "2048"},
+                          {"GATEHOUSE_LOG_FORMAT", "json"},
+                          {"GATEHOUSE_LOG_REQUESTS", "off"},
+                          {"GATEHOUSE_DATA_DIR", "/var/lib/gatehouse"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_string_equal(cfg.listen_host, "0.0.0.0");
     assert_int_equal(cfg.listen_port, 8080);
     assert_string_equal(cfg.public_url, "http://0.0.0.0:8080");
@@ -179,8 +159,8 @@ static void test_config_accepts_postgres_database_url(void **state)
                                        "postgresql://localhost/gatehouse?sslmode=require"};
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
         struct config cfg;
-        struct kv t[] = {{"DATABASE_URL", urls[i]}, {NULL, NULL}};
-        load_ok(&cfg, t);
+        struct setting t[] = {{"DATABASE_URL", urls[i]}, {NULL, NULL}};
+        config_load_ok(&cfg, t);
         assert_string_equal(cfg.database_url, urls[i]);
     }
 }
@@ -225,51 +205,51 @@ static void test_config_rejects_too_long_value(void **state)
 static void test_config_production_refuses_http_public_url(void **state)
 {
     (void)state;
-    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
-                     {"GATEHOUSE_PUBLIC_URL", "http://auth.example.com"},
-                     {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
-                     {NULL, NULL}};
+    struct setting t[] = {{"GATEHOUSE_ENV", "production"},
+                          {"GATEHOUSE_PUBLIC_URL", "http://auth.example.com"},
+                          {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
+                          {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
     assert_non_null(strstr(err, "GATEHOUSE_PUBLIC_URL"));
 }
 
 static void test_config_production_refuses_derived_public_url(void **state)
 {
     (void)state;
-    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
-                     {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
-                     {NULL, NULL}};
+    struct setting t[] = {{"GATEHOUSE_ENV", "production"},
+                          {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
+                          {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
     assert_non_null(strstr(err, "GATEHOUSE_PUBLIC_URL"));
 }
 
 static void test_config_production_refuses_file_mail(void **state)
 {
     (void)state;
-    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
-                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
-                     {NULL, NULL}};
+    struct setting t[] = {{"GATEHOUSE_ENV", "production"},
+                          {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                          {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
     assert_non_null(strstr(err, "GATEHOUSE_MAIL_URL"));
 }
 
 static void test_config_production_refuses_insecure_cookie(void **state)
 {
     (void)state;
-    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
-                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
-                     {"GATEHOUSE_MAIL_URL", "smtps://mail.example.com"},
-                     {"GATEHOUSE_COOKIE_SECURE", "false"},
-                     {NULL, NULL}};
+    struct setting t[] = {{"GATEHOUSE_ENV", "production"},
+                          {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                          {"GATEHOUSE_MAIL_URL", "smtps://mail.example.com"},
+                          {"GATEHOUSE_COOKIE_SECURE", "false"},
+                          {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, table_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
     assert_non_null(strstr(err, "GATEHOUSE_COOKIE_SECURE"));
 }
 
@@ -277,11 +257,11 @@ static void test_config_production_accepts_https_and_smtp(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_ENV", "production"},
-                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
-                     {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_ENV", "production"},
+                          {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                          {"GATEHOUSE_MAIL_URL", "smtp://mail.example.com:587"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_true(cfg.production);
     assert_true(config_cookie_secure(&cfg));
 }
@@ -290,11 +270,11 @@ static void test_config_strips_trailing_slashes(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/base//"},
-                     {"GATEHOUSE_FRONTEND_URL", "https://app.example.com/"},
-                     {"GATEHOUSE_DATA_DIR", "/srv/gh/"},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/base//"},
+                          {"GATEHOUSE_FRONTEND_URL", "https://app.example.com/"},
+                          {"GATEHOUSE_DATA_DIR", "/srv/gh/"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_string_equal(cfg.public_url, "https://auth.example.com/base");
     assert_string_equal(cfg.frontend_url, "https://app.example.com");
     assert_string_equal(cfg.data_dir, "/srv/gh");
@@ -305,8 +285,8 @@ static void test_config_frontend_defaults_to_public(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/"}, {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_string_equal(cfg.frontend_url, "https://auth.example.com");
     assert_false(cfg.public_url_derived);
     assert_true(cfg.frontend_url_derived);
@@ -316,10 +296,10 @@ static void test_config_origin_allowed_public_and_frontend(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/gatehouse"},
-                     {"GATEHOUSE_FRONTEND_URL", "https://app.example.com:8443/"},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/gatehouse"},
+                          {"GATEHOUSE_FRONTEND_URL", "https://app.example.com:8443/"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_true(config_origin_allowed(&cfg, "https://auth.example.com"));
     assert_true(config_origin_allowed(&cfg, "https://app.example.com:8443"));
 }
@@ -328,8 +308,8 @@ static void test_config_origin_allowed_is_case_insensitive(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_true(config_origin_allowed(&cfg, "HTTPS://Auth.Example.COM"));
 }
 
@@ -337,11 +317,11 @@ static void test_config_origin_allowed_extra_origins(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
-                     {"GATEHOUSE_ALLOWED_ORIGINS",
-                      "https://a.example.com, http://localhost:3000/,https://b.example.com"},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                          {"GATEHOUSE_ALLOWED_ORIGINS",
+                           "https://a.example.com, http://localhost:3000/,https://b.example.com"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_int_equal(cfg.extra_origin_count, 3);
     assert_true(config_origin_allowed(&cfg, "https://a.example.com"));
     assert_true(config_origin_allowed(&cfg, "http://localhost:3000"));
@@ -358,8 +338,8 @@ static void test_config_allowed_origins_limit(void **state)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%shttps://o%zu.example.com",
                  i ? "," : "", i);
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_ALLOWED_ORIGINS", list}, {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_ALLOWED_ORIGINS", list}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_int_equal(cfg.extra_origin_count, max);
     assert_true(config_origin_allowed(&cfg, "https://o0.example.com"));
     assert_true(config_origin_allowed(&cfg, "https://o13.example.com"));
@@ -372,10 +352,10 @@ static void test_config_origin_rejects_others(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
-                     {"GATEHOUSE_ALLOWED_ORIGINS", "https://a.example.com"},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                          {"GATEHOUSE_ALLOWED_ORIGINS", "https://a.example.com"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_false(config_origin_allowed(&cfg, "https://evil.example.com"));
     assert_false(config_origin_allowed(&cfg, "http://auth.example.com"));
     assert_false(config_origin_allowed(&cfg, "https://auth.example.com:444"));
@@ -389,8 +369,8 @@ static void test_config_set_port_rederives_derived_public_url(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_LISTEN", "127.0.0.1:0"}, {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_LISTEN", "127.0.0.1:0"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_int_equal(config_set_port(&cfg, 41234), GH_OK);
     assert_int_equal(cfg.listen_port, 41234);
     assert_string_equal(cfg.public_url, "http://127.0.0.1:41234");
@@ -403,11 +383,11 @@ static void test_config_set_port_keeps_explicit_public_url(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_LISTEN", "127.0.0.1:0"},
-                     {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
-                     {"GATEHOUSE_ALLOWED_ORIGINS", "https://a.example.com"},
-                     {NULL, NULL}};
-    load_ok(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_LISTEN", "127.0.0.1:0"},
+                          {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                          {"GATEHOUSE_ALLOWED_ORIGINS", "https://a.example.com"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     assert_int_equal(config_set_port(&cfg, 41234), GH_OK);
     assert_int_equal(cfg.listen_port, 41234);
     assert_string_equal(cfg.public_url, "https://auth.example.com");

@@ -7,37 +7,17 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "http/cookie.h"
 
 #define TOKEN "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK012-_"
-
-struct kv {
-    const char *name;
-    const char *value;
-};
-
-static const char *table_lookup(void *ctx, const char *name)
-{
-    for (const struct kv *p = ctx; p->name; p++)
-        if (!strcmp(p->name, name))
-            return p->value;
-    return NULL;
-}
-
-static void load(struct config *cfg, struct kv *table)
-{
-    char err[256] = "";
-    gh_status st = config_load(cfg, table_lookup, table, err, sizeof err);
-    if (st != GH_OK)
-        fail_msg("config_load: %s", err);
-}
 
 static void test_cookie_session_default_form(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, TOKEN, out, sizeof out);
     assert_string_equal(out, "sessionid=" TOKEN "; HttpOnly; SameSite=Lax; Path=/");
@@ -47,8 +27,8 @@ static void test_cookie_session_has_no_max_age(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, TOKEN, out, sizeof out);
     assert_null(strstr(out, "Max-Age"));
@@ -59,8 +39,8 @@ static void test_cookie_secure_for_https_public_url(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/"}, {NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, TOKEN, out, sizeof out);
     assert_string_equal(out, "sessionid=" TOKEN "; HttpOnly; SameSite=Lax; Path=/; Secure");
@@ -70,8 +50,8 @@ static void test_cookie_not_secure_for_http_public_url(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "http://auth.example.com"}, {NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "http://auth.example.com"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, TOKEN, out, sizeof out);
     assert_null(strstr(out, "Secure"));
@@ -81,8 +61,8 @@ static void test_cookie_secure_when_forced(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_COOKIE_SECURE", "true"}, {NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_COOKIE_SECURE", "true"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, TOKEN, out, sizeof out);
     assert_string_equal(out, "sessionid=" TOKEN "; HttpOnly; SameSite=Lax; Path=/; Secure");
@@ -92,10 +72,10 @@ static void test_cookie_not_secure_when_disabled_with_https(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
-                     {"GATEHOUSE_COOKIE_SECURE", "false"},
-                     {NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
+                          {"GATEHOUSE_COOKIE_SECURE", "false"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, TOKEN, out, sizeof out);
     assert_null(strstr(out, "Secure"));
@@ -105,8 +85,8 @@ static void test_cookie_removal_form(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, NULL, out, sizeof out);
     assert_string_equal(out, "sessionid=; Max-Age=0; HttpOnly; SameSite=Lax; Path=/");
@@ -116,8 +96,8 @@ static void test_cookie_removal_form_secure(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, NULL, out, sizeof out);
     assert_string_equal(out, "sessionid=; Max-Age=0; HttpOnly; SameSite=Lax; Path=/; Secure");
@@ -127,8 +107,8 @@ static void test_cookie_custom_name(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{"GATEHOUSE_COOKIE_NAME", "gh_sid"}, {NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{"GATEHOUSE_COOKIE_NAME", "gh_sid"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[256];
     cookie_format_session(&cfg, TOKEN, out, sizeof out);
     assert_string_equal(out, "gh_sid=" TOKEN "; HttpOnly; SameSite=Lax; Path=/");
@@ -140,8 +120,8 @@ static void test_cookie_small_buffer_is_terminated(void **state)
 {
     (void)state;
     struct config cfg;
-    struct kv t[] = {{NULL, NULL}};
-    load(&cfg, t);
+    struct setting t[] = {{NULL, NULL}};
+    config_load_ok(&cfg, t);
     char out[32];
     memset(out, '#', sizeof out);
     cookie_format_session(&cfg, TOKEN, out, 16);
