@@ -68,10 +68,13 @@ $(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a
 	@echo "LD $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# Per-test link flags: test_wipe watches every free() of the library.
+UNIT_LDFLAGS_test_wipe := -Wl,--wrap=free
+
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgatehouse.a
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
-	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka $(UNIT_LDFLAGS_$*)
 
 # ---- sanitizer build ----
 $(ASAN_OBJ)/%.o: %.c
@@ -90,7 +93,8 @@ $(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a
 $(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libgatehouse.a
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
-	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka \
+	  $(UNIT_LDFLAGS_$*)
 
 UNIT_BINS      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/unit/%,$(UNIT_SRC))

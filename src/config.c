@@ -197,6 +197,10 @@ static void set_defaults(struct config *cfg)
     cfg->http_threads = 0;
     cfg->max_connections = 1024;
     cfg->connection_timeout = 30;
+    cfg->max_connections_per_ip = 0; /* derived from max_connections */
+    cfg->header_timeout = 10;
+    cfg->body_timeout = 60;
+    cfg->body_memory_max = 64 * 1024 * 1024;
     cfg->max_json_body = 64 * 1024;
     cfg->log_format = LOG_FORMAT_AUTO;
     cfg->log_requests = true;
@@ -297,6 +301,11 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_CONNECTION_TIMEOUT", 1, 3600, &cfg->connection_timeout, err,
                 errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_MAX_CONNECTIONS_PER_IP", 1, 1000000,
+                &cfg->max_connections_per_ip, err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_HEADER_TIMEOUT", 1, 3600, &cfg->header_timeout, err,
+                errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_BODY_TIMEOUT", 1, 3600, &cfg->body_timeout, err, errlen) ||
         get_bool(lookup, ctx, "GATEHOUSE_LOG_REQUESTS", &cfg->log_requests, err, errlen))
         return GH_INTERNAL;
     n = (int)cfg->max_json_body;
@@ -308,6 +317,10 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 errlen))
         return GH_INTERNAL;
     cfg->max_multipart_body = (size_t)n;
+    n = (int)(cfg->body_memory_max / (1024 * 1024));
+    if (get_int(lookup, ctx, "GATEHOUSE_BODY_MEMORY_MIB", 1, 1024 * 1024, &n, err, errlen))
+        return GH_INTERNAL;
+    cfg->body_memory_max = (size_t)n * 1024 * 1024;
     n = (int)cfg->avatar_max_bytes;
     if (get_int(lookup, ctx, "GATEHOUSE_AVATAR_MAX_BYTES", 1024, 64 * 1024 * 1024, &n, err, errlen))
         return GH_INTERNAL;
@@ -397,6 +410,23 @@ static gh_status check_media(struct config *cfg, char *err, size_t errlen)
     return GH_OK;
 }
 
+/* One client address must never be able to take every connection: its cap is below the
+ * global limit, by default an eighth of it (at most 128). */
+static gh_status check_connection_caps(struct config *cfg, char *err, size_t errlen)
+{
+    if (cfg->max_connections_per_ip == 0) {
+        int share = cfg->max_connections / 8;
+        cfg->max_connections_per_ip = share < 1 ? 1 : share > 128 ? 128 : share;
+        return GH_OK;
+    }
+    if (cfg->max_connections > 1 && cfg->max_connections_per_ip >= cfg->max_connections) {
+        set_err(err, errlen, "%s must be smaller than GATEHOUSE_MAX_CONNECTIONS.",
+                "GATEHOUSE_MAX_CONNECTIONS_PER_IP");
+        return GH_INTERNAL;
+    }
+    return GH_OK;
+}
+
 /* Fills the settings whose defaults depend on others, then checks cross-setting rules. */
 static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
 {
@@ -436,6 +466,8 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
                 "GATEHOUSE_MAIL_URL");
         return GH_INTERNAL;
     }
+    if (check_connection_caps(cfg, err, errlen) != GH_OK)
+        return GH_INTERNAL;
     if (cfg->cookie_name[0] == '\0' || strpbrk(cfg->cookie_name, "=;, \t\"")) {
         set_err(err, errlen, "%s must be a plain cookie name.", "GATEHOUSE_COOKIE_NAME");
         return GH_INTERNAL;

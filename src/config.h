@@ -48,9 +48,13 @@ struct config {
     int hash_queue;   /* waiting hash jobs before 503 */
     int http_threads; /* 0 = number of cores */
     int max_connections;
-    int connection_timeout;    /* seconds of inactivity before a connection is closed */
-    size_t max_json_body;      /* bytes */
-    size_t max_multipart_body; /* bytes */
+    int connection_timeout;     /* seconds of inactivity before a connection is closed */
+    int max_connections_per_ip; /* open connections of one client address (IPv6: per /64) */
+    int header_timeout;         /* seconds for a request's whole header block */
+    int body_timeout;           /* seconds for a request's whole body */
+    size_t body_memory_max;     /* bytes of request bodies held in memory at once, all requests */
+    size_t max_json_body;       /* bytes */
+    size_t max_multipart_body;  /* bytes */
     size_t avatar_max_bytes;
     char media_url[CONFIG_URL_MAX];   /* file:DIR or s3://BUCKET */
     char s3_endpoint[CONFIG_URL_MAX]; /* without trailing slash */

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/timeutil.h"
 
 #ifndef GATEHOUSE_VERSION
@@ -317,6 +318,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "gatehouse: cannot initialise the crypto or HTTP client library\n");
         return 1;
     }
+    secret_wipe_json_memory();
     if (config_load_env(&cfg, config_path, err, sizeof err) != GH_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);
         goto out;

@@ -256,8 +256,5 @@ void http_run_hash_job(struct request *req, enum hash_job_kind kind, const char 
 
 const struct form_field *request_form_field(const struct request *req, const char *name)
 {
-    for (size_t i = 0; i < req->form.count; i++)
-        if (!strcmp(req->form.fields[i].name, name))
-            return &req->form.fields[i];
-    return NULL;
+    return form_field(&req->form, name);
 }

@@ -12,6 +12,7 @@
 #include "../core/hashpool.h"
 #include "../core/model.h"
 #include "../util/buf.h"
+#include "form.h"
 
 struct route;
 
@@ -20,24 +21,6 @@ enum request_phase {
     PHASE_SUSPENDED, /* waiting for the hash pool */
     PHASE_RESUMED,   /* the hash job is done; the continuation runs on the next call */
     PHASE_ANSWERED,  /* a response is queued */
-};
-
-#define FORM_MAX_FIELDS 16
-#define FORM_TEXT_MAX   4096 /* bytes of one text field; longer ones are marked too_large */
-
-/* One part of a multipart/form-data or urlencoded body. */
-struct form_field {
-    char name[32];
-    struct buf value; /* NUL-terminated; data NULL for an empty value */
-    bool is_file;
-    bool too_large; /* the value was cut at its limit */
-};
-
-struct form {
-    struct form_field fields[FORM_MAX_FIELDS];
-    size_t count;
-    bool unsupported; /* the Content-Type is not a form */
-    bool malformed;   /* the body could not be parsed */
 };
 
 struct request {
@@ -50,11 +33,18 @@ struct request {
     int route_match; /* enum route_match of the lookup made when the headers arrived */
     char allow[64];  /* for 405 answers */
     enum request_phase phase;
-    struct buf body;  /* raw JSON body, capped at the route's limit */
-    size_t body_seen; /* bytes of body received, whatever was kept */
-    bool body_too_large;
-    json_t *json; /* parsed JSON body, owned */
-    struct MHD_PostProcessor *form_parser;
+    struct guarded_conn *guarded; /* the connection's deadlines (http/guard.h); may be NULL */
+    /* Set when the headers already decide the answer (404, 405, 403, 413, 401): the body is
+     * then read and thrown away, or not read at all when it is large. */
+    gh_status early_error;
+    struct buf body;       /* raw JSON body, capped at the route's limit */
+    size_t body_seen;      /* bytes of body received, whatever was kept */
+    size_t body_reserved;  /* bytes of body taken from the server's body budget */
+    bool body_too_large;   /* over the route's limit */
+    bool body_over_budget; /* over the memory all bodies may hold together */
+    json_t *json;          /* parsed JSON body, owned */
+    bool is_form;          /* a form route: the body goes to form */
+    gh_status form_status; /* GH_OK, or why form_start refused the Content-Type */
     struct form form;
     struct client_info client;
     /* Filled for ROUTE_SESSION routes before the handler runs. */

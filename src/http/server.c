@@ -22,6 +22,7 @@
 #include "../util/metrics.h"
 #include "../util/timeutil.h"
 #include "request.h"
+#include "guard.h"
 #include "router.h"
 
 struct http_server {
@@ -29,7 +30,13 @@ struct http_server {
     struct MHD_Daemon *daemon;
     int fd;
     atomic_int in_flight; /* requests started and not completed */
+    struct conn_guard *guard;
+    struct body_budget budget;
 };
+
+/* A body larger than this is not read just to be thrown away: a request refused by its headers
+ * is answered at once (and the connection closed) instead of after its body. */
+#define DISCARD_BODY_MAX (16 * 1024)
 
 /* ---- request lifecycle ---- */
 
@@ -39,10 +46,7 @@ static void request_free(struct request *req)
         return;
     if (req->state_free)
         req->state_free(req->state);
-    if (req->form_parser)
-        MHD_destroy_post_processor(req->form_parser);
-    for (size_t i = 0; i < req->form.count; i++)
-        buf_free(&req->form.fields[i].value);
+    form_free(&req->form);
     json_decref(req->json);
     buf_free(&req->body);
     sodium_memzero(&req->job, sizeof req->job);
@@ -131,80 +135,145 @@ static bool is_json_content_type(const char *ct)
     return ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ';
 }
 
-/* ---- form bodies (multipart/form-data, urlencoded) through MHD's post processor ---- */
+/* ---- what the headers decide ---- */
 
-static struct form_field *form_field_for(struct form *form, const char *name, bool is_file)
-{
-    for (size_t i = 0; i < form->count; i++)
-        if (!strcmp(form->fields[i].name, name))
-            return &form->fields[i];
-    if (form->count >= FORM_MAX_FIELDS || strlen(name) >= sizeof form->fields[0].name)
-        return NULL; /* unknown extra parts are ignored anyway */
-    struct form_field *f = &form->fields[form->count++];
-    strcpy(f->name, name);
-    f->is_file = is_file;
-    return f;
-}
+struct framing {
+    unsigned content_lengths;    /* Content-Length headers */
+    unsigned transfer_encodings; /* Transfer-Encoding headers */
+    bool chunked_only;           /* every Transfer-Encoding is exactly "chunked" */
+};
 
-static enum MHD_Result on_form_part(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *filename, const char *content_type,
-                                    const char *transfer_encoding, const char *data, uint64_t off,
-                                    size_t size)
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
 {
-    struct request *req = cls;
+    struct framing *fr = cls;
     (void)kind;
-    (void)content_type;
-    (void)transfer_encoding;
-    (void)off;
-    struct form_field *f = form_field_for(&req->form, key, filename != NULL);
-    if (!f || f->too_large)
+    if (!key)
         return MHD_YES;
-    if (!f->value.limit)
-        f->value.limit = f->is_file ? req->app->cfg->avatar_max_bytes : FORM_TEXT_MAX;
-    if (size && buf_append(&f->value, data, size) != GH_OK) {
-        f->too_large = true;
-        buf_free(&f->value);
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        fr->content_lengths++;
+    else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        fr->transfer_encodings++;
+        if (!value || strcasecmp(value, "chunked"))
+            fr->chunked_only = false;
     }
     return MHD_YES;
 }
 
-/* Sets up body handling once the route is known: a form parser for form routes. */
-static void start_body(struct request *req)
+/* Refuses a body length given twice or in two ways (Content-Length with Transfer-Encoding), or
+ * a transfer coding other than chunked: a proxy in front may read such a request differently
+ * (request smuggling). */
+static gh_status check_framing(struct request *req)
+{
+    struct framing fr = {.chunked_only = true};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &fr);
+    if (fr.content_lengths > 1 || (fr.content_lengths && fr.transfer_encodings) ||
+        fr.transfer_encodings > 1 || !fr.chunked_only)
+        return GH_ERR_BAD_FRAMING;
+    return GH_OK;
+}
+
+/* The body length the headers announce: SIZE_MAX when unknown (chunked), 0 when none. */
+static size_t announced_body(struct request *req)
+{
+    if (request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return SIZE_MAX;
+    const char *cl = request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return 0;
+    char *end = NULL;
+    unsigned long long n = strtoull(cl, &end, 10); /* libmicrohttpd checked the digits */
+    return n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
+}
+
+static size_t body_limit(const struct request *req)
 {
     const struct config *cfg = req->app->cfg;
-    req->body.limit = cfg->max_json_body;
-    if (!req->route || !(req->route->flags & ROUTE_FORM_BODY))
+    return req->is_form ? cfg->max_multipart_body : cfg->max_json_body;
+}
+
+/* The checks that need only the headers, in the order they are answered. A session is checked
+ * here only for requests with a body, so an upload without a valid session is refused before
+ * anything of it is read; without a body the check waits for dispatch, as for every request. */
+static gh_status check_headers(struct request *req, size_t announced)
+{
+    if (req->route_match == ROUTE_NO_PATH)
+        return GH_ERR_NOT_FOUND_ROUTE;
+    if (req->route_match == ROUTE_NO_METHOD)
+        return GH_ERR_METHOD_NOT_ALLOWED;
+    unsigned flags = req->route->flags;
+    const char *origin = request_header(req, "Origin");
+    if ((flags & ROUTE_ORIGIN_CHECK) && is_state_changing(req->method) && origin &&
+        !config_origin_allowed(req->app->cfg, origin))
+        return GH_ERR_BAD_ORIGIN;
+    if (announced != SIZE_MAX && announced > body_limit(req))
+        return GH_ERR_BODY_TOO_LARGE;
+    if ((flags & ROUTE_SESSION) && announced > 0)
+        return session_authenticate(req->app, request_session_token(req), &req->session,
+                                    &req->user);
+    return GH_OK;
+}
+
+/* Answers the error the headers decided. */
+static void reply_early_error(struct request *req)
+{
+    if (req->early_error == GH_ERR_METHOD_NOT_ALLOWED)
+        reply_error_allow(req, req->allow);
+    else if (req->early_error == GH_ERR_NOT_FOUND_ROUTE)
+        reply_error(req, GH_ERR_NOT_FOUND_ROUTE, NULL);
+    else
+        reply_error(req, req->early_error, NULL);
+}
+
+/* ---- the body ---- */
+
+/* Sets up body handling once the route is known: a strict form reader for form routes. */
+static void start_body(struct request *req)
+{
+    req->body.limit = req->app->cfg->max_json_body;
+    req->is_form = req->route && (req->route->flags & ROUTE_FORM_BODY);
+}
+
+static void start_form(struct request *req, struct http_server *srv)
+{
+    req->form_status = form_start(&req->form, req->conn, request_header(req, "Content-Type"),
+                                  req->app->cfg->avatar_max_bytes, &srv->budget);
+}
+
+/* Keeps a chunk of JSON body within the route's limit and the shared budget. */
+static void keep_json_chunk(struct request *req, struct body_budget *budget, const char *data,
+                            size_t size)
+{
+    if (req->body_too_large || req->body_over_budget)
         return;
-    req->form_parser = MHD_create_post_processor(req->conn, 16 * 1024, on_form_part, req);
-    if (!req->form_parser)
-        req->form.unsupported = true; /* not a form Content-Type: answered with 415 */
+    if (!budget_take(budget, size)) {
+        req->body_over_budget = true;
+        return;
+    }
+    req->body_reserved += size;
+    if (buf_append(&req->body, data, size) != GH_OK)
+        req->body_too_large = true;
 }
 
 /* Takes one chunk of body. */
-static void receive_body(struct request *req, const char *data, size_t size)
+static void receive_body(struct request *req, struct http_server *srv, const char *data,
+                         size_t size)
 {
-    const struct config *cfg = req->app->cfg;
-    bool is_form = req->route && (req->route->flags & ROUTE_FORM_BODY);
-    size_t limit = is_form ? cfg->max_multipart_body : cfg->max_json_body;
     req->body_seen += size;
-    if (req->body_seen > limit) {
+    if (req->early_error != GH_OK || req->body_too_large)
+        return; /* answered from the headers: read and dropped */
+    if (req->body_seen > body_limit(req)) {
         req->body_too_large = true;
-        buf_free(&req->body);
         return;
     }
-    if (req->body_too_large)
-        return;
-    if (is_form) {
-        if (req->form_parser && MHD_post_process(req->form_parser, data, size) != MHD_YES)
-            req->form.malformed = true;
+    if (req->is_form) {
+        if (req->form_status == GH_OK)
+            form_feed(&req->form, data, size);
         return;
     }
     if (req->route && (req->route->flags & ROUTE_IGNORE_BODY))
         return;
-    if (buf_append(&req->body, data, size) != GH_OK) {
-        req->body_too_large = true;
-        buf_free(&req->body);
-    }
+    keep_json_chunk(req, &srv->budget, data, size);
 }
 
 /* Checks the received body against the route's expectations; answers on failure. */
@@ -215,17 +284,27 @@ static bool finish_body(struct request *req)
         reply_error(req, GH_ERR_BODY_TOO_LARGE, NULL);
         return false;
     }
+    if (req->body_over_budget) {
+        reply_error(req, GH_BUSY, NULL);
+        return false;
+    }
     if (flags & ROUTE_FORM_BODY) {
-        if (req->form_parser && MHD_destroy_post_processor(req->form_parser) != MHD_YES)
-            req->form.malformed = true;
-        req->form_parser = NULL;
-        if (req->form.unsupported && req->body_seen > 0) {
-            reply_error_text(req, GH_ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
-                             "The request body must be sent as multipart/form-data.");
+        if (req->form_status != GH_OK) {
+            if (req->body_seen == 0)
+                return true; /* no body, no form: nothing to change */
+            reply_error_text(req, req->form_status, NULL,
+                             req->form_status == GH_ERR_INVALID_FORM
+                                 ? "The boundary of the multipart form is missing or not valid."
+                                 : "The request body must be sent as multipart/form-data.");
             return false;
         }
-        if (req->form.malformed) {
-            reply_error_text(req, GH_ERR_INVALID_JSON, NULL, "The form data could not be read.");
+        const char *field = NULL, *text = NULL;
+        gh_status st = form_finish(&req->form, &field, &text);
+        if (st != GH_OK) {
+            if (text)
+                reply_error_text(req, st, field, text);
+            else
+                reply_error(req, st, field);
             return false;
         }
         return true;
@@ -247,16 +326,12 @@ static bool finish_body(struct request *req)
     return true;
 }
 
-/* The checks of the route's flags, in order; answers and returns false when one fails. */
+/* The checks of the route's flags that need the body, in order; answers and returns false when
+ * one fails. The session is checked (again) here so a handler sees its state of now, not of
+ * when an upload began. */
 static bool run_route_checks(struct request *req)
 {
     unsigned flags = req->route->flags;
-    const char *origin = request_header(req, "Origin");
-    if ((flags & ROUTE_ORIGIN_CHECK) && is_state_changing(req->method) && origin &&
-        !config_origin_allowed(req->app->cfg, origin)) {
-        reply_error(req, GH_ERR_BAD_ORIGIN, NULL);
-        return false;
-    }
     if (!finish_body(req))
         return false;
     gh_status st;
@@ -277,16 +352,11 @@ static bool run_route_checks(struct request *req)
 
 static void dispatch(struct request *req)
 {
-    if (req->route_match == ROUTE_NO_PATH) {
-        reply_error(req, GH_ERR_NOT_FOUND_ROUTE, NULL);
-        return;
-    }
-    if (req->route_match == ROUTE_NO_METHOD) {
-        reply_error_allow(req, req->allow);
-        return;
-    }
+    guard_body_done(req->guarded);
     req->handed_off = false;
-    if (run_route_checks(req))
+    if (req->early_error != GH_OK)
+        reply_early_error(req);
+    else if (run_route_checks(req))
         req->route->handler(req);
 }
 
@@ -322,8 +392,39 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
         req->route = NULL;
     fill_client(req);
     start_body(req);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->guarded = info ? info->socket_context : NULL;
+    guard_headers_done(req->guarded);
     atomic_fetch_add(&srv->in_flight, 1);
     return req;
+}
+
+/* The first call of a request, with its headers: answers at once what must not wait for the
+ * body (a smuggling-prone framing; a refusal of a large body), else prepares for the body. */
+static void begin_request(struct http_server *srv, struct request *req)
+{
+    gh_status st = check_framing(req);
+    if (st != GH_OK) {
+        guard_linger(srv->guard, req->guarded);
+        reply_error(req, st, NULL); /* answered before the body: the connection is closed */
+        return;
+    }
+    size_t announced = announced_body(req);
+    req->early_error = check_headers(req, announced);
+    if (req->early_error != GH_OK) {
+        /* A small body is read and dropped so the connection stays usable; a large one, or one
+         * the client holds back until told to continue, is not read at all. */
+        if (announced > DISCARD_BODY_MAX || request_header(req, "Expect")) {
+            guard_linger(srv->guard, req->guarded);
+            reply_early_error(req);
+        }
+        return;
+    }
+    if (req->is_form && announced > 0)
+        start_form(req, srv);
+    else if (req->is_form)
+        req->form_status = GH_ERR_UNSUPPORTED_MEDIA_TYPE; /* no body: nothing to parse */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -338,6 +439,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         *con_cls = req;
+        begin_request(srv, req);
         return MHD_YES;
     }
     if (req->phase == PHASE_RESUMED) {
@@ -347,7 +449,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size) {
         if (req->phase == PHASE_RECEIVING)
-            receive_body(req, upload_data, *upload_data_size);
+            receive_body(req, srv, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -370,9 +472,38 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     metrics_request(req->route ? (int)(req->route - routes) : -1, req->status, ms);
     if (srv->app->cfg->log_requests)
         log_request(req->method, req->path, req->status, ms, req->client.ip);
+    if (req->body_reserved)
+        budget_release(&srv->budget, req->body_reserved);
+    guard_request_done(req->guarded);
     request_free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* Accept policy: refuses a connection whose address holds its share already. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http_server *srv = cls;
+    (void)addrlen;
+    return guard_admit(srv->guard, addr) ? MHD_YES : MHD_NO;
+}
+
+/* Tracks each connection in the guard from set-up to close. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        guard_closed(srv->guard, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *addr =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *socket_context =
+        fd ? guard_opened(srv->guard, fd->connect_fd, addr ? addr->client_addr : NULL) : NULL;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -431,12 +562,19 @@ gh_status http_server_start(struct app *app, int fd, struct http_server **out)
     }
     srv->app = app;
     srv->fd = fd;
+    srv->budget.cap = cfg->body_memory_max;
+    if (guard_start(cfg, &srv->guard) != GH_OK) {
+        close(fd);
+        free(srv);
+        return GH_INTERNAL;
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads =
         cfg->http_threads > 0 ? (unsigned)cfg->http_threads : (unsigned)(cores > 0 ? cores : 1);
     srv->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, on_accept,
+        srv, on_request, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -444,6 +582,7 @@ gh_status http_server_start(struct app *app, int fd, struct http_server **out)
     if (!srv->daemon) {
         log_msg(LOG_ERROR, "the HTTP server could not start");
         close(fd);
+        guard_stop(&srv->guard);
         free(srv);
         return GH_INTERNAL;
     }
@@ -471,6 +610,7 @@ void http_server_stop(struct http_server **srvp)
     if (!srv)
         return;
     MHD_stop_daemon(srv->daemon); /* closes the listening socket unless quiesced before */
+    guard_stop(&srv->guard);
     free(srv);
     *srvp = NULL;
 }

@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <stdint.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,15 @@ static gh_status buf_reserve(struct buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
+    /* A new block instead of realloc, so the old one can be wiped: bodies hold passwords. */
+    char *p = malloc(cap);
     if (!p)
         return GH_NO_MEMORY;
+    if (b->data) {
+        memcpy(p, b->data, b->len + 1);
+        sodium_memzero(b->data, b->cap);
+        free(b->data);
+    }
     b->data = p;
     b->cap = cap;
     return GH_OK;
@@ -65,6 +72,8 @@ void buf_free(struct buf *b)
 {
     if (!b)
         return;
+    if (b->data)
+        sodium_memzero(b->data, b->cap);
     free(b->data);
     b->data = NULL;
     b->len = 0;

@@ -1,5 +1,6 @@
 /* A growable byte buffer, always NUL-terminated, with an optional size cap.
- * The one dynamic-buffer type of gatehouse: request bodies, mail messages, SQL scripts. */
+ * The one dynamic-buffer type of gatehouse: request bodies, mail messages, SQL scripts.
+ * Memory it lets go of (when growing or freed) is wiped first: request bodies hold passwords. */
 #ifndef GH_BUF_H
 #define GH_BUF_H
 
@@ -20,7 +21,7 @@ GH_MUST_CHECK gh_status buf_append(struct buf *b, const void *data, size_t n);
 GH_MUST_CHECK gh_status buf_append_str(struct buf *b, const char *s);
 GH_MUST_CHECK gh_status buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Frees the storage and resets the buffer (the limit is kept). NULL-safe. */
+/* Wipes and frees the storage and resets the buffer (the limit is kept). NULL-safe. */
 void buf_free(struct buf *b);
 
 #endif

@@ -17,6 +17,7 @@ static atomic_ullong latency_buckets[BUCKETS + 1];
 static atomic_ullong latency_count;
 static atomic_ullong latency_sum_us;
 static atomic_ullong logins_ok, logins_failed;
+static atomic_ullong connections_refused, connections_timed_out;
 
 void metrics_request(int route_index, unsigned status, double ms)
 {
@@ -36,6 +37,16 @@ void metrics_request(int route_index, unsigned status, double ms)
 void metrics_login(bool ok)
 {
     atomic_fetch_add_explicit(ok ? &logins_ok : &logins_failed, 1, memory_order_relaxed);
+}
+
+void metrics_connection_refused(void)
+{
+    atomic_fetch_add_explicit(&connections_refused, 1, memory_order_relaxed);
+}
+
+void metrics_connection_timed_out(void)
+{
+    atomic_fetch_add_explicit(&connections_timed_out, 1, memory_order_relaxed);
 }
 
 static unsigned long long load(atomic_ullong *v)
@@ -95,5 +106,16 @@ gh_status metrics_render(struct buf *out, size_t n, const char *(*route_path)(si
                         "gatehouse_logins_total{result=\"ok\"} %llu\n"
                         "gatehouse_logins_total{result=\"failed\"} %llu\n",
                         load(&logins_ok), load(&logins_failed));
+    if (st == GH_OK)
+        st = buf_printf(out,
+                        "# HELP gatehouse_connections_refused_total Connections refused because "
+                        "their client address held its share.\n"
+                        "# TYPE gatehouse_connections_refused_total counter\n"
+                        "gatehouse_connections_refused_total %llu\n"
+                        "# HELP gatehouse_connections_timed_out_total Connections closed because "
+                        "their headers or body did not arrive in time.\n"
+                        "# TYPE gatehouse_connections_timed_out_total counter\n"
+                        "gatehouse_connections_timed_out_total %llu\n",
+                        load(&connections_refused), load(&connections_timed_out));
     return st;
 }

@@ -14,6 +14,9 @@
 void metrics_request(int route_index, unsigned status, double ms);
 /* Counts a login that succeeded or failed (wrong password, unknown email, inactive). */
 void metrics_login(bool ok);
+/* Counts a connection refused for its address's cap, or closed past its deadline. */
+void metrics_connection_refused(void);
+void metrics_connection_timed_out(void);
 
 /* Appends the counters in Prometheus text format. route_path(i) and route_method(i) name the
  * routes; n is their number. */

@@ -1,7 +1,10 @@
 /* Random identifiers and secrets on top of libsodium's CSPRNG and SHA-256. */
 #include "secret.h"
 
+#include <jansson.h>
+#include <malloc.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,4 +61,17 @@ gh_status str_copy(char *dst, size_t cap, const char *src)
     }
     memcpy(dst, src, n + 1);
     return GH_OK;
+}
+
+/* jansson does not pass the size to free: glibc knows the usable size of each block. */
+static void wiping_free(void *p)
+{
+    if (p)
+        sodium_memzero(p, malloc_usable_size(p));
+    free(p);
+}
+
+void secret_wipe_json_memory(void)
+{
+    json_set_alloc_funcs(malloc, wiping_free);
 }

@@ -24,4 +24,8 @@ void secret_uuid_new(char out[UUID_LEN + 1]);
 /* Copies at most cap-1 bytes of src into dst and terminates it; GH_ERR_TOO_LONG when cut. */
 GH_MUST_CHECK gh_status str_copy(char *dst, size_t cap, const char *src);
 
+/* Makes jansson wipe every block it frees: parsed request bodies hold passwords and tokens.
+ * Call once at start, before any JSON is parsed. */
+void secret_wipe_json_memory(void);
+
 #endif

@@ -8,10 +8,10 @@ import { startServer, cleanup, get, registerAndConfirm, assertNothingLost, sleep
 after(cleanup);
 
 /** Opens a raw TCP connection; resolves once connected with {sock, closed: Promise<ms>}. */
-function connect(server) {
+function connect(server, localAddress = '127.0.0.1') {
   return new Promise((res, rej) => {
     const started = Date.now();
-    const sock = net.connect(server.port, '127.0.0.1');
+    const sock = net.connect({ port: server.port, host: '127.0.0.1', localAddress });
     const closed = new Promise((r) => sock.on('close', () => r(Date.now() - started)));
     sock.on('error', () => {});
     sock.once('connect', () => res({ sock, closed }));
@@ -42,11 +42,13 @@ test('an idle keep-alive connection is closed after the timeout', async () => {
 });
 
 test('beyond GATEHOUSE_MAX_CONNECTIONS a new connection waits unserved until others close', async () => {
-  const s = await startServer({ env: { GATEHOUSE_MAX_CONNECTIONS: '4', GATEHOUSE_CONNECTION_TIMEOUT: '30' } });
+  // one connection per address, from four addresses, so the per-address cap (one of four) is
+  // not what refuses the fifth
+  const s = await startServer({ env: { GATEHOUSE_MAX_CONNECTIONS: '4', GATEHOUSE_CONNECTION_TIMEOUT: '30', GATEHOUSE_HEADER_TIMEOUT: '30' } });
   const idle = [];
-  for (let i = 0; i < 4; i++) idle.push(await connect(s));
+  for (let i = 0; i < 4; i++) idle.push(await connect(s, `127.0.0.${i + 2}`));
   await sleep(200);
-  const extra = await connect(s);
+  const extra = await connect(s, '127.0.0.9');
   let answer = '';
   extra.sock.on('data', (d) => { answer += d; });
   extra.sock.write('GET /health-check/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
