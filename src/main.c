@@ -1,6 +1,7 @@
 /* gatehouse: the command line (serve, migrate) and the start-up and shutdown of the server. */
 #include <curl/curl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,19 @@ static void drain(struct app *app, struct http_server *srv)
     }
 }
 
+/* Raises the open-file limit to its hard maximum: every connection, lingering socket and
+ * database connection is a descriptor, and the usual soft limit of 1024 is below the default
+ * connection limit plus what the server opens itself. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_msg(LOG_WARN, "cannot raise the open-file limit");
+    }
+}
+
 static int serve(struct config *cfg)
 {
     struct app app = {.cfg = cfg};
@@ -105,6 +119,7 @@ static int serve(struct config *cfg)
     int fd = -1, exit_code = 1;
     uint16_t port = 0;
     block_signals(&signals);
+    raise_fd_limit();
     if (open_store(cfg, &app.store) != GH_OK)
         goto out;
     {
