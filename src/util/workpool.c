@@ -1,0 +1,122 @@
+/* The bounded worker pool declared in workpool.h. */
+#include "workpool.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "log.h"
+
+struct workpool {
+    const char *name;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct work *head, *tail; /* FIFO of submitted jobs */
+    int reserved;             /* reserved + queued + running */
+    int capacity;
+    bool stopping;
+    int thread_count;
+    pthread_t *threads;
+};
+
+static void *worker_main(void *arg)
+{
+    struct workpool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->head && !p->stopping)
+            pthread_cond_wait(&p->wake, &p->lock);
+        if (!p->head)
+            break; /* stopping and drained */
+        struct work *w = p->head;
+        p->head = w->next;
+        if (!p->head)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->lock);
+        w->run(w); /* may free w: not touched after this */
+        pthread_mutex_lock(&p->lock);
+        p->reserved--;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+gh_status workpool_start(const char *name, int threads, int queue_cap, struct workpool **out)
+{
+    gh_status st = GH_NO_MEMORY;
+    struct workpool *p = calloc(1, sizeof *p);
+    if (!p)
+        return GH_NO_MEMORY;
+    p->name = name;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    p->capacity = queue_cap + threads; /* the running jobs plus the waiting ones */
+    p->threads = calloc((size_t)threads, sizeof *p->threads);
+    if (!p->threads)
+        goto out;
+    for (int i = 0; i < threads; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
+            log_msg(LOG_ERROR, "the %s pool could not start its threads", name);
+            st = GH_INTERNAL;
+            goto out;
+        }
+        p->thread_count++;
+    }
+    *out = p;
+    p = NULL;
+    st = GH_OK;
+out:
+    workpool_stop(&p);
+    return st;
+}
+
+void workpool_stop(struct workpool **pool)
+{
+    struct workpool *p = pool ? *pool : NULL;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->thread_count; i++)
+        pthread_join(p->threads[i], NULL);
+    free(p->threads);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    *pool = NULL;
+}
+
+gh_status workpool_reserve(struct workpool *p)
+{
+    gh_status st = GH_BUSY;
+    pthread_mutex_lock(&p->lock);
+    if (!p->stopping && p->reserved < p->capacity) {
+        p->reserved++;
+        st = GH_OK;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+void workpool_submit(struct workpool *p, struct work *w)
+{
+    w->next = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (p->tail)
+        p->tail->next = w;
+    else
+        p->head = w;
+    p->tail = w;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+
+int workpool_depth(struct workpool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    int n = p->reserved;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}

@@ -1,0 +1,29 @@
+/* A bounded pool of worker threads: jobs are reserved first (failing at once when the queue is
+ * full, so a flood costs bounded memory and latency), then submitted, and run in FIFO order.
+ * The HTTP layer runs whole handlers on two of them: one for CPU work (password hashing, sized
+ * to the cores) and one for blocking I/O (S3, outbound HTTP). */
+#ifndef GH_WORKPOOL_H
+#define GH_WORKPOOL_H
+
+#include "status.h"
+
+struct work {
+    void (*run)(struct work *w); /* called on a worker thread; may free w's owner */
+    struct work *next;           /* queue link, owned by the pool */
+};
+
+struct workpool;
+
+/* Starts threads workers with room for queue_cap waiting jobs; name is for logs. */
+GH_MUST_CHECK gh_status workpool_start(const char *name, int threads, int queue_cap,
+                                       struct workpool **out);
+/* Runs every queued job, stops the threads and frees the pool. NULL-safe. */
+void workpool_stop(struct workpool **pool);
+/* Reserves a place for one job; GH_BUSY when the queue is full or the pool stopping. */
+GH_MUST_CHECK gh_status workpool_reserve(struct workpool *pool);
+/* Queues a job into a place reserved before. Never fails. */
+void workpool_submit(struct workpool *pool, struct work *w);
+/* Jobs reserved, waiting or running (for metrics and shutdown). */
+int workpool_depth(struct workpool *pool);
+
+#endif
