@@ -21,7 +21,9 @@ struct mail_var {
 GH_MUST_CHECK gh_status mail_render(const struct config *cfg, const char *name,
                                     const struct mail_var *vars, size_t nvars, struct mail *m);
 
-/* Formats m as a multipart/alternative RFC 5322 message with CRLF line ends into out. */
+/* Formats m as a multipart/alternative RFC 5322 message with CRLF line ends into out. Its
+ * Message-ID, <gatehouse.ID.CREATED@domain of from>, and its Date come from the outbox row, so
+ * a mail sent twice is the same message twice. */
 GH_MUST_CHECK gh_status mail_format(const char *from, const struct mail *m, struct buf *out);
 
 /* A way of delivering formatted messages. */

@@ -117,7 +117,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "attempts = attempts + 1 WHERE id = (SELECT id FROM mail_outbox "
                         "WHERE sent_at IS NULL AND next_attempt_at <= $1::bigint "
                         "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                        "RETURNING id, recipient, subject, text_body, html_body, attempts",
+                        "RETURNING id, recipient, subject, text_body, html_body, attempts, "
+                        "created_at",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = $2::bigint, last_error = NULL, "
                        "text_body = '', html_body = '' WHERE id = $1::bigint",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = $2::bigint, last_error = $3 "
@@ -892,6 +893,7 @@ static gh_status pg_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->text_body = col_dup(res, 0, 3);
     out->html_body = col_dup(res, 0, 4);
     out->attempts = (int)col_int(res, 0, 5);
+    out->created_at = col_int(res, 0, 6);
     PQclear(res);
     if (!out->subject || !out->text_body || !out->html_body) {
         mail_clear(out);

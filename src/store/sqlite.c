@@ -113,7 +113,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET next_attempt_at = ?2, attempts = attempts + 1 "
                         "WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND "
                         "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1) "
-                        "RETURNING id, recipient, subject, text_body, html_body, attempts",
+                        "RETURNING id, recipient, subject, text_body, html_body, attempts, "
+                        "created_at",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, last_error = NULL, text_body = '', "
                        "html_body = '' WHERE id = ?1",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = ?2, last_error = ?3 "
@@ -655,6 +656,7 @@ static gh_status sq_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->text_body = column_dup(s, 3);
     out->html_body = column_dup(s, 4);
     out->attempts = sqlite3_column_int(s, 5);
+    out->created_at = sqlite3_column_int64(s, 6);
     while (sqlite3_step(s) == SQLITE_ROW)
         ;
     sqlite3_reset(s);

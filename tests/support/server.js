@@ -1,7 +1,7 @@
 // Start and stop real gatehouse processes for the black-box API tests, and read what they
 // leave behind: mail files, the SQLite database, the stderr log.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -415,17 +415,28 @@ export function parseMail(raw) {
   };
 }
 
-/** All mails written by the file transport into <dataDir>/mail/, oldest first. */
+/**
+ * All mails written by the file transport into <dataDir>/mail/, in the order they were queued:
+ * a file is named after its outbox row (zero-padded row id, then creation time), so the names
+ * sort in queue order, and the last one is the newest mail.
+ */
 export function readMails(dataDir) {
   const dir = join(dataDir, 'mail');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.eml'))
+    .filter((f) => f.endsWith('.eml') && !f.startsWith('.'))
+    .sort()
     .map((f) => {
       const path = join(dir, f);
-      return { file: path, mtime: statSync(path).mtimeMs, ...parseMail(readFileSync(path, 'utf8')) };
-    })
-    .sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+      return { file: path, name: f, ...parseMail(readFileSync(path, 'utf8')) };
+    });
+}
+
+/** The outbox row id a mail file is named after (`<19-digit id>-<created>.eml`). */
+export function mailRowId(mail) {
+  const m = /^(\d{19})-(\d+)\.eml$/.exec(mail.name || '');
+  assert.ok(m, `mail file name ${mail.name} is <19-digit row id>-<created>.eml`);
+  return Number(m[1]);
 }
 
 export function mailIsTo(mail, to) {

@@ -487,6 +487,7 @@ static void test_store_outbox_insert_and_claim(void **state)
     assert_string_equal(got.text_body, "Hello\nworld");
     assert_string_equal(got.html_body, "<p>Hello</p>");
     assert_int_equal(got.attempts, 1);
+    assert_int_equal(got.created_at, 1000); /* for the Message-ID and the file name */
     mail_clear(&got);
     assert_null(got.subject);
 }

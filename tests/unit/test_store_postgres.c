@@ -517,6 +517,7 @@ static void test_pg_outbox_claim_lease_sent_retry(void **state)
     assert_string_equal(got.recipient, "ada@example.com"); /* oldest first */
     assert_string_equal(got.text_body, "Hello\nworld");
     assert_int_equal(got.attempts, 1);
+    assert_int_equal(got.created_at, 1000); /* for the Message-ID and the file name */
     int64_t id = got.id;
     mail_clear(&got);
     assert_int_equal(f->st->outbox_schedule_retry(f->st, id, 1100, "smtp: 451"), GH_OK);
