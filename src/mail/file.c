@@ -96,6 +96,17 @@ out:
     return st;
 }
 
+/* A mail directory accepts files when a small one can be created, written, synced and
+ * removed: a full or read-only disk fails here before it fails a mail. */
+static gh_status file_ready(struct mail_transport *t)
+{
+    struct file_transport *ft = (struct file_transport *)t;
+    gh_status st = fs_probe_dir(ft->dir);
+    if (st != GH_OK)
+        log_msg(LOG_WARN, "the mail directory does not accept files: %s", strerror(errno));
+    return st;
+}
+
 static void file_close(struct mail_transport *t)
 {
     free(t);
@@ -137,6 +148,7 @@ gh_status mail_file_open(const char *dir, struct mail_transport **out)
     }
     strcpy(ft->dir, dir);
     ft->base.send = file_send;
+    ft->base.ready = file_ready;
     ft->base.close = file_close;
     remove_stale_temporaries(ft->dir);
     *out = &ft->base;

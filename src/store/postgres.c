@@ -47,6 +47,7 @@ enum stmt_id {
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
     ST_PING,
+    ST_READY_WRITE,
     ST_COUNT
 };
 
@@ -140,6 +141,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= $1::bigint - 86400",
     [ST_PURGE_RATES] = "DELETE FROM rate_limits WHERE expires_at <= $1::bigint",
     [ST_PING] = "SELECT 1",
+    [ST_READY_WRITE] = "UPDATE readiness SET checked_at = $1::bigint, probes = probes + 1 "
+                       "WHERE id = 1",
 };
 
 struct migration {
@@ -150,6 +153,7 @@ struct migration {
 static const struct migration migrations[] = {
     {1, embed_postgres_0001_start},
     {2, embed_postgres_0002_start},
+    {3, embed_postgres_0003_start},
 };
 
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */
@@ -577,6 +581,13 @@ static gh_status pg_ping(struct store *st)
     if (status == GH_OK)
         PQclear(res);
     return status;
+}
+
+static gh_status pg_ready_write(struct store *st, int64_t now)
+{
+    struct params p = {0};
+    p_int(&p, now);
+    return run_done(st, ST_READY_WRITE, &p, true);
 }
 
 /* Applies one migration and records it, in one transaction; skips it if already applied. */
@@ -1040,6 +1051,7 @@ gh_status store_postgres_open(const char *url, struct store **out)
         .impl = s,
         .migrate = pg_migrate,
         .ping = pg_ping,
+        .ready_write = pg_ready_write,
         .begin = pg_begin,
         .commit = pg_commit,
         .rollback = pg_rollback,

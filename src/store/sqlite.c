@@ -44,6 +44,7 @@ enum stmt_id {
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
     ST_PING,
+    ST_READY_WRITE,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -123,6 +124,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_AUDIT_INSERT] = "INSERT INTO audit_log (created_at, event, user_id, email, ip, "
                         "user_agent, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_PING] = "SELECT 1",
+    [ST_READY_WRITE] = "UPDATE readiness SET checked_at = ?1, probes = probes + 1 WHERE id = 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -379,9 +381,21 @@ static gh_status sq_ping(struct store *st)
     return status;
 }
 
+static gh_status sq_ready_write(struct store *st, int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_READY_WRITE, &c, &s);
+    if (status != GH_OK)
+        return status;
+    sqlite3_bind_int64(s, 1, now);
+    return step_done(c, s, true);
+}
+
 static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start},
     {2, embed_sqlite_0002_start},
+    {3, embed_sqlite_0003_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *sql)
@@ -886,6 +900,7 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .impl = s,
         .migrate = sq_migrate,
         .ping = sq_ping,
+        .ready_write = sq_ready_write,
         .begin = sq_begin,
         .commit = sq_commit,
         .rollback = sq_rollback,

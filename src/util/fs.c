@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "secret.h"
 
 gh_status fs_mkdir_p(const char *dir)
 {
@@ -51,6 +54,41 @@ gh_status fs_sync_dir(const char *dir)
     gh_status st = fsync(fd) ? GH_UNAVAILABLE : GH_OK;
     int saved = errno;
     close(fd);
+    errno = saved;
+    return st;
+}
+
+gh_status fs_probe_dir(const char *dir)
+{
+    static const char probe[] = "gatehouse readiness probe\n";
+    char path[1100], id[UUID_LEN + 1];
+    int fd = -1, saved = 0;
+    gh_status st = fs_mkdir_p(dir);
+    if (st != GH_OK)
+        goto out;
+    secret_uuid_new(id);
+    if (snprintf(path, sizeof path, "%s/.ready-%s.tmp", dir, id) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        st = GH_INTERNAL;
+        goto out;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        st = GH_UNAVAILABLE;
+        goto out;
+    }
+    st = fs_write_all(fd, probe, sizeof probe - 1);
+    if (st == GH_OK && fsync(fd))
+        st = GH_UNAVAILABLE;
+out:
+    saved = errno;
+    if (fd >= 0) {
+        if (close(fd) && st == GH_OK) {
+            st = GH_UNAVAILABLE;
+            saved = errno;
+        }
+        unlink(path);
+    }
     errno = saved;
     return st;
 }

@@ -16,4 +16,9 @@ GH_MUST_CHECK gh_status fs_write_all(int fd, const void *data, size_t len);
 /* Flushes dir itself to disk, so that a file just created or renamed in it survives a crash. */
 GH_MUST_CHECK gh_status fs_sync_dir(const char *dir);
 
+/* Proves that dir accepts a new file: creates it (and dir, when missing), writes a few bytes,
+ * fsyncs, closes and removes it. The file is named ".ready-<uuid>.tmp", a name neither the mail
+ * reader nor the media server treats as content. GH_UNAVAILABLE with errno set otherwise. */
+GH_MUST_CHECK gh_status fs_probe_dir(const char *dir);
+
 #endif

@@ -511,6 +511,21 @@ export function sql(dataDir, query) {
   return out.trim() ? JSON.parse(out) : [];
 }
 
+/**
+ * Makes the PostgreSQL database of the server on dataDir refuse writes (readOnly true) or accept
+ * them again: `default_transaction_read_only` on the database, then the server's connections
+ * are ended so that it reconnects with the new setting. A no-op returning false on SQLite.
+ */
+export function setDatabaseReadOnly(dataDir, readOnly) {
+  const pgUrl = pgUrlOf(dataDir);
+  if (!pgUrl) return false;
+  const name = pgDatabases.get(dataDir) || readMarker(dataDir, '.pgdb');
+  const psql = (url, q) => execFileSync(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', q], { encoding: 'utf8' });
+  psql(pgAdminUrl(), `ALTER DATABASE "${name}" SET default_transaction_read_only = ${readOnly ? 'on' : 'off'}`);
+  psql(pgAdminUrl(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
+  return true;
+}
+
 /** A full text dump of the database (every table, every column). */
 export function sqlDump(dataDir) {
   const pgUrl = pgUrlOf(dataDir);

@@ -447,6 +447,24 @@ static void test_mail_file_open_removes_stale_temporaries(void **state)
     remove_dir(dir);
 }
 
+static void test_mail_file_ready_probes_the_directory(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/gh-mail-file-XXXXXX", names[32][256];
+    assert_non_null(mkdtemp(dir));
+    struct mail_transport *t = NULL;
+    assert_int_equal(mail_file_open(dir, &t), GH_OK);
+    assert_non_null(t->ready);
+    assert_int_equal(t->ready(t), GH_OK);
+    assert_int_equal(list_dir(dir, names, 32), 0); /* the probe file is gone again */
+    t->close(t);
+    /* A directory that cannot exist (below a character device) does not accept files. */
+    assert_int_equal(mail_file_open("/dev/null/mail", &t), GH_OK);
+    assert_int_not_equal(t->ready(t), GH_OK);
+    t->close(t);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_mail_file_resend_replaces_its_own_file),
         cmocka_unit_test(test_mail_file_names_sort_in_row_order),
         cmocka_unit_test(test_mail_file_open_removes_stale_temporaries),
+        cmocka_unit_test(test_mail_file_ready_probes_the_directory),
         cmocka_unit_test(test_mail_format_headers),
         cmocka_unit_test(test_mail_format_is_multipart_alternative_text_then_html),
         cmocka_unit_test(test_mail_format_boundary_differs_per_message),
