@@ -26,7 +26,7 @@ OBJ      := $(BUILD)/obj
 ASAN_OBJ := $(BUILD)/asan/obj
 
 .PHONY: all run test test-unit test-api asan valgrind format format-check bench deps \
-        deps-test clean
+        deps-test clean pkg-check
 
 all: $(BUILD)/gatehouse
 
@@ -36,8 +36,22 @@ deps:
 deps-test:
 	@scripts/install-deps.sh test node
 
+# Names the pkg-config packages that are missing. Every compile and link rule waits for it
+# (order-only, so it never forces a rebuild): the pkg-config calls in ALL_CFLAGS and LIBS are
+# silent, and without this check a missing library shows up as a puzzling compiler error.
+# Nothing else runs it, so `make run` and `make test` still install the packages first.
+pkg-check:
+	@command -v pkg-config >/dev/null 2>&1 || { \
+	  echo "gatehouse: pkg-config is not installed; run scripts/install-deps.sh (or make deps)" >&2; \
+	  exit 1; }
+	@missing=""; for p in $(PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "gatehouse: missing pkg-config package(s):$$missing" >&2; \
+	  echo "gatehouse: install them with scripts/install-deps.sh (or make deps)" >&2; \
+	  exit 1; fi
+
 # ---- normal build ----
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -46,15 +60,16 @@ $(OBJ)/embed.o: src/embed.S $(EMBEDDED)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
-# The web UI: every file under web/ embedded, with a generated table.
-$(BUILD)/gen/web_files.S $(BUILD)/gen/web_files.c: $(WEB) scripts/embed-web.sh
+# The web UI: every file under web/ embedded, with a generated table. One run of the script
+# writes both files (a grouped target: with two plain targets, make -j runs it twice at once).
+$(BUILD)/gen/web_files.S $(BUILD)/gen/web_files.c &: $(WEB) scripts/embed-web.sh
 	@scripts/embed-web.sh $(BUILD)/gen
 
 $(OBJ)/web_files_data.o: $(BUILD)/gen/web_files.S
 	@mkdir -p $(dir $@)
 	@$(CC) -c $< -o $@
 
-$(OBJ)/web_files_table.o: $(BUILD)/gen/web_files.c
+$(OBJ)/web_files_table.o: $(BUILD)/gen/web_files.c | pkg-check
 	@mkdir -p $(dir $@)
 	@$(CC) $(ALL_CFLAGS) -Isrc -c $< -o $@
 
@@ -64,20 +79,20 @@ $(BUILD)/libgatehouse.a: $(call objs,$(OBJ),$(LIB_SRC)) $(OBJ)/embed.o $(WEB_OBJ
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a
+$(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a | pkg-check
 	@echo "LD $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # Per-test link flags: test_wipe watches every free() of the library.
 UNIT_LDFLAGS_test_wipe := -Wl,--wrap=free
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgatehouse.a
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgatehouse.a | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
 	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka $(UNIT_LDFLAGS_$*)
 
 # ---- sanitizer build ----
-$(ASAN_OBJ)/%.o: %.c
+$(ASAN_OBJ)/%.o: %.c | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CC (asan) $<"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
@@ -86,11 +101,11 @@ $(BUILD)/asan/libgatehouse.a: $(call objs,$(ASAN_OBJ),$(LIB_SRC)) $(OBJ)/embed.o
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a
+$(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a | pkg-check
 	@echo "LD $@"
 	@$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libgatehouse.a
+$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libgatehouse.a | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka \

@@ -22,8 +22,23 @@ void *api_state_decode(struct request *req, size_t size, const struct json_field
                        size_t nfields);
 /* Answers a core status; password policy errors name password_field. */
 void reply_account_error(struct request *req, gh_status st, const char *password_field);
-/* 303 to {FRONTEND_URL}{page}, with ?reason=<text> (percent-encoded) when reason is set. */
-void redirect_to_frontend(struct request *req, const char *page, const char *reason);
+/* Why a confirmation or reset link sent the browser to a frontend page (the ?reason= text). */
+enum redirect_reason {
+    REASON_NONE,            /* no ?reason= */
+    REASON_CONFIRM_INVALID, /* confirmation token missing, unknown, used or expired */
+    REASON_CONFIRM_FAILED,  /* confirmation failed for another reason (database down) */
+    REASON_RESET_INVALID,   /* reset token missing, unknown, used or expired */
+    REASON_RESET_FAILED,    /* reset link failed for another reason */
+    REDIRECT_REASON_COUNT
+};
+/* The sentence shown for reason, NULL for REASON_NONE. Every text holds only letters, digits,
+ * spaces and full stops: percent-encoded, only spaces become escapes (%20), so a frontend that
+ * decodes nothing but %20 still shows it right (tests/unit/test_redirect.c checks them all). */
+const char *redirect_reason_text(enum redirect_reason reason);
+/* Room for a percent-encoded reason in the Location header (its terminating NUL included). */
+#define REDIRECT_REASON_ENCODED_MAX 400
+/* 303 to {FRONTEND_URL}{page}, with ?reason=<text> (percent-encoded) unless REASON_NONE. */
+void redirect_to_frontend(struct request *req, const char *page, enum redirect_reason reason);
 
 /* Answers the user object of SPEC §2.1 with status. */
 void reply_user(struct request *req, unsigned status, const struct user *u);

@@ -65,12 +65,29 @@ void reply_account_error(struct request *req, gh_status st, const char *password
     reply_error(req, st, field_of(st, password_field));
 }
 
-/* 303 to {FRONTEND_URL}{page}, with ?reason=<text> when reason is not NULL. */
-void redirect_to_frontend(struct request *req, const char *page, const char *reason)
+static const char *const reason_texts[REDIRECT_REASON_COUNT] = {
+    [REASON_NONE] = NULL,
+    [REASON_CONFIRM_INVALID] = "This confirmation link is no longer valid. It may have expired or "
+                               "been used already. Request a new one below.",
+    [REASON_CONFIRM_FAILED] = "Something went wrong while confirming your email. Please try the "
+                              "link again in a moment.",
+    [REASON_RESET_INVALID] = "This password reset link is no longer valid. It may have expired or "
+                             "been used already. Please request a new one.",
+    [REASON_RESET_FAILED] = "Something went wrong while checking your link. Please try again in a "
+                            "moment.",
+};
+
+const char *redirect_reason_text(enum redirect_reason reason)
 {
-    char location[CONFIG_URL_MAX + 512], encoded[400];
-    if (reason) {
-        url_percent_encode(reason, encoded, sizeof encoded);
+    return (unsigned)reason < REDIRECT_REASON_COUNT ? reason_texts[reason] : NULL;
+}
+
+void redirect_to_frontend(struct request *req, const char *page, enum redirect_reason reason)
+{
+    char location[CONFIG_URL_MAX + 512], encoded[REDIRECT_REASON_ENCODED_MAX];
+    const char *text = redirect_reason_text(reason);
+    if (text) {
+        url_percent_encode(text, encoded, sizeof encoded);
         snprintf(location, sizeof location, "%s%s?reason=%s", req->app->cfg->frontend_url, page,
                  encoded);
     } else {

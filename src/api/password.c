@@ -40,15 +40,11 @@ void api_password_confirm_reset(struct request *req)
     if (st == GH_OK) {
         strcpy(page, "/auth/password/change-password?token=");
         strcat(page, change_token);
-        redirect_to_frontend(req, page, NULL);
+        redirect_to_frontend(req, page, REASON_NONE);
     } else if (st == GH_ERR_INVALID_TOKEN) {
-        redirect_to_frontend(req, "/auth/error",
-                             "This password reset link is invalid, expired or already used. "
-                             "Please request a new one.");
+        redirect_to_frontend(req, "/auth/error", REASON_RESET_INVALID);
     } else {
-        redirect_to_frontend(req, "/auth/error",
-                             "Something went wrong while checking your link. Please try again "
-                             "in a moment.");
+        redirect_to_frontend(req, "/auth/error", REASON_RESET_FAILED);
     }
 }
 

@@ -55,15 +55,11 @@ void api_users_confirm(struct request *req)
 {
     gh_status st = account_confirm(req->app, request_query(req, "token"), &req->client);
     if (st == GH_OK)
-        redirect_to_frontend(req, "/auth/confirmed", NULL);
+        redirect_to_frontend(req, "/auth/confirmed", REASON_NONE);
     else if (st == GH_ERR_INVALID_TOKEN)
-        redirect_to_frontend(req, "/auth/regenerate-token",
-                             "This confirmation link is invalid, expired or already used. "
-                             "Request a new one below.");
+        redirect_to_frontend(req, "/auth/regenerate-token", REASON_CONFIRM_INVALID);
     else
-        redirect_to_frontend(req, "/auth/error",
-                             "Something went wrong while confirming your email. Please try "
-                             "the link again in a moment.");
+        redirect_to_frontend(req, "/auth/error", REASON_CONFIRM_FAILED);
 }
 
 /* ---- POST /users/regenerate-token/ ---- */

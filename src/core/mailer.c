@@ -1,6 +1,7 @@
 /* Account mails queued in the caller's transaction. */
 #include "mailer.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,7 +46,10 @@ gh_status mailer_queue_token_link(struct app *app, struct store *st, const struc
     format_duration(ttl, expires, sizeof expires);
     const struct mail_var vars[] = {
         {"link", link}, {"expires", expires}, {"first_name", u->first_name}, {"email", u->email}};
-    return queue_rendered(app, st, u, template_name, vars, sizeof vars / sizeof vars[0]);
+    status = queue_rendered(app, st, u, template_name, vars, sizeof vars / sizeof vars[0]);
+    sodium_memzero(token, sizeof token);
+    sodium_memzero(link, sizeof link);
+    return status;
 }
 
 gh_status mailer_queue(struct app *app, struct store *st, const struct user *u,

@@ -63,7 +63,8 @@ struct onetime {
 
 /* A message in the outbox. The strings are heap-allocated and owned by the struct. */
 struct mail {
-    int64_t id;
+    int64_t id;         /* the outbox row; names the mail file and the Message-ID */
+    int64_t created_at; /* when the row was queued (unix seconds); 0 before it is */
     char recipient[EMAIL_MAX + 1];
     char *subject;
     char *text_body;
@@ -71,7 +72,7 @@ struct mail {
     int attempts;
 };
 
-/* Frees the strings of a mail (NULL-safe) and clears them. */
+/* Wipes and frees the strings of a mail (NULL-safe) and clears them. */
 void mail_clear(struct mail *m);
 
 /* Who did something and from where: attached to sessions and audit rows. */

@@ -21,7 +21,9 @@ struct mail_var {
 GH_MUST_CHECK gh_status mail_render(const struct config *cfg, const char *name,
                                     const struct mail_var *vars, size_t nvars, struct mail *m);
 
-/* Formats m as a multipart/alternative RFC 5322 message with CRLF line ends into out. */
+/* Formats m as a multipart/alternative RFC 5322 message with CRLF line ends into out. Its
+ * Message-ID, <gatehouse.ID.CREATED@domain of from>, and its Date come from the outbox row, so
+ * a mail sent twice is the same message twice. */
 GH_MUST_CHECK gh_status mail_format(const char *from, const struct mail *m, struct buf *out);
 
 /* A way of delivering formatted messages. */
@@ -29,6 +31,11 @@ struct mail_transport {
     /* Delivers one message; on failure writes a short reason into err. */
     gh_status (*send)(struct mail_transport *t, const char *from, const struct mail *m, char *err,
                       size_t errlen);
+    /* Readiness: GH_OK when the transport could deliver now as far as this machine can tell
+     * (the file transport's directory accepts a file). NULL when there is nothing local to
+     * check (SMTP: an outage of the mail server delays mail, it does not stop this server).
+     * Called on connection threads while the worker sends: it must not touch send's state. */
+    gh_status (*ready)(struct mail_transport *t);
     void (*close)(struct mail_transport *t);
 };
 
@@ -44,6 +51,9 @@ GH_MUST_CHECK gh_status outbox_start(const struct config *cfg, struct store *sto
                                      struct mail_transport *transport, struct outbox **out);
 /* Wakes the worker: a mail was just queued. */
 void outbox_notify(struct outbox *o);
+/* The readiness of the worker's transport (see mail_transport.ready). *checked tells whether
+ * the transport has a check at all; GH_OK when it has none. */
+GH_MUST_CHECK gh_status outbox_ready(struct outbox *o, bool *checked);
 /* Stops the worker after the message in flight, closes the transport, frees. NULL-safe. */
 void outbox_stop(struct outbox **o);
 

@@ -2,6 +2,7 @@
  * both UTF-8 and 8bit so that links stay verbatim on their own line. */
 #include <sodium.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,30 +61,42 @@ static gh_status append_crlf(struct buf *b, const char *text)
     return st;
 }
 
+/* Writes the domain of the From address ("noreply@auth.example.com" or "Name <a@b>") into
+ * host, or "localhost" when there is none that fits. */
+static void from_domain(const char *from, char *host, size_t cap)
+{
+    const char *at = strrchr(from, '@');
+    snprintf(host, cap, "localhost");
+    if (!at)
+        return;
+    size_t n = strcspn(at + 1, ">");
+    if (n > 0 && n < cap) {
+        memcpy(host, at + 1, n);
+        host[n] = '\0';
+    }
+}
+
+/* The Message-ID and the Date come from the outbox row, not from the moment of sending: a mail
+ * sent again after a crash (written, but not yet marked sent) is the same message, so a
+ * receiver that has it already can drop the copy. The row id makes it unique within one
+ * database, the creation time across databases that reuse ids. The boundary stays random so
+ * that no body can contain it by chance. */
 gh_status mail_format(const char *from, const struct mail *m, struct buf *out)
 {
-    char date[64], boundary[UUID_LEN + 8], msgid[UUID_LEN + 1];
-    time_t now = time(NULL);
+    char date[64], boundary[UUID_LEN + 8], host[128];
+    time_t queued = m->created_at > 0 ? (time_t)m->created_at : time(NULL);
     struct tm tm;
-    gmtime_r(&now, &tm);
+    gmtime_r(&queued, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    secret_uuid_new(msgid);
     secret_uuid_new(boundary + 3);
     memcpy(boundary, "gh-", 3);
-    const char *domain = strrchr(from, '@');
-    char host[128] = "localhost";
-    if (domain) {
-        size_t n = strcspn(domain + 1, ">");
-        if (n > 0 && n < sizeof host) {
-            memcpy(host, domain + 1, n);
-            host[n] = '\0';
-        }
-    }
+    from_domain(from, host, sizeof host);
     gh_status st;
     if ((st = buf_printf(out,
-                         "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: <%s@%s>\r\n"
-                         "MIME-Version: 1.0\r\n",
-                         date, from, m->recipient, msgid, host)) != GH_OK ||
+                         "Date: %s\r\nFrom: %s\r\nTo: %s\r\n"
+                         "Message-ID: <gatehouse.%lld.%lld@%s>\r\nMIME-Version: 1.0\r\n",
+                         date, from, m->recipient, (long long)m->id, (long long)m->created_at,
+                         host)) != GH_OK ||
         (st = append_subject(out, m->subject)) != GH_OK ||
         (st = buf_printf(out,
                          "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n"

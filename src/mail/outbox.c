@@ -131,6 +131,12 @@ void outbox_notify(struct outbox *o)
     pthread_mutex_unlock(&o->lock);
 }
 
+gh_status outbox_ready(struct outbox *o, bool *checked)
+{
+    *checked = o && o->transport->ready;
+    return *checked ? o->transport->ready(o->transport) : GH_OK;
+}
+
 void outbox_stop(struct outbox **op)
 {
     struct outbox *o = op ? *op : NULL;

@@ -1,6 +1,7 @@
 /* Rendering of mail templates: "Subject: ..." on the first line of NAME.txt, the rest is the
  * plain-text body; NAME.html is the HTML body. {{var}} is replaced by its value. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,8 @@ out:
         mail_clear(m);
     free(text_tmpl);
     free(html_tmpl);
+    if (text)
+        sodium_memzero(text, strlen(text)); /* the rendered text holds the link */
     free(text);
     return st;
 }

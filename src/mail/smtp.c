@@ -1,6 +1,7 @@
 /* The SMTP transport on libcurl: smtp:// (STARTTLS when the server offers it) and smtps://,
  * with user and password taken from the URL. */
 #include <curl/curl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,8 @@ static gh_status smtp_send(struct mail_transport *t, const char *from, const str
 out:
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(curl);
+    if (msg.data)
+        sodium_memzero(msg.data, msg.len); /* the body holds a live link */
     buf_free(&msg);
     return st;
 }

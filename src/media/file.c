@@ -78,6 +78,17 @@ static void file_url(struct media *m, const char *key, char *out, size_t cap)
     snprintf(out, cap, "%s/media/%s", fm->public_url, key);
 }
 
+/* The directory accepts files when a small one can be created, written, synced and removed: a
+ * full or read-only disk fails here before it fails an upload. */
+static gh_status file_ready(struct media *m)
+{
+    struct file_media *fm = (struct file_media *)m;
+    gh_status st = fs_probe_dir(fm->dir);
+    if (st != GH_OK)
+        log_msg(LOG_WARN, "the media directory does not accept files: %s", strerror(errno));
+    return st;
+}
+
 static void file_close(struct media *m)
 {
     free(m);
@@ -97,6 +108,7 @@ gh_status media_file_open(const char *dir, const char *public_url, struct media 
     fm->base = (struct media){.put = file_put,
                               .remove = file_remove,
                               .url = file_url,
+                              .ready = file_ready,
                               .close = file_close,
                               .local_dir = fm->dir};
     *out = &fm->base;

@@ -15,6 +15,10 @@ struct media {
     gh_status (*remove)(struct media *m, const char *key);
     /* Writes the absolute URL at which browsers fetch key. */
     void (*url)(struct media *m, const char *key, char *out, size_t cap);
+    /* Readiness: GH_OK when the store could take a file now as far as this machine can tell
+     * (the file store's directory accepts a file). NULL when there is nothing local to check:
+     * an S3 outage fails avatar uploads, not the whole server. */
+    gh_status (*ready)(struct media *m);
     void (*close)(struct media *m);
     /* The directory the file store serves at /media/, NULL for other stores. */
     const char *local_dir;

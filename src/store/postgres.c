@@ -47,6 +47,7 @@ enum stmt_id {
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
     ST_PING,
+    ST_READY_WRITE,
     ST_COUNT
 };
 
@@ -117,7 +118,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "attempts = attempts + 1 WHERE id = (SELECT id FROM mail_outbox "
                         "WHERE sent_at IS NULL AND next_attempt_at <= $1::bigint "
                         "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                        "RETURNING id, recipient, subject, text_body, html_body, attempts",
+                        "RETURNING id, recipient, subject, text_body, html_body, attempts, "
+                        "created_at",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = $2::bigint, last_error = NULL, "
                        "text_body = '', html_body = '' WHERE id = $1::bigint",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = $2::bigint, last_error = $3 "
@@ -139,6 +141,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= $1::bigint - 86400",
     [ST_PURGE_RATES] = "DELETE FROM rate_limits WHERE expires_at <= $1::bigint",
     [ST_PING] = "SELECT 1",
+    [ST_READY_WRITE] = "UPDATE readiness SET checked_at = $1::bigint, probes = probes + 1 "
+                       "WHERE id = 1",
 };
 
 struct migration {
@@ -149,6 +153,7 @@ struct migration {
 static const struct migration migrations[] = {
     {1, embed_postgres_0001_start},
     {2, embed_postgres_0002_start},
+    {3, embed_postgres_0003_start},
 };
 
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */
@@ -578,6 +583,13 @@ static gh_status pg_ping(struct store *st)
     return status;
 }
 
+static gh_status pg_ready_write(struct store *st, int64_t now)
+{
+    struct params p = {0};
+    p_int(&p, now);
+    return run_done(st, ST_READY_WRITE, &p, true);
+}
+
 /* Applies one migration and records it, in one transaction; skips it if already applied. */
 static gh_status apply_migration(struct conn *c, const struct migration *m)
 {
@@ -892,6 +904,7 @@ static gh_status pg_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->text_body = col_dup(res, 0, 3);
     out->html_body = col_dup(res, 0, 4);
     out->attempts = (int)col_int(res, 0, 5);
+    out->created_at = col_int(res, 0, 6);
     PQclear(res);
     if (!out->subject || !out->text_body || !out->html_body) {
         mail_clear(out);
@@ -1038,6 +1051,7 @@ gh_status store_postgres_open(const char *url, struct store **out)
         .impl = s,
         .migrate = pg_migrate,
         .ping = pg_ping,
+        .ready_write = pg_ready_write,
         .begin = pg_begin,
         .commit = pg_commit,
         .rollback = pg_rollback,

@@ -44,6 +44,7 @@ enum stmt_id {
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
     ST_PING,
+    ST_READY_WRITE,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -113,7 +114,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET next_attempt_at = ?2, attempts = attempts + 1 "
                         "WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND "
                         "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1) "
-                        "RETURNING id, recipient, subject, text_body, html_body, attempts",
+                        "RETURNING id, recipient, subject, text_body, html_body, attempts, "
+                        "created_at",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, last_error = NULL, text_body = '', "
                        "html_body = '' WHERE id = ?1",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = ?2, last_error = ?3 "
@@ -122,6 +124,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_AUDIT_INSERT] = "INSERT INTO audit_log (created_at, event, user_id, email, ip, "
                         "user_agent, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_PING] = "SELECT 1",
+    [ST_READY_WRITE] = "UPDATE readiness SET checked_at = ?1, probes = probes + 1 WHERE id = 1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -378,9 +381,21 @@ static gh_status sq_ping(struct store *st)
     return status;
 }
 
+static gh_status sq_ready_write(struct store *st, int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_READY_WRITE, &c, &s);
+    if (status != GH_OK)
+        return status;
+    sqlite3_bind_int64(s, 1, now);
+    return step_done(c, s, true);
+}
+
 static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start},
     {2, embed_sqlite_0002_start},
+    {3, embed_sqlite_0003_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *sql)
@@ -655,6 +670,7 @@ static gh_status sq_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->text_body = column_dup(s, 3);
     out->html_body = column_dup(s, 4);
     out->attempts = sqlite3_column_int(s, 5);
+    out->created_at = sqlite3_column_int64(s, 6);
     while (sqlite3_step(s) == SQLITE_ROW)
         ;
     sqlite3_reset(s);
@@ -884,6 +900,7 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .impl = s,
         .migrate = sq_migrate,
         .ping = sq_ping,
+        .ready_write = sq_ready_write,
         .begin = sq_begin,
         .commit = sq_commit,
         .rollback = sq_rollback,

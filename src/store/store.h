@@ -19,6 +19,11 @@ struct store {
     gh_status (*migrate)(struct store *st);
     /* Cheap round trip proving the database answers. */
     gh_status (*ping)(struct store *st);
+    /* Rewrites the one row of the readiness table with now and counts the probe, so the row
+     * changes every time (SQLite writes nothing for an UPDATE that changes nothing). Run in a
+     * transaction and committed, it proves the database accepts writes (a full disk or a
+     * read-only database still answers reads). */
+    gh_status (*ready_write)(struct store *st, int64_t now);
     /* Starts a write transaction on this thread's connection. */
     gh_status (*begin)(struct store *st);
     gh_status (*commit)(struct store *st);

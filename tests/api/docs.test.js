@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startServer, cleanup, request, registerAndConfirm, loginOk, updateUser, png1x1, GATEHOUSE_BIN, REPO_ROOT,
+  startServer, cleanup, request, post, expectError, register, registerAndConfirm, loginOk, updateUser,
+  png1x1, randomEmail, GATEHOUSE_BIN, REPO_ROOT,
 } from '../support/server.js';
 
 /** `METHOD /path/` lines printed by `gatehouse routes`. */
@@ -109,4 +110,44 @@ test('the routes also answer without the trailing slash', async () => {
     if (r.status === 404 || r.status === 405) unserved.push(`${method} ${path} → ${r.status}`);
   }
   assert.deepEqual(unserved, []);
+});
+
+/** The text of the docs/api.md section under `### METHOD /path` (up to the next heading). */
+function documentedSection(heading) {
+  const md = readFileSync(join(REPO_ROOT, 'docs', 'api.md'), 'utf8');
+  const start = md.indexOf(`\n### ${heading}\n`);
+  assert.ok(start >= 0, `docs/api.md has a section ### ${heading}`);
+  const end = md.indexOf('\n#', start + 1);
+  return md.slice(start, end < 0 ? undefined : end);
+}
+
+test('docs/api.md lists the answers POST /users/regenerate-token/ really gives', async () => {
+  const doc = documentedSection('POST /users/regenerate-token/');
+  const s = await startServer({ env: { GATEHOUSE_RATE_EMAIL_MAX: '2' } });
+  const path = '/users/regenerate-token/';
+  const seen = new Map(); // status → codes
+  const note = (r) => {
+    if (!seen.has(r.status)) seen.set(r.status, new Set());
+    if (r.body && r.body.code) seen.get(r.status).add(r.body.code);
+    return r;
+  };
+  const unconfirmed = (await register(s)).email;
+  const confirmed = (await registerAndConfirm(s)).email;
+  const same = new Set();
+  for (const email of [randomEmail('nobody'), unconfirmed, confirmed]) same.add(note(await post(s, path, { email })).text);
+  assert.equal(same.size, 1, 'one answer for every well-formed address');
+  expectError(note(await post(s, path, { email: 'not an address' })), 400, 'invalid_email', 'email');
+  expectError(note(await post(s, path, {})), 400, 'missing_field', 'email');
+  expectError(note(await post(s, path, { email: 42 })), 400, 'wrong_type', 'email');
+  expectError(note(await post(s, path, { email: `${'a'.repeat(250)}@example.com` })), 400, 'too_long', 'email');
+  expectError(note(await post(s, path, { email: confirmed, extra: 1 })), 400, 'unknown_field');
+  note(await post(s, path, { email: unconfirmed })); // the second mail to this address
+  expectError(note(await post(s, path, { email: unconfirmed })), 429, 'rate_limited');
+  await s.stop();
+
+  assert.doesNotMatch(doc, /always 200/i, 'the route does not always answer 200');
+  for (const [status, codes] of seen) {
+    assert.match(doc, new RegExp(`\\b${status}\\b`), `docs/api.md names the status ${status} of this route`);
+    for (const code of codes) assert.ok(doc.includes(`\`${code}\``), `docs/api.md names the code ${code}`);
+  }
 });

@@ -1,7 +1,7 @@
 // Start and stop real gatehouse processes for the black-box API tests, and read what they
 // leave behind: mail files, the SQLite database, the stderr log.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -415,17 +415,28 @@ export function parseMail(raw) {
   };
 }
 
-/** All mails written by the file transport into <dataDir>/mail/, oldest first. */
+/**
+ * All mails written by the file transport into <dataDir>/mail/, in the order they were queued:
+ * a file is named after its outbox row (zero-padded row id, then creation time), so the names
+ * sort in queue order, and the last one is the newest mail.
+ */
 export function readMails(dataDir) {
   const dir = join(dataDir, 'mail');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.eml'))
+    .filter((f) => f.endsWith('.eml') && !f.startsWith('.'))
+    .sort()
     .map((f) => {
       const path = join(dir, f);
-      return { file: path, mtime: statSync(path).mtimeMs, ...parseMail(readFileSync(path, 'utf8')) };
-    })
-    .sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+      return { file: path, name: f, ...parseMail(readFileSync(path, 'utf8')) };
+    });
+}
+
+/** The outbox row id a mail file is named after (`<19-digit id>-<created>.eml`). */
+export function mailRowId(mail) {
+  const m = /^(\d{19})-(\d+)\.eml$/.exec(mail.name || '');
+  assert.ok(m, `mail file name ${mail.name} is <19-digit row id>-<created>.eml`);
+  return Number(m[1]);
 }
 
 export function mailIsTo(mail, to) {
@@ -498,6 +509,21 @@ export function sql(dataDir, query) {
   }
   const out = execFileSync('sqlite3', ['-cmd', '.timeout 5000', '-json', join(dataDir, 'gatehouse.db'), query], { encoding: 'utf8' });
   return out.trim() ? JSON.parse(out) : [];
+}
+
+/**
+ * Makes the PostgreSQL database of the server on dataDir refuse writes (readOnly true) or accept
+ * them again: `default_transaction_read_only` on the database, then the server's connections
+ * are ended so that it reconnects with the new setting. A no-op returning false on SQLite.
+ */
+export function setDatabaseReadOnly(dataDir, readOnly) {
+  const pgUrl = pgUrlOf(dataDir);
+  if (!pgUrl) return false;
+  const name = pgDatabases.get(dataDir) || readMarker(dataDir, '.pgdb');
+  const psql = (url, q) => execFileSync(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', q], { encoding: 'utf8' });
+  psql(pgAdminUrl(), `ALTER DATABASE "${name}" SET default_transaction_read_only = ${readOnly ? 'on' : 'off'}`);
+  psql(pgAdminUrl(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
+  return true;
 }
 
 /** A full text dump of the database (every table, every column). */

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,10 +323,157 @@ static void test_mail_rendered_message_formats(void **state)
     mail_clear(&m);
 }
 
+/* ---- the outbox row in the message and in the file name ---- */
+
+static void test_mail_format_message_id_and_date_come_from_the_outbox_row(void **state)
+{
+    (void)state;
+    struct mail m = sample_mail("Hello", "text", "<p>html</p>");
+    m.id = 42;
+    m.created_at = 1700000000; /* 2023-11-14T22:13:20Z, a Tuesday */
+    struct buf o1, o2;
+    format_ok(&m, &o1);
+    format_ok(&m, &o2);
+    /* Sent twice (a crash between writing and marking it sent): the same message twice. */
+    const char *id = "\r\nMessage-ID: <gatehouse.42.1700000000@auth.example.com>\r\n";
+    assert_non_null(strstr(o1.data, id));
+    assert_non_null(strstr(o2.data, id));
+    assert_true(strncmp(o1.data, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n", 39) == 0);
+    assert_true(strncmp(o2.data, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n", 39) == 0);
+    buf_free(&o2);
+    /* Another row, another Message-ID. */
+    m.id = 43;
+    format_ok(&m, &o2);
+    assert_null(strstr(o2.data, id));
+    assert_non_null(strstr(o2.data, "\r\nMessage-ID: <gatehouse.43.1700000000@auth.example.com>"));
+    buf_free(&o1);
+    buf_free(&o2);
+}
+
+/* The names in dir, sorted as `ls` sorts them (bytewise); returns how many. */
+static size_t list_dir(const char *dir, char names[][256], size_t cap)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        assert_true(n < cap);
+        snprintf(names[n++], 256, "%s", e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+    return n;
+}
+
+static void remove_dir(const char *dir)
+{
+    char names[32][256], path[384];
+    size_t n = list_dir(dir, names, 32);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void send_ok(struct mail_transport *t, int64_t id, int64_t created_at)
+{
+    char err[256] = "";
+    struct mail m = sample_mail("Hello", "text", "<p>html</p>");
+    m.id = id;
+    m.created_at = created_at;
+    assert_int_equal(t->send(t, FROM, &m, err, sizeof err), GH_OK);
+}
+
+static void test_mail_file_resend_replaces_its_own_file(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/gh-mail-file-XXXXXX", names[32][256];
+    assert_non_null(mkdtemp(dir));
+    struct mail_transport *t = NULL;
+    assert_int_equal(mail_file_open(dir, &t), GH_OK);
+    send_ok(t, 7, 1700000000);
+    send_ok(t, 7, 1700000000); /* written again: the row was not marked sent before a crash */
+    size_t n = list_dir(dir, names, 32);
+    assert_int_equal(n, 1); /* one file, no temporary left */
+    assert_string_equal(names[0], "0000000000000000007-1700000000.eml");
+    t->close(t);
+    remove_dir(dir);
+}
+
+static void test_mail_file_names_sort_in_row_order(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/gh-mail-file-XXXXXX", names[32][256];
+    assert_non_null(mkdtemp(dir));
+    struct mail_transport *t = NULL;
+    assert_int_equal(mail_file_open(dir, &t), GH_OK);
+    /* Sent out of order, and with creation times that go backwards (a clock step). */
+    send_ok(t, 100, 1700000000);
+    send_ok(t, 9, 1700000500);
+    send_ok(t, 1000000000000, 1600000000);
+    send_ok(t, 10, 1700000001);
+    assert_int_equal(list_dir(dir, names, 32), 4);
+    assert_string_equal(names[0], "0000000000000000009-1700000500.eml");
+    assert_string_equal(names[1], "0000000000000000010-1700000001.eml");
+    assert_string_equal(names[2], "0000000000000000100-1700000000.eml");
+    assert_string_equal(names[3], "0000001000000000000-1600000000.eml");
+    t->close(t);
+    remove_dir(dir);
+}
+
+static void test_mail_file_open_removes_stale_temporaries(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/gh-mail-file-XXXXXX", path[128], names[32][256];
+    assert_non_null(mkdtemp(dir));
+    const char *files[] = {".0000000000000000001-1700000000.eml.0a1b.tmp", ".123-456.tmp",
+                           "0000000000000000002-1700000000.eml"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("partial", f);
+        fclose(f);
+    }
+    struct mail_transport *t = NULL;
+    assert_int_equal(mail_file_open(dir, &t), GH_OK);
+    assert_int_equal(list_dir(dir, names, 32), 1);
+    assert_string_equal(names[0], "0000000000000000002-1700000000.eml");
+    t->close(t);
+    remove_dir(dir);
+}
+
+static void test_mail_file_ready_probes_the_directory(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/gh-mail-file-XXXXXX", names[32][256];
+    assert_non_null(mkdtemp(dir));
+    struct mail_transport *t = NULL;
+    assert_int_equal(mail_file_open(dir, &t), GH_OK);
+    assert_non_null(t->ready);
+    assert_int_equal(t->ready(t), GH_OK);
+    assert_int_equal(list_dir(dir, names, 32), 0); /* the probe file is gone again */
+    t->close(t);
+    /* A directory that cannot exist (below a character device) does not accept files. */
+    assert_int_equal(mail_file_open("/dev/null/mail", &t), GH_OK);
+    assert_int_not_equal(t->ready(t), GH_OK);
+    t->close(t);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mail_format_uses_crlf_line_ends),
+        cmocka_unit_test(test_mail_format_message_id_and_date_come_from_the_outbox_row),
+        cmocka_unit_test(test_mail_file_resend_replaces_its_own_file),
+        cmocka_unit_test(test_mail_file_names_sort_in_row_order),
+        cmocka_unit_test(test_mail_file_open_removes_stale_temporaries),
+        cmocka_unit_test(test_mail_file_ready_probes_the_directory),
         cmocka_unit_test(test_mail_format_headers),
         cmocka_unit_test(test_mail_format_is_multipart_alternative_text_then_html),
         cmocka_unit_test(test_mail_format_boundary_differs_per_message),

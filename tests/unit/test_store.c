@@ -175,6 +175,24 @@ static void test_store_ping(void **state)
     assert_int_equal(f->st->ping(f->st), GH_OK);
 }
 
+static gh_status ready_write_in_tx(struct store *st, void *ctx)
+{
+    return st->ready_write(st, *(const int64_t *)ctx);
+}
+
+static void test_store_ready_write_commits_the_time(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = 1700000123;
+    assert_int_equal(query_int(f, "SELECT checked_at FROM readiness WHERE id = 1"), 0);
+    assert_int_equal(store_transaction(f->st, ready_write_in_tx, &now), GH_OK);
+    assert_int_equal(query_int(f, "SELECT checked_at FROM readiness WHERE id = 1"), now);
+    /* A second probe in the same second still changes the row. */
+    assert_int_equal(store_transaction(f->st, ready_write_in_tx, &now), GH_OK);
+    assert_int_equal(query_int(f, "SELECT probes FROM readiness WHERE id = 1"), 2);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM readiness"), 1);
+}
+
 /* ---- users ---- */
 
 static void test_store_user_insert_and_lookup_by_email(void **state)
@@ -487,6 +505,7 @@ static void test_store_outbox_insert_and_claim(void **state)
     assert_string_equal(got.text_body, "Hello\nworld");
     assert_string_equal(got.html_body, "<p>Hello</p>");
     assert_int_equal(got.attempts, 1);
+    assert_int_equal(got.created_at, 1000); /* for the Message-ID and the file name */
     mail_clear(&got);
     assert_null(got.subject);
 }
@@ -603,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_store_open_bad_path_fails),
         STORE_TEST(test_store_open_by_url),
         STORE_TEST(test_store_ping),
+        STORE_TEST(test_store_ready_write_commits_the_time),
         STORE_TEST(test_store_user_insert_and_lookup_by_email),
         STORE_TEST(test_store_user_by_email_is_case_insensitive),
         STORE_TEST(test_store_user_by_email_unknown_not_found),

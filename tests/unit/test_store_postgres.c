@@ -243,8 +243,8 @@ static void test_pg_migrate_twice_is_idempotent(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->st->migrate(f->st), GH_OK);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), 2);
-    assert_int_equal(query_int(f, "SELECT max(version) FROM schema_migrations"), 2);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), 3);
+    assert_int_equal(query_int(f, "SELECT max(version) FROM schema_migrations"), 3);
 }
 
 struct migrate_job {
@@ -282,7 +282,7 @@ static void test_pg_concurrent_migrations_do_not_race(void **state)
     }
     char v[16];
     admin_exec("race_migrate", "SELECT count(*) FROM schema_migrations", v, sizeof v);
-    assert_string_equal(v, "2");
+    assert_string_equal(v, "3");
 }
 
 static void test_pg_open_unreachable_is_unavailable(void **state)
@@ -300,6 +300,41 @@ static void test_pg_ping(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->st->ping(f->st), GH_OK);
+}
+
+static gh_status ready_write_in_tx(struct store *st, void *ctx)
+{
+    return st->ready_write(st, *(const int64_t *)ctx);
+}
+
+static void test_pg_ready_write_commits_the_time(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = 1700000123;
+    assert_int_equal(store_transaction(f->st, ready_write_in_tx, &now), GH_OK);
+    assert_int_equal(query_int(f, "SELECT checked_at FROM readiness WHERE id = 1"), now);
+    /* A second probe in the same second still changes the row. */
+    assert_int_equal(store_transaction(f->st, ready_write_in_tx, &now), GH_OK);
+    assert_int_equal(query_int(f, "SELECT probes FROM readiness WHERE id = 1"), 2);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM readiness"), 1);
+}
+
+/* A database that answers reads but refuses writes is not ready: ping alone cannot tell. */
+static void test_pg_ready_write_fails_on_a_read_only_database(void **state)
+{
+    struct fixture *f = *state;
+    char sql[128], url[160];
+    const char *db = strrchr(f->url, '/') + 1;
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s SET default_transaction_read_only = on", db);
+    admin_exec("postgres", sql, NULL, 0);
+    snprintf(url, sizeof url, "%s", f->url);
+    f->st->close(f->st); /* the setting applies to new connections */
+    f->st = NULL;
+    assert_int_equal(store_open(url, &f->st), GH_OK);
+    int64_t now = 1700000456;
+    assert_int_equal(f->st->ping(f->st), GH_OK);
+    assert_int_not_equal(store_transaction(f->st, ready_write_in_tx, &now), GH_OK);
+    assert_int_equal(query_int(f, "SELECT checked_at FROM readiness WHERE id = 1"), 0);
 }
 
 /* ---- users ---- */
@@ -517,6 +552,7 @@ static void test_pg_outbox_claim_lease_sent_retry(void **state)
     assert_string_equal(got.recipient, "ada@example.com"); /* oldest first */
     assert_string_equal(got.text_body, "Hello\nworld");
     assert_int_equal(got.attempts, 1);
+    assert_int_equal(got.created_at, 1000); /* for the Message-ID and the file name */
     int64_t id = got.id;
     mail_clear(&got);
     assert_int_equal(f->st->outbox_schedule_retry(f->st, id, 1100, "smtp: 451"), GH_OK);
@@ -715,6 +751,8 @@ int main(void)
         cmocka_unit_test(test_pg_concurrent_migrations_do_not_race),
         cmocka_unit_test(test_pg_open_unreachable_is_unavailable),
         PG_TEST(test_pg_ping),
+        PG_TEST(test_pg_ready_write_commits_the_time),
+        PG_TEST(test_pg_ready_write_fails_on_a_read_only_database),
         PG_TEST(test_pg_user_insert_and_lookup),
         PG_TEST(test_pg_duplicate_email_any_case_is_conflict),
         PG_TEST(test_pg_user_by_id_activate_and_update),
