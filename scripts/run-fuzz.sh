@@ -60,6 +60,7 @@ for bin in "$@"; do
     TMPDIR="$tmp" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" \
         "$bin" "${args[@]}" "$corpus" >"$log" 2>&1 || rc=$?
     elapsed=$(($(date +%s) - start))
+    [ "$elapsed" -gt 0 ] && took="${elapsed}s" || took="<1s"
     rm -rf "$tmp"
 
     runs=$(final_stat number_of_executed_units "$log")
@@ -77,9 +78,11 @@ for bin in "$@"; do
         *) grep -a -q 'LeakSanitizer: detected memory leaks' "$log" && result="LEAK" ||
             result="FAILED (exit $rc)" ;;
         esac
-        [ -n "$artifact" ] && result="$result after ${elapsed}s, input saved as ${artifact#"$repo/"}"
+        [ -n "$artifact" ] && result="$result after $took, input saved as ${artifact#"$repo/"}"
     fi
-    echo "fuzz $name: $result; $runs runs, $speed exec/s"
+    # libFuzzer counts whole seconds: a run that ended in its first one reports 0 exec/s
+    [ "$speed" = 0 ] && speed_text="$runs runs in $took" || speed_text="$runs runs, $speed exec/s"
+    echo "fuzz $name: $result; $speed_text"
     if [ "$rc" -ne 0 ]; then
         # the report: from the harness's or a sanitizer's first word to libFuzzer's last
         first=$(grep -a -n -m1 -E "^fuzz/$name: |^==[0-9]+==ERROR|runtime error:|ERROR: libFuzzer|LeakSanitizer" "$log" | cut -d: -f1 || true)
