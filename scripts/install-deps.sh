@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what gatehouse needs to build, test and benchmark on Debian 12.
 #
-#   scripts/install-deps.sh [build] [test] [bench] [node] ...
+#   scripts/install-deps.sh [build] [test] [bench] [fuzz] [node] ...
 #
 # Groups (no argument means "build"):
 #   build  compiler, make, pkg-config and the -dev packages of the libraries
 #   test   build + cmocka, the sqlite3 shell and valgrind
 #   bench  wrk, nginx-light (the reference server of bench/run.sh) and curl
+#   fuzz   build + clang and its sanitizer and libFuzzer runtimes
 #   node   `npm ci` in the repository root, only when node_modules is missing
 #          or older than package-lock.json
 #
@@ -25,6 +26,7 @@ pkgs_build=(gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev
 pkgs_test=("${pkgs_build[@]}" libcmocka-dev sqlite3 valgrind python3-botocore
            postgresql redis-server chromium)
 pkgs_bench=(wrk nginx-light curl)
+pkgs_fuzz=("${pkgs_build[@]}" clang libclang-rt-14-dev)
 
 [ $# -eq 0 ] && set -- build
 
@@ -35,9 +37,10 @@ for group in "$@"; do
         build) want+=("${pkgs_build[@]}") ;;
         test)  want+=("${pkgs_test[@]}") ;;
         bench) want+=("${pkgs_bench[@]}") ;;
+        fuzz)  want+=("${pkgs_fuzz[@]}") ;;
         node)  do_node=1 ;;
-        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
-        *) die "unknown group '$group' (expected: build, test, bench, node)" ;;
+        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+        *) die "unknown group '$group' (expected: build, test, bench, fuzz, node)" ;;
     esac
 done
 
