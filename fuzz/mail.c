@@ -265,10 +265,11 @@ static void render(const char *name, const struct mail_var *vars, size_t nvars,
     mail_clear(&m);
 }
 
-/* A subject as a template author writes one: UTF-8 on one line. */
+/* A subject as a template author writes one: UTF-8 on one line, checked in full. Any other
+ * subject must still be formatted in bounded time without a crash. */
 static void format_subject(const char *subject)
 {
-    if (!utf8_is_valid(subject) || strpbrk(subject, "\r\n") || strlen(subject) > 900)
+    if (strpbrk(subject, "\r\n") || strlen(subject) > 900)
         return;
     static const char link[] = "https://auth.example.com/x";
     struct mail m = {.recipient = "ada@example.com"};
@@ -276,7 +277,7 @@ static void format_subject(const char *subject)
     m.subject = (char *)subject;
     m.text_body = (char *)"Hello,\n\nhttps://auth.example.com/x\n";
     m.html_body = (char *)"<p>Hello</p>";
-    if (mail_format(cfg.mail_from, &m, &msg) == GH_OK)
+    if (mail_format(cfg.mail_from, &m, &msg) == GH_OK && utf8_is_valid(subject))
         check_message(&msg, &m, link);
     buf_free(&msg);
 }

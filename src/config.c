@@ -410,6 +410,18 @@ static gh_status check_media(struct config *cfg, char *err, size_t errlen)
     return GH_OK;
 }
 
+/* True for a cookie name as RFC 6265 allows it (an RFC 7230 token): visible ASCII without
+ * separators. */
+static bool is_cookie_name(const char *name)
+{
+    if (!name[0])
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", *p))
+            return false;
+    return true;
+}
+
 /* One client address must never be able to take every connection: its cap is below the
  * global limit, by default an eighth of it (at most 128). */
 static gh_status check_connection_caps(struct config *cfg, char *err, size_t errlen)
@@ -468,7 +480,7 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
     }
     if (check_connection_caps(cfg, err, errlen) != GH_OK)
         return GH_INTERNAL;
-    if (cfg->cookie_name[0] == '\0' || strpbrk(cfg->cookie_name, "=;, \t\"")) {
+    if (!is_cookie_name(cfg->cookie_name)) {
         set_err(err, errlen, "%s must be a plain cookie name.", "GATEHOUSE_COOKIE_NAME");
         return GH_INTERNAL;
     }

@@ -32,9 +32,12 @@ static gh_status append_subject(struct buf *b, const char *subject)
     const unsigned char *p = (const unsigned char *)subject;
     size_t left = strlen(subject);
     while (st == GH_OK && left > 0) {
-        size_t n = left < ENCODED_WORD_BYTES ? left : ENCODED_WORD_BYTES;
+        size_t max = left < ENCODED_WORD_BYTES ? left : ENCODED_WORD_BYTES;
+        size_t n = max;
         while (n < left && n > 0 && (p[n] & 0xc0) == 0x80)
             n--; /* never split a multi-byte character */
+        if (n == 0)
+            n = max; /* only continuation bytes: not UTF-8, so nothing to keep together */
         char enc[sodium_base64_ENCODED_LEN(ENCODED_WORD_BYTES, sodium_base64_VARIANT_ORIGINAL)];
         sodium_bin2base64(enc, sizeof enc, p, n, sodium_base64_VARIANT_ORIGINAL);
         st = buf_printf(b, "%s=?UTF-8?B?%s?=", p == (const unsigned char *)subject ? " " : "\r\n ",

@@ -184,6 +184,11 @@ static void test_config_rejects_bad_cookie_name(void **state)
     REFUSED("GATEHOUSE_COOKIE_NAME", "a=b");
     REFUSED("GATEHOUSE_COOKIE_NAME", "a;b");
     REFUSED("GATEHOUSE_COOKIE_NAME", "a b");
+    /* control characters would make libmicrohttpd drop the Set-Cookie header silently */
+    REFUSED("GATEHOUSE_COOKIE_NAME", "a\rb");
+    REFUSED("GATEHOUSE_COOKIE_NAME", "a\x01");
+    REFUSED("GATEHOUSE_COOKIE_NAME", "caf\xc3\xa9");
+    REFUSED("GATEHOUSE_COOKIE_NAME", "a(b)");
 }
 
 static void test_config_rejects_bad_allowed_origins(void **state)

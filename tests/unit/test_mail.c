@@ -159,6 +159,26 @@ static void test_mail_format_encodes_non_ascii_subject(void **state)
     buf_free(&out);
 }
 
+/* A subject that is not UTF-8 (only continuation bytes, as a broken template could hold) is
+ * still encoded, in words of at most 45 bytes, instead of looping forever. */
+static void test_mail_format_subject_of_continuation_bytes_ends(void **state)
+{
+    (void)state;
+    char subject[101];
+    memset(subject, 0x80, 100);
+    subject[100] = '\0';
+    struct mail m = sample_mail(subject, "text", "<p>html</p>");
+    struct buf out;
+    format_ok(&m, &out);
+    const char *h = strstr(out.data, "\r\nSubject: =?UTF-8?B?");
+    assert_non_null(h);
+    size_t words = 0;
+    for (const char *p = h; (p = strstr(p, "=?UTF-8?B?")) && p < strstr(h, "\r\n\r\n"); p++)
+        words++;
+    assert_int_equal(words, 3); /* 45 + 45 + 10 bytes */
+    buf_free(&out);
+}
+
 static void test_mail_format_keeps_long_link_on_its_own_line(void **state)
 {
     (void)state;
@@ -478,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_mail_format_is_multipart_alternative_text_then_html),
         cmocka_unit_test(test_mail_format_boundary_differs_per_message),
         cmocka_unit_test(test_mail_format_encodes_non_ascii_subject),
+        cmocka_unit_test(test_mail_format_subject_of_continuation_bytes_ends),
         cmocka_unit_test(test_mail_format_keeps_long_link_on_its_own_line),
         cmocka_unit_test(test_mail_format_keeps_utf8_body_bytes),
         cmocka_unit_test(test_mail_render_confirm_subject),
