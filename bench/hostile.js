@@ -61,6 +61,7 @@ const cfg = {
   enumWarmup: intEnv('HOSTILE_ENUM_WARMUP', 5, 0),
   enumConn: process.env.HOSTILE_ENUM_CONNECTION || 'fresh',
   recoverySeconds: intEnv('HOSTILE_RECOVERY_SECONDS', 60, 1),
+  settleSeconds: intEnv('HOSTILE_SETTLE_SECONDS', 40, 0),
   maxSeconds: intEnv('HOSTILE_MAX_SECONDS', 900, 10),
   serverEnv: process.env.HOSTILE_SERVER_ENV || '',
   keep: process.env.HOSTILE_KEEP === '1',
@@ -533,13 +534,22 @@ async function waitRecovery() {
     await sleep(250);
   }
   if (!answered) return { text: `not within ${cfg.recoverySeconds} s`, fds: `${procStatus(server.pid).fds} open` };
+  // Then wait for the server's side of the connections to go too, so that the next scenario
+  // starts with every slot free; beyond the settle time the leftovers are reported.
   const t1 = Date.now();
   let fds = procStatus(server.pid).fds;
-  while (fds > baseFds + 3 && Date.now() - t1 < 15_000 && !server.done) {
+  let at5 = null;
+  while (fds > baseFds + 3 && Date.now() - t1 < cfg.settleSeconds * 1000 && !server.done) {
     await sleep(200);
     fds = procStatus(server.pid).fds;
+    if (at5 === null && Date.now() - t1 >= 5000) at5 = fds - baseFds;
   }
-  return { text: answered, fds: fds > baseFds + 3 ? `${fds - baseFds} still open 15 s after the first 200` : `${((Date.now() - t1) / 1000).toFixed(1)} s after the first 200` };
+  const took = ((Date.now() - t1) / 1000).toFixed(1);
+  let text;
+  if (fds > baseFds + 3) text = `${fds - baseFds} still open ${cfg.settleSeconds} s after the first 200`;
+  else if (at5 !== null && at5 > 3) text = `${took} s after the first 200 (${at5} still open after 5 s)`;
+  else text = `${took} s after the first 200`;
+  return { text: answered, fds: text };
 }
 
 // ---------------------------------------------------------------- floods (scenarios 1 and 2)
@@ -924,6 +934,8 @@ async function main() {
     if (shuttingDown) break;
     if (!(await ensureServer(sc))) { emit(); emit(`${ALL_SCENARIOS.indexOf(sc) + 1}. ${sc}: not run, the restarted server does not answer`); continue; }
     const ts = Date.now();
+    const load0 = os.loadavg()[0];
+    const loadText = () => `load average (1 min) at start / end ${load0.toFixed(2)} / ${os.loadavg()[0].toFixed(2)}`;
     let title, rows;
     if (sc === 'slow' || sc === 'idle') {
       const r = await runFlood(sc);
@@ -949,13 +961,14 @@ async function main() {
       }
       const leaks = r.res.filter((rr) => rr.statusDiffers).map((rr) => rr.route.name);
       emit(`  (guess: accuracy of "slower than the midpoint of the two medians → the slower class"; 50% = chance.${leaks.length ? ` Status codes alone tell the classes apart on: ${leaks.join(', ')}.` : ''})`);
-      emit(`  ${(r.secs).toFixed(1)} s; server VmRSS peak ${fmtMiB(r.acc.peakRss)}`);
+      emit(`  ${(r.secs).toFixed(1)} s; server VmRSS peak ${fmtMiB(r.acc.peakRss)}; ${loadText()}`);
       continue;
     }
     const rec = await waitRecovery();
     rows.push(['after the clients left: first 200 after', rec.text]);
     rows.push(['  server closed their connections', rec.fds]);
     if (server && server.done) rows.push(['server process', `EXITED during the scenario (${exitText(server.exitInfo)})`]);
+    rows.push(['machine', loadText()]);
     emit();
     emit(title);
     table(rows);
