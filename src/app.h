@@ -10,11 +10,14 @@ struct hashpool;
 struct outbox;
 struct kv;
 struct media;
+struct workpool;
 
 struct app {
     const struct config *cfg;
     struct store *store;
     struct hashpool *hashpool;
+    struct workpool *cpu_pool; /* handlers that hash passwords; one thread per core */
+    struct workpool *io_pool;  /* handlers that block on outbound I/O (S3) */
     struct outbox *outbox;
     struct kv *kv;
     struct media *media;

@@ -194,6 +194,8 @@ static void set_defaults(struct config *cfg)
     cfg->argon2_iterations = 2;
     cfg->hash_threads = 0;
     cfg->hash_queue = 64;
+    cfg->io_threads = 8;
+    cfg->io_queue = 256;
     cfg->http_threads = 0;
     cfg->max_connections = 1024;
     cfg->connection_timeout = 30;
@@ -296,6 +298,8 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_HASH_THREADS", 0, 256, &cfg->hash_threads, err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_HASH_QUEUE", 1, 100000, &cfg->hash_queue, err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_IO_THREADS", 1, 256, &cfg->io_threads, err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_IO_QUEUE", 1, 100000, &cfg->io_queue, err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_THREADS", 0, 256, &cfg->http_threads, err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_MAX_CONNECTIONS", 1, 1000000, &cfg->max_connections, err,
                 errlen) ||

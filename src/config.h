@@ -46,6 +46,8 @@ struct config {
     uint32_t argon2_iterations;
     int hash_threads; /* 0 = number of cores */
     int hash_queue;   /* waiting hash jobs before 503 */
+    int io_threads;   /* threads of the I/O pool (S3, outbound HTTP) */
+    int io_queue;     /* waiting I/O jobs before 503 */
     int http_threads; /* 0 = number of cores */
     int max_connections;
     int connection_timeout;     /* seconds of inactivity before a connection is closed */

@@ -24,6 +24,7 @@
 #include "util/log.h"
 #include "util/secret.h"
 #include "util/timeutil.h"
+#include "util/workpool.h"
 
 #ifndef GATEHOUSE_VERSION
 #define GATEHOUSE_VERSION "0.0.0-dev"
@@ -91,7 +92,8 @@ static void drain(struct app *app, struct http_server *srv)
 {
     int64_t deadline = time_mono_ms() + SHUTDOWN_GRACE_MS;
     while (time_mono_ms() < deadline &&
-           (hashpool_depth(app->hashpool) > 0 || http_server_in_flight(srv) > 0)) {
+           (hashpool_depth(app->hashpool) > 0 || workpool_depth(app->cpu_pool) > 0 ||
+            workpool_depth(app->io_pool) > 0 || http_server_in_flight(srv) > 0)) {
         struct timespec pause = {0, 20 * 1000000L};
         nanosleep(&pause, NULL);
     }
@@ -136,6 +138,9 @@ static int serve(struct config *cfg)
     if (hashpool_start(hash_threads, cfg->hash_queue, cfg->argon2_iterations,
                        cfg->argon2_memory_kib, &app.hashpool) != GH_OK)
         goto out;
+    if (workpool_start("cpu", hash_threads, cfg->hash_queue, &app.cpu_pool) != GH_OK ||
+        workpool_start("io", cfg->io_threads, cfg->io_queue, &app.io_pool) != GH_OK)
+        goto out;
     if (kv_open(cfg, app.store, &app.kv) != GH_OK || media_open(cfg, &app.media) != GH_OK) {
         log_msg(LOG_ERROR, "the kv or media backend could not be opened");
         goto out;
@@ -164,6 +169,8 @@ out:
     if (fd >= 0)
         close(fd);
     hashpool_stop(&app.hashpool);
+    workpool_stop(&app.cpu_pool);
+    workpool_stop(&app.io_pool);
     outbox_stop(&app.outbox);
     if (app.media)
         app.media->close(app.media);

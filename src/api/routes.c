@@ -15,7 +15,7 @@ const struct route routes[] = {
     {"POST", "/users/login", api_users_login, CREDENTIALS},
     {"GET", "/users/current-user", api_users_current_user, ROUTE_SESSION},
     {"PATCH", "/users/update-user", api_users_update_user,
-     ROUTE_FORM_BODY | ROUTE_ORIGIN_CHECK | ROUTE_SESSION},
+     ROUTE_FORM_BODY | ROUTE_ORIGIN_CHECK | ROUTE_SESSION | ROUTE_ON_IO_POOL},
     {"POST", "/users/logout", api_users_logout,
      ROUTE_IGNORE_BODY | ROUTE_ORIGIN_CHECK | ROUTE_SESSION},
     {"POST", "/users/password-change/request-password-change", api_password_request_reset,

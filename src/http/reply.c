@@ -30,15 +30,14 @@ static void add_common_headers(struct request *req, struct MHD_Response *resp)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->cookie);
 }
 
-/* Queues resp with the given status; frees resp. */
+/* Keeps resp as the request's answer; the HTTP layer queues it on the connection's thread
+ * (handlers may run on a worker pool, where libmicrohttpd must not be called). */
 static void queue(struct request *req, unsigned status, struct MHD_Response *resp)
 {
     add_common_headers(req, resp);
     req->status = status;
-    req->phase = PHASE_ANSWERED;
-    if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
-        log_msg(LOG_ERROR, "response could not be queued");
-    MHD_destroy_response(resp);
+    req->response = resp;
+    req->answered = true;
 }
 
 /* A JSON answer that could not be built; still JSON, still an answer. */
@@ -60,7 +59,7 @@ void reply_text(struct request *req, unsigned status, char *text, size_t len,
     if (!resp) {
         free(text);
         log_msg(LOG_ERROR, "response could not be created");
-        req->phase = PHASE_ANSWERED;
+        req->answered = true; /* no answer could be built: the connection is closed */
         return;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
@@ -110,7 +109,7 @@ static void reply_error_with(struct request *req, gh_status err, const char *fie
                                                  MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(dumped);
-        req->phase = PHASE_ANSWERED;
+        req->answered = true; /* no answer could be built: the connection is closed */
         return;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");

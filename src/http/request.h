@@ -1,5 +1,6 @@
 /* One HTTP request as handlers see it, and the calls a handler uses to answer it.
- * A handler must end in exactly one reply_* call or one http_run_hash_job call. */
+ * A handler must end in exactly one reply_* call or one http_run_hash_job call. The reply_*
+ * calls only build the answer: the HTTP layer sends it, so a handler may run on any thread. */
 #ifndef GH_REQUEST_H
 #define GH_REQUEST_H
 
@@ -12,15 +13,16 @@
 #include "../core/hashpool.h"
 #include "../core/model.h"
 #include "../util/buf.h"
+#include "../util/workpool.h"
 #include "form.h"
 
 struct route;
 
 enum request_phase {
     PHASE_RECEIVING, /* headers seen, body arriving */
-    PHASE_SUSPENDED, /* waiting for the hash pool */
-    PHASE_RESUMED,   /* the hash job is done; the continuation runs on the next call */
-    PHASE_ANSWERED,  /* a response is queued */
+    PHASE_SUSPENDED, /* the handler or a hash job runs on a worker pool */
+    PHASE_RESUMED,   /* the pool is done; the answer (or a continuation) goes out next call */
+    PHASE_ANSWERED,  /* the answer is queued with libmicrohttpd */
 };
 
 struct request {
@@ -50,9 +52,12 @@ struct request {
     /* Filled for ROUTE_SESSION routes before the handler runs. */
     struct session session;
     struct user user;
-    char cookie[256]; /* Set-Cookie value to send, empty for none */
-    int retry_after;  /* seconds, for GH_ERR_RATE_LIMITED answers */
-    unsigned status;  /* status answered, for the access log */
+    char cookie[256];              /* Set-Cookie value to send, empty for none */
+    bool answered;                 /* a reply_* call was made */
+    struct MHD_Response *response; /* its answer, queued by the HTTP layer; NULL when none */
+    struct work work;              /* the handler's run on a worker pool */
+    int retry_after;               /* seconds, for GH_ERR_RATE_LIMITED answers */
+    unsigned status;               /* status answered, for the access log */
     int64_t started_us;
     /* Continuation after a hash job, with handler state that lives across the suspension. */
     void (*resume)(struct request *req);

@@ -13,6 +13,8 @@
 #define ROUTE_FORM_BODY    (1u << 3) /* multipart/form-data or urlencoded, parsed into form */
 #define ROUTE_SESSION      (1u << 4) /* a valid session is required; fills req->user */
 #define ROUTE_RATE_IP      (1u << 5) /* counts against the per-IP credential limit */
+#define ROUTE_ON_CPU_POOL  (1u << 6) /* the handler runs on the CPU pool (it hashes passwords) */
+#define ROUTE_ON_IO_POOL   (1u << 7) /* the handler runs on the I/O pool (it blocks on I/O) */
 
 typedef void (*handler_fn)(struct request *req);
 

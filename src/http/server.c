@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 
 struct http_server {
     struct app *app;
+    struct workpool *cpu_pool, *io_pool; /* where ROUTE_ON_*_POOL handlers run */
     struct MHD_Daemon *daemon;
     int fd;
     atomic_int in_flight; /* requests started and not completed */
@@ -46,6 +48,8 @@ static void request_free(struct request *req)
         return;
     if (req->state_free)
         req->state_free(req->state);
+    if (req->response)
+        MHD_destroy_response(req->response);
     form_free(&req->form);
     json_decref(req->json);
     buf_free(&req->body);
@@ -350,26 +354,67 @@ static bool run_route_checks(struct request *req)
     return true;
 }
 
-static void dispatch(struct request *req)
+/* Runs a pool route's handler on a worker, then hands the connection back to libmicrohttpd,
+ * whose thread sends the answer. */
+static void run_on_pool(struct work *w)
+{
+    struct request *req = (struct request *)(void *)((char *)w - offsetof(struct request, work));
+    req->route->handler(req);
+    req->phase = PHASE_RESUMED;
+    MHD_resume_connection(req->conn);
+}
+
+/* Hands the handler to the pool the route names, with the connection suspended; 503 +
+ * Retry-After at once when that pool's queue is full. */
+static void hand_to_pool(struct request *req, struct workpool *pool)
+{
+    if (workpool_reserve(pool) != GH_OK) {
+        reply_error(req, GH_BUSY, NULL);
+        return;
+    }
+    req->work.run = run_on_pool;
+    req->phase = PHASE_SUSPENDED;
+    req->handed_off = true;
+    MHD_suspend_connection(req->conn);
+    workpool_submit(pool, &req->work);
+}
+
+static void dispatch(struct http_server *srv, struct request *req)
 {
     guard_body_done(req->guarded);
     req->handed_off = false;
     if (req->early_error != GH_OK)
         reply_early_error(req);
-    else if (run_route_checks(req))
+    else if (!run_route_checks(req))
+        return;
+    else if (req->route->flags & ROUTE_ON_CPU_POOL)
+        hand_to_pool(req, srv->cpu_pool);
+    else if (req->route->flags & ROUTE_ON_IO_POOL)
+        hand_to_pool(req, srv->io_pool);
+    else
         req->route->handler(req);
 }
 
-/* Makes sure the request was answered: a handler that neither replied nor suspended is a bug,
- * and the client still gets a JSON 500. */
-static enum MHD_Result ensure_answered(struct request *req)
+/* Queues the answer the handler built, on the connection's thread. A handler that neither
+ * answered nor handed its work on is a bug, and the client still gets a JSON 500; when not even
+ * that could be built, the connection is closed. Once work is handed to a pool, the request
+ * belongs to the worker until it resumes the connection: nothing of it is read here. */
+static enum MHD_Result send_answer(struct request *req)
 {
-    /* Once a job is handed to the pool, its worker may already have finished and moved the
-     * phase on: the phase is only read when nothing was handed off. */
-    if (!req->handed_off && req->phase != PHASE_ANSWERED) {
+    if (req->handed_off)
+        return MHD_YES;
+    if (!req->answered) {
         log_msg(LOG_ERROR, "handler for %s %s did not answer", req->method, req->path);
         reply_error(req, GH_INTERNAL, NULL);
     }
+    req->phase = PHASE_ANSWERED;
+    if (!req->response)
+        return MHD_NO;
+    enum MHD_Result queued = MHD_queue_response(req->conn, req->status, req->response);
+    MHD_destroy_response(req->response);
+    req->response = NULL;
+    if (queued != MHD_YES)
+        log_msg(LOG_ERROR, "response could not be queued");
     return MHD_YES;
 }
 
@@ -440,12 +485,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         *con_cls = req;
         begin_request(srv, req);
-        return MHD_YES;
+        return req->answered ? send_answer(req) : MHD_YES;
     }
     if (req->phase == PHASE_RESUMED) {
         req->handed_off = false;
-        req->resume(req);
-        return ensure_answered(req);
+        void (*continuation)(struct request *) = req->resume;
+        req->resume = NULL;
+        if (continuation)
+            continuation(req);
+        return send_answer(req);
     }
     if (*upload_data_size) {
         if (req->phase == PHASE_RECEIVING)
@@ -455,8 +503,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->phase != PHASE_RECEIVING)
         return MHD_YES;
-    dispatch(req);
-    return ensure_answered(req);
+    dispatch(srv, req);
+    return send_answer(req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -561,6 +609,8 @@ gh_status http_server_start(struct app *app, int fd, struct http_server **out)
         return GH_NO_MEMORY;
     }
     srv->app = app;
+    srv->cpu_pool = app->cpu_pool;
+    srv->io_pool = app->io_pool;
     srv->fd = fd;
     srv->budget.cap = cfg->body_memory_max;
     if (guard_start(cfg, &srv->guard) != GH_OK) {

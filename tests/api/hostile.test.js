@@ -214,7 +214,9 @@ test('uploads together cannot hold more memory than GATEHOUSE_BODY_MEMORY_MIB: t
   await new Promise((r) => held.on('connect', r));
   held.write(request.subarray(0, request.length - 20));
   await sleep(500);
-  const second = await raw(s, request);
+  // (no half-close after the request: libmicrohttpd 0.9.75 drops the answer of a suspended
+  // request whose client shut down its sending side)
+  const second = await raw(s, request, { end: false });
   const a = parseAnswer(second.text);
   assert.equal(a.status, 503, second.text.slice(0, 200));
   assert.equal(a.body.code, 'busy');
@@ -222,7 +224,7 @@ test('uploads together cannot hold more memory than GATEHOUSE_BODY_MEMORY_MIB: t
   held.write(request.subarray(request.length - 20));
   await new Promise((r) => held.on('close', r));
   assert.match(heldText, /^HTTP\/1\.1 200 /, 'the held upload completes once its body is in');
-  const third = await raw(s, request);
+  const third = await raw(s, request, { end: false });
   assert.equal(parseAnswer(third.text).status, 200, 'memory is given back after each upload');
   await s.stop();
 });
