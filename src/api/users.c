@@ -146,7 +146,10 @@ void api_users_login(struct request *req)
         return;
     }
     a->password = in.password;
-    http_run_hash_job(req, HASH_JOB_VERIFY, in.password, hash, login_verified);
+    if (!http_try_hash_job(req, HASH_JOB_VERIFY, in.password, hash, login_verified)) {
+        account_login_abandon(req->app, a);
+        reply_error(req, GH_BUSY, NULL);
+    }
 }
 
 /* ---- GET /users/current-user/ ---- */

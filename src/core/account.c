@@ -182,36 +182,49 @@ gh_status account_login_prepare(struct app *app, const char *email, struct login
      * so it is answered like every other failed login. */
     if (email_normalize(email, a->email) != GH_OK)
         a->email[0] = '\0';
-    if (a->email[0] &&
-        ratelimit_check(app, RATE_ACCOUNT, a->email, retry_after) == GH_ERR_RATE_LIMITED) {
-        audit_record(app, "rate_limited", NULL, a->email, client, "failed logins");
-        return GH_ERR_RATE_LIMITED;
+    /* Counted before the password is verified, so concurrent guesses cannot all slip under
+     * the limit; a right password takes the count back. */
+    if (a->email[0]) {
+        gh_status st = ratelimit_charge_password_check(app, a->email, &a->charge, retry_after);
+        if (st == GH_ERR_RATE_LIMITED)
+            audit_record(app, "rate_limited", NULL, a->email, client, "failed logins");
+        if (st != GH_OK)
+            return st;
     }
     gh_status st =
         a->email[0] ? app->store->user_by_email(app->store, a->email, &a->user) : GH_NOT_FOUND;
-    if (st != GH_OK && st != GH_NOT_FOUND)
+    if (st != GH_OK && st != GH_NOT_FOUND) {
+        ratelimit_charge_refund(app, &a->charge);
         return st;
+    }
     a->user_found = st == GH_OK;
     const char *src = a->user_found ? a->user.password_hash : app->dummy_hash;
     return str_copy(hash, PASSWORD_HASH_MAX, src);
+}
+
+void account_login_abandon(struct app *app, const struct login_attempt *a)
+{
+    ratelimit_charge_refund(app, &a->charge);
 }
 
 gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_status verified,
                                  const char *old_token, const struct client_info *client,
                                  char token[TOKEN_LEN + 1])
 {
-    if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS)
+    if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS) {
+        account_login_abandon(app, a);
         return verified;
+    }
     if (!a->user_found || verified != GH_OK || !a->user.is_active)
         metrics_login(false);
     if (!a->user_found || verified != GH_OK) {
-        if (a->email[0])
-            ratelimit_count(app, RATE_ACCOUNT, a->email);
+        /* The failure was counted before the verification: nothing more to count. */
         audit_record(app, "login_failure", a->user_found ? a->user.id : NULL,
                      a->email[0] ? a->email : NULL, client,
                      a->user_found ? "wrong password" : "unknown email");
         return GH_ERR_INVALID_CREDENTIALS;
     }
+    ratelimit_charge_succeeded(app, &a->charge);
     if (!a->user.is_active) {
         audit_record(app, "login_failure", a->user.id, a->email, client, "not confirmed");
         return GH_ERR_INACTIVE;
@@ -224,7 +237,6 @@ gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_st
     gh_status st = session_create(app, a->user.id, client, token);
     if (st != GH_OK)
         return st;
-    ratelimit_clear(app, RATE_ACCOUNT, a->email);
     metrics_login(true);
     audit_record(app, "login_success", a->user.id, a->email, client, NULL);
     return GH_OK;

@@ -8,6 +8,7 @@
 
 #include "../app.h"
 #include "model.h"
+#include "ratelimit.h"
 
 struct registration {
     const char *email; /* as received */
@@ -64,14 +65,20 @@ struct login_attempt {
     char email[EMAIL_MAX + 1];
     bool user_found;
     struct user user;
+    struct rate_charge charge; /* the failure counters this attempt was charged to */
 };
 
-/* Looks the account up and writes into hash the hash to verify the password against: the
- * user's, or a dummy one for an unknown email so both cost the same. GH_ERR_RATE_LIMITED
- * (with *retry_after) when the address has had too many failed logins. */
+/* Counts the attempt against the account's failure limit, looks the account up and writes
+ * into hash the hash to verify the password against: the user's, or a dummy one for an
+ * unknown email so both cost the same. GH_ERR_RATE_LIMITED (with *retry_after) when the
+ * account has had too many failed logins. */
 GH_MUST_CHECK gh_status account_login_prepare(struct app *app, const char *email,
                                               struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
                                               const struct client_info *client, int *retry_after);
+
+/* The prepared attempt is dropped without a verification (the hash pool is full): takes its
+ * count back. */
+void account_login_abandon(struct app *app, const struct login_attempt *a);
 
 /* Decides the login after verification: GH_ERR_INVALID_CREDENTIALS for an unknown email or a
  * wrong password, GH_ERR_INACTIVE for an unconfirmed account with the right password, else

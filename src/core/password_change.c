@@ -179,22 +179,39 @@ gh_status reset_finish(struct app *app, const char *change_token, const char *pa
 }
 
 gh_status password_change_check(struct app *app, const struct user *u, const char *new_password,
-                                const struct client_info *client, int *retry_after)
+                                const struct client_info *client, struct password_change_attempt *a,
+                                int *retry_after)
 {
-    gh_status st = ratelimit_check(app, RATE_ACCOUNT, u->email, retry_after);
-    if (st != GH_OK) {
-        audit_record(app, "rate_limited", u->id, u->email, client, "password change");
+    memset(a, 0, sizeof *a);
+    gh_status st = password_check_policy(new_password, u->email, app->cfg->password_min_length);
+    if (st != GH_OK)
         return st;
-    }
-    return password_check_policy(new_password, u->email, app->cfg->password_min_length);
+    /* Counted before the current password is verified, as a login is. */
+    st = ratelimit_charge_password_check(app, u->email, &a->charge, retry_after);
+    if (st == GH_ERR_RATE_LIMITED)
+        audit_record(app, "rate_limited", u->id, u->email, client, "password change");
+    return st;
 }
 
-gh_status password_change_refuse(struct app *app, const struct user *u,
-                                 const struct client_info *client)
+gh_status password_change_verified(struct app *app, const struct user *u,
+                                   const struct password_change_attempt *a, gh_status verified,
+                                   const struct client_info *client)
 {
-    ratelimit_count(app, RATE_ACCOUNT, u->email);
-    audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
-    return GH_ERR_WRONG_PASSWORD;
+    if (verified == GH_ERR_INVALID_CREDENTIALS) {
+        audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
+        return GH_ERR_WRONG_PASSWORD;
+    }
+    if (verified != GH_OK) {
+        password_change_abandon(app, a);
+        return verified;
+    }
+    ratelimit_charge_succeeded(app, &a->charge);
+    return GH_OK;
+}
+
+void password_change_abandon(struct app *app, const struct password_change_attempt *a)
+{
+    ratelimit_charge_refund(app, &a->charge);
 }
 
 struct change_tx {
@@ -220,7 +237,6 @@ gh_status password_change_finish(struct app *app, const struct user *u, const ch
     if (st == GH_OK) {
         if (revoke_sessions(app, u->id, keep_token_hash) != GH_OK)
             log_msg(LOG_WARN, "sessions could not be revoked again after a password change");
-        ratelimit_clear(app, RATE_ACCOUNT, u->email);
         outbox_notify(app->outbox);
     }
     return st;

@@ -2,10 +2,14 @@
 #include "ratelimit.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "../kv/kv.h"
 #include "../util/log.h"
 #include "../util/timeutil.h"
+
+/* Longest kv key: "rl:", a prefix, ':' and the subject. */
+#define RATE_KEY_MAX (RATE_SUBJECT_MAX + 16)
 
 static const char *const kind_prefix[] = {
     [RATE_IP] = "ip",
@@ -48,7 +52,7 @@ static gh_status verdict(int64_t count, int64_t max, int64_t window_end, int64_t
 
 gh_status ratelimit_hit(struct app *app, enum rate_kind kind, const char *subject, int *retry_after)
 {
-    char key[320];
+    char key[RATE_KEY_MAX];
     int max, window;
     int64_t count = 0, end = 0, now = time_now();
     limit_of(app->cfg, kind, &max, &window);
@@ -60,33 +64,54 @@ gh_status ratelimit_hit(struct app *app, enum rate_kind kind, const char *subjec
     return verdict(count, max, end, now, retry_after);
 }
 
-gh_status ratelimit_check(struct app *app, enum rate_kind kind, const char *subject,
-                          int *retry_after)
+/* Takes one hit back; a failure only costs the client one attempt of its budget. */
+static void refund(struct app *app, enum rate_kind kind, const char *subject)
 {
-    char key[320];
-    int max, window;
-    int64_t count = 0, end = 0, now = time_now();
-    limit_of(app->cfg, kind, &max, &window);
+    char key[RATE_KEY_MAX];
     make_key(kind, subject, key, sizeof key);
-    if (app->kv->rate_peek(app->kv, key, now, &count, &end) != GH_OK) {
-        log_msg(LOG_WARN, "rate limit counter unavailable; request let through");
-        return GH_OK;
-    }
-    /* The limit is reached when count == max: one more attempt would be over it. */
-    return verdict(count + 1, max, end, now, retry_after);
+    if (app->kv->rate_refund(app->kv, key, time_now()) != GH_OK)
+        log_msg(LOG_WARN, "rate limit counter could not be refunded");
 }
 
-void ratelimit_count(struct app *app, enum rate_kind kind, const char *subject)
+static void clear(struct app *app, enum rate_kind kind, const char *subject)
 {
-    int ignored;
-    if (ratelimit_hit(app, kind, subject, &ignored) != GH_OK)
-        return; /* over the limit already: the next check refuses */
-}
-
-void ratelimit_clear(struct app *app, enum rate_kind kind, const char *subject)
-{
-    char key[320];
+    char key[RATE_KEY_MAX];
     make_key(kind, subject, key, sizeof key);
     if (app->kv->rate_clear(app->kv, key) != GH_OK)
         log_msg(LOG_WARN, "rate limit counter could not be cleared");
+}
+
+/* Charges one counter; on a refusal the whole charge so far is taken back. */
+static gh_status charge_one(struct app *app, struct rate_charge *c, enum rate_kind kind,
+                            const char *subject, int *retry_after)
+{
+    if (c->count >= RATE_CHARGE_MAX ||
+        str_copy(c->subjects[c->count], RATE_SUBJECT_MAX, subject) != GH_OK)
+        return GH_INTERNAL;
+    c->kinds[c->count++] = kind;
+    gh_status st = ratelimit_hit(app, kind, subject, retry_after);
+    if (st != GH_OK) {
+        ratelimit_charge_refund(app, c);
+        c->count = 0;
+    }
+    return st;
+}
+
+gh_status ratelimit_charge_password_check(struct app *app, const char *account,
+                                          struct rate_charge *charge, int *retry_after)
+{
+    memset(charge, 0, sizeof *charge);
+    return charge_one(app, charge, RATE_ACCOUNT, account, retry_after);
+}
+
+void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charge)
+{
+    for (int i = 0; i < charge->count; i++)
+        clear(app, charge->kinds[i], charge->subjects[i]);
+}
+
+void ratelimit_charge_refund(struct app *app, const struct rate_charge *charge)
+{
+    for (int i = 0; i < charge->count; i++)
+        refund(app, charge->kinds[i], charge->subjects[i]);
 }

@@ -42,6 +42,7 @@ enum stmt_id {
     ST_AUDIT_INSERT,
     ST_RATE_HIT,
     ST_RATE_PEEK,
+    ST_RATE_REFUND,
     ST_RATE_CLEAR,
     ST_PURGE_SESSIONS,
     ST_PURGE_TOKENS,
@@ -134,6 +135,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "RETURNING count, expires_at",
     [ST_RATE_PEEK] = "SELECT count, expires_at FROM rate_limits WHERE key = $1 AND "
                      "expires_at > $2::bigint",
+    [ST_RATE_REFUND] = "UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND "
+                       "expires_at > $2::bigint AND count > 0",
     [ST_RATE_CLEAR] = "DELETE FROM rate_limits WHERE key = $1",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= $1::bigint",
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= $1::bigint - 86400",
@@ -984,6 +987,14 @@ static gh_status pg_rate_peek(struct store *st, const char *key, int64_t now, in
     return GH_OK;
 }
 
+static gh_status pg_rate_refund(struct store *st, const char *key, int64_t now)
+{
+    struct params p = {0};
+    p_text(&p, key);
+    p_int(&p, now);
+    return run_done(st, ST_RATE_REFUND, &p, false);
+}
+
 static gh_status pg_rate_clear(struct store *st, const char *key)
 {
     struct params p = {0};
@@ -1066,6 +1077,7 @@ gh_status store_postgres_open(const char *url, struct store **out)
         .audit_insert = pg_audit_insert,
         .rate_hit = pg_rate_hit,
         .rate_peek = pg_rate_peek,
+        .rate_refund = pg_rate_refund,
         .rate_clear = pg_rate_clear,
         .purge_expired = pg_purge_expired,
     };

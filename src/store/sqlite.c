@@ -39,6 +39,7 @@ enum stmt_id {
     ST_AUDIT_INSERT,
     ST_RATE_HIT,
     ST_RATE_PEEK,
+    ST_RATE_REFUND,
     ST_RATE_CLEAR,
     ST_PURGE_SESSIONS,
     ST_PURGE_TOKENS,
@@ -88,6 +89,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "RETURNING count, expires_at",
     [ST_RATE_PEEK] = "SELECT count, expires_at FROM rate_limits WHERE key = ?1 AND "
                      "expires_at > ?2",
+    [ST_RATE_REFUND] = "UPDATE rate_limits SET count = count - 1 WHERE key = ?1 AND "
+                       "expires_at > ?2 AND count > 0",
     [ST_RATE_CLEAR] = "DELETE FROM rate_limits WHERE key = ?1",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= ?1",
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= ?1 - 86400",
@@ -829,6 +832,18 @@ static gh_status sq_rate_peek(struct store *st, const char *key, int64_t now, in
     return GH_OK;
 }
 
+static gh_status sq_rate_refund(struct store *st, const char *key, int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_RATE_REFUND, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, key);
+    sqlite3_bind_int64(s, 2, now);
+    return step_done(c, s, false);
+}
+
 static gh_status sq_rate_clear(struct store *st, const char *key)
 {
     const char *args[] = {key};
@@ -912,6 +927,7 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .audit_insert = sq_audit_insert,
         .rate_hit = sq_rate_hit,
         .rate_peek = sq_rate_peek,
+        .rate_refund = sq_rate_refund,
         .rate_clear = sq_rate_clear,
         .purge_expired = sq_purge_expired,
     };

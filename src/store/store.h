@@ -82,6 +82,9 @@ struct store {
     /* The counter of key without counting: 0 and now when no window is live. */
     gh_status (*rate_peek)(struct store *st, const char *key, int64_t now, int64_t *count,
                            int64_t *window_end);
+    /* Takes one hit back from the live window of key (never below zero): an attempt counted
+     * before it was made that turned out not to count. A window that has ended is left alone. */
+    gh_status (*rate_refund)(struct store *st, const char *key, int64_t now);
     gh_status (*rate_clear)(struct store *st, const char *key);
 
     /* Deletes expired sessions, tokens and rate-limit windows. */

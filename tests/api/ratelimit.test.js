@@ -80,6 +80,52 @@ test('the account limit answers alike for unknown and known emails', async () =>
   await s.stop();
 });
 
+test('concurrent wrong passwords for one account: only the limit are verified, the rest get 429', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000' } });
+  const creds = await registerAndConfirm(s);
+  const answers = await Promise.all(Array.from({ length: 40 }, () =>
+    post(s, '/users/login/', { email: creds.email, password: WRONG })));
+  const verified = answers.filter((r) => r.status === 401);
+  const limited = answers.filter((r) => r.status === 429);
+  assert.ok(verified.length <= 10, `${verified.length} wrong passwords verified, the limit is 10`);
+  assert.equal(verified.length + limited.length, 40, `statuses: ${answers.map((r) => r.status)}`);
+  for (const r of verified) expectError(r, 401, 'invalid_credentials');
+  for (const r of limited) expectRateLimited(r, 15 * 60);
+  const failures = sql(s.dataDir, `SELECT count(*) AS n FROM audit_log WHERE event = 'login_failure' AND email = ${sqlQuote(creds.email)}`)[0].n;
+  assert.equal(failures, verified.length, 'one verification per 401, none for a 429');
+  await s.stop();
+});
+
+test('concurrent wrong current passwords of change-password: only the limit are verified, the rest get 429', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000' } });
+  const creds = await registerAndConfirm(s);
+  const cookie = await loginOk(s, creds);
+  const body = { current_password: WRONG, new_password: 'a brand new passphrase 77' };
+  const answers = await Promise.all(Array.from({ length: 40 }, () =>
+    post(s, '/users/change-password/', body, { cookie })));
+  const verified = answers.filter((r) => r.status === 400);
+  const limited = answers.filter((r) => r.status === 429);
+  assert.ok(verified.length <= 10, `${verified.length} current passwords verified, the limit is 10`);
+  assert.equal(verified.length + limited.length, 40, `statuses: ${answers.map((r) => r.status)}`);
+  for (const r of verified) expectError(r, 400, 'wrong_password', 'current_password');
+  for (const r of limited) expectRateLimited(r, 15 * 60);
+  const failures = sql(s.dataDir, `SELECT count(*) AS n FROM audit_log WHERE event = 'password_change_failure' AND email = ${sqlQuote(creds.email)}`)[0].n;
+  assert.equal(failures, verified.length, 'one verification per 400, none for a 429');
+  await s.stop();
+});
+
+test('a right password takes its count back: failures and successes interleaved never lock the owner', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
+  const creds = await registerAndConfirm(s);
+  const cookie = await loginOk(s, creds);
+  for (let i = 0; i < 6; i++) await loginOk(s, creds);
+  const next = 'a brand new passphrase 77';
+  expectMessage(await post(s, '/users/change-password/', { current_password: creds.password, new_password: next }, { cookie }));
+  for (let i = 0; i < 2; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }), 401);
+  await loginOk(s, { email: creds.email, password: next });
+  await s.stop();
+});
+
 test('a successful login clears the failed-login count of the account', async () => {
   const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
   const creds = await registerAndConfirm(s);

@@ -574,6 +574,52 @@ static void test_store_outbox_claims_oldest_first(void **state)
     assert_int_equal(f->st->outbox_claim(f->st, 2000, 2060, &got), GH_NOT_FOUND);
 }
 
+/* ---- rate limits ---- */
+
+static void test_store_rate_hit_counts_in_fixed_windows(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(end, 1060);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1059, &count, &end), GH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
+    assert_int_equal(count, 1); /* a new window */
+    assert_int_equal(end, 1120);
+}
+
+static void test_store_rate_refund_takes_one_back_never_below_zero(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1000), GH_OK); /* no window: nothing */
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1010), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1010, &count, &end), GH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(end, 1060); /* the window keeps its end */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(f->st->rate_refund(f->st, "k", 1010), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1010, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1020, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    /* an ended window is left alone, and the next hit starts a new one */
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1060), GH_OK);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(f->st->rate_clear(f->st, "k"), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+}
+
 /* ---- audit ---- */
 
 static void test_store_audit_insert(void **state)
@@ -626,6 +672,8 @@ int main(void)
         STORE_TEST(test_store_outbox_mark_sent),
         STORE_TEST(test_store_outbox_schedule_retry),
         STORE_TEST(test_store_outbox_claims_oldest_first),
+        STORE_TEST(test_store_rate_hit_counts_in_fixed_windows),
+        STORE_TEST(test_store_rate_refund_takes_one_back_never_below_zero),
         STORE_TEST(test_store_audit_insert),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -614,6 +614,16 @@ static void test_pg_rate_limits(void **state)
     assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
     assert_int_equal(count, 1); /* a new window */
     assert_int_equal(end, 1120);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1061), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(end, 1120);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1061), GH_OK); /* never below zero */
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1062, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1120), GH_OK); /* an ended window stays */
     assert_int_equal(f->st->rate_clear(f->st, "k"), GH_OK);
     assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
     assert_int_equal(count, 0);
