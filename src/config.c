@@ -187,6 +187,8 @@ static void set_defaults(struct config *cfg)
     cfg->rate_ip_window = 60;
     cfg->rate_account_max = 10;
     cfg->rate_account_window = 900;
+    cfg->rate_account_ceiling = 100;
+    cfg->rate_account_ceiling_window = 3600;
     cfg->rate_email_max = 3;
     cfg->rate_email_window = 900;
     cfg->password_min_length = 12;
@@ -284,6 +286,10 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_WINDOW", 1, 86400, &cfg->rate_account_window,
                 err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_CEILING", 1, 100000000,
+                &cfg->rate_account_ceiling, err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_CEILING_WINDOW", 1, 86400,
+                &cfg->rate_account_ceiling_window, err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_RATE_EMAIL_MAX", 1, 100000000, &cfg->rate_email_max, err,
                 errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_RATE_EMAIL_WINDOW", 1, 86400, &cfg->rate_email_window, err,

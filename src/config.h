@@ -59,7 +59,10 @@ struct config {
     char s3_secret_key[128];
     char s3_public_url[CONFIG_URL_MAX]; /* base URL of stored objects; default endpoint/bucket */
     int rate_ip_max, rate_ip_window;    /* credential/email requests per client IP */
-    int rate_account_max, rate_account_window;             /* failed password checks per account */
+    int rate_account_max, rate_account_window; /* failed password checks per account and client
+                                                  address, or per account and device */
+    int rate_account_ceiling, rate_account_ceiling_window; /* failed checks per account, from
+                                                              anywhere without a device cookie */
     int rate_email_max, rate_email_window;                 /* email-sending requests per address */
     char trusted_proxies[CONFIG_MAX_ORIGINS][IP_TEXT_MAX]; /* peers whose X-Forwarded-For counts */
     size_t trusted_proxy_count;

@@ -13,8 +13,10 @@ embed_##name##_end:                      \
 
 EMBED(sqlite_0001, "src/store/migrations/sqlite/0001_init.sql")
 EMBED(sqlite_0002, "src/store/migrations/sqlite/0002_rate_limits.sql")
+EMBED(sqlite_0003, "src/store/migrations/sqlite/0003_server_secrets.sql")
 EMBED(postgres_0001, "src/store/migrations/postgres/0001_init.sql")
 EMBED(postgres_0002, "src/store/migrations/postgres/0002_rate_limits.sql")
+EMBED(postgres_0003, "src/store/migrations/postgres/0003_server_secrets.sql")
 EMBED(common_passwords, "assets/common-passwords.txt")
 EMBED(mail_confirm_txt, "src/mail/templates/confirm.txt")
 EMBED(mail_confirm_html, "src/mail/templates/confirm.html")

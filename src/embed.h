@@ -11,8 +11,10 @@
 
 EMBED_DECLARE(sqlite_0001);
 EMBED_DECLARE(sqlite_0002);
+EMBED_DECLARE(sqlite_0003);
 EMBED_DECLARE(postgres_0001);
 EMBED_DECLARE(postgres_0002);
+EMBED_DECLARE(postgres_0003);
 EMBED_DECLARE(common_passwords);
 EMBED_DECLARE(mail_confirm_txt);
 EMBED_DECLARE(mail_confirm_html);

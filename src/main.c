@@ -11,6 +11,7 @@
 #include "app.h"
 #include "config.h"
 #include "core/account.h"
+#include "core/device.h"
 #include "core/hashpool.h"
 #include "core/password.h"
 #include "http/router.h"
@@ -106,6 +107,10 @@ static int serve(struct config *cfg)
     block_signals(&signals);
     if (open_store(cfg, &app.store) != GH_OK)
         goto out;
+    if (device_key_load(&app) != GH_OK) {
+        log_msg(LOG_ERROR, "the device cookie key could not be read or created");
+        goto out;
+    }
     {
         unsigned char seed[16];
         randombytes_buf(seed, sizeof seed);
@@ -251,6 +256,10 @@ static int user_create(const struct config *cfg, const struct user_create_args *
     }
     if (open_store(cfg, &app.store) != GH_OK)
         goto out;
+    if (device_key_load(&app) != GH_OK) {
+        log_msg(LOG_ERROR, "the device cookie key could not be read or created");
+        goto out;
+    }
     struct registration r = {.email = a->email,
                              .password = password,
                              .first_name = a->first_name ? a->first_name : "Admin",

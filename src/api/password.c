@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/device.h"
 #include "../core/password_change.h"
 #include "../http/json_input.h"
 #include "api.h"
@@ -141,7 +142,8 @@ void api_password_change(struct request *req)
         api_state_decode(req, sizeof *in, fields, sizeof fields / sizeof fields[0]);
     if (!in)
         return;
-    gh_status st = password_change_check(req->app, &req->user, in->new_password, &req->client,
+    gh_status st = password_change_check(req->app, &req->user, in->new_password,
+                                         request_cookie(req, DEVICE_COOKIE_NAME), &req->client,
                                          &in->attempt, &req->retry_after);
     if (st != GH_OK) {
         reply_account_error(req, st, "new_password");

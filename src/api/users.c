@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/account.h"
+#include "../core/device.h"
 #include "../core/session.h"
 #include "../http/json_input.h"
 #include "../util/log.h"
@@ -140,7 +141,8 @@ void api_users_login(struct request *req)
     if (!a)
         return;
     gh_status st =
-        account_login_prepare(req->app, in.email, a, hash, &req->client, &req->retry_after);
+        account_login_prepare(req->app, in.email, request_cookie(req, DEVICE_COOKIE_NAME), a, hash,
+                              &req->client, &req->retry_after);
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;
@@ -154,8 +156,15 @@ void api_users_login(struct request *req)
 
 /* ---- GET /users/current-user/ ---- */
 
+/* A browser without a valid device cookie for this user gets one here: the login answer may
+ * carry only the session cookie (SPEC §2.2), and this is the call a frontend makes right after
+ * a login. Checking and signing are an HMAC each, never a write. */
 void api_users_current_user(struct request *req)
 {
+    char device[DEVICE_COOKIE_MAX];
+    if (device_cookie_refresh(req->app, req->user.email, req->session.id,
+                              request_cookie(req, DEVICE_COOKIE_NAME), device))
+        reply_set_device_cookie(req, device);
     reply_user(req, 200, &req->user);
 }
 

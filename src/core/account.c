@@ -11,6 +11,7 @@
 #include "../util/metrics.h"
 #include "../util/timeutil.h"
 #include "audit.h"
+#include "device.h"
 #include "email.h"
 #include "mailer.h"
 #include "onetime.h"
@@ -173,21 +174,25 @@ gh_status account_regenerate_confirmation(struct app *app, const char *email,
     return st;
 }
 
-gh_status account_login_prepare(struct app *app, const char *email, struct login_attempt *a,
-                                char hash[PASSWORD_HASH_MAX], const struct client_info *client,
-                                int *retry_after)
+gh_status account_login_prepare(struct app *app, const char *email, const char *device_cookie,
+                                struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
+                                const struct client_info *client, int *retry_after)
 {
+    char nonce[DEVICE_NONCE_LEN + 1];
     memset(a, 0, sizeof *a);
     /* A malformed address cannot belong to an account: treat it as unknown, not as an error,
      * so it is answered like every other failed login. */
     if (email_normalize(email, a->email) != GH_OK)
         a->email[0] = '\0';
     /* Counted before the password is verified, so concurrent guesses cannot all slip under
-     * the limit; a right password takes the count back. */
+     * the limit; a right password takes the count back. A browser that logged in to this
+     * account before is counted on its own. */
     if (a->email[0]) {
-        gh_status st = ratelimit_charge_password_check(app, a->email, &a->charge, retry_after);
+        bool known_device = device_cookie_verify(app, a->email, device_cookie, time_now(), nonce);
+        gh_status st = ratelimit_charge_password_check(
+            app, a->email, client, known_device ? nonce : NULL, &a->charge, retry_after);
         if (st == GH_ERR_RATE_LIMITED)
-            audit_record(app, "rate_limited", NULL, a->email, client, "failed logins");
+            audit_record(app, "rate_limited", NULL, a->email, client, a->charge.refused_by);
         if (st != GH_OK)
             return st;
     }

@@ -68,12 +68,14 @@ struct login_attempt {
     struct rate_charge charge; /* the failure counters this attempt was charged to */
 };
 
-/* Counts the attempt against the account's failure limit, looks the account up and writes
- * into hash the hash to verify the password against: the user's, or a dummy one for an
- * unknown email so both cost the same. GH_ERR_RATE_LIMITED (with *retry_after) when the
- * account has had too many failed logins. */
+/* Counts the attempt against the account's failure limits (per device when device_cookie,
+ * which may be NULL, is a valid device cookie for the account; else per client address and the
+ * account's ceiling), looks the account up and writes into hash the hash to verify the
+ * password against: the user's, or a dummy one for an unknown email so both cost the same.
+ * GH_ERR_RATE_LIMITED (with *retry_after) when there were too many failed logins. */
 GH_MUST_CHECK gh_status account_login_prepare(struct app *app, const char *email,
-                                              struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
+                                              const char *device_cookie, struct login_attempt *a,
+                                              char hash[PASSWORD_HASH_MAX],
                                               const struct client_info *client, int *retry_after);
 
 /* The prepared attempt is dropped without a verification (the hash pool is full): takes its

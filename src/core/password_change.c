@@ -10,6 +10,7 @@
 #include "../util/log.h"
 #include "../util/timeutil.h"
 #include "audit.h"
+#include "device.h"
 #include "email.h"
 #include "mailer.h"
 #include "onetime.h"
@@ -179,17 +180,20 @@ gh_status reset_finish(struct app *app, const char *change_token, const char *pa
 }
 
 gh_status password_change_check(struct app *app, const struct user *u, const char *new_password,
-                                const struct client_info *client, struct password_change_attempt *a,
-                                int *retry_after)
+                                const char *device_cookie, const struct client_info *client,
+                                struct password_change_attempt *a, int *retry_after)
 {
+    char nonce[DEVICE_NONCE_LEN + 1];
     memset(a, 0, sizeof *a);
     gh_status st = password_check_policy(new_password, u->email, app->cfg->password_min_length);
     if (st != GH_OK)
         return st;
-    /* Counted before the current password is verified, as a login is. */
-    st = ratelimit_charge_password_check(app, u->email, &a->charge, retry_after);
+    /* Counted before the current password is verified, on the counters a login uses. */
+    bool known_device = device_cookie_verify(app, u->email, device_cookie, time_now(), nonce);
+    st = ratelimit_charge_password_check(app, u->email, client, known_device ? nonce : NULL,
+                                         &a->charge, retry_after);
     if (st == GH_ERR_RATE_LIMITED)
-        audit_record(app, "rate_limited", u->id, u->email, client, "password change");
+        audit_record(app, "rate_limited", u->id, u->email, client, a->charge.refused_by);
     return st;
 }
 

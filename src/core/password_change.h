@@ -36,10 +36,11 @@ struct password_change_attempt {
 };
 
 /* Before verifying the current password: a policy error for new_password, else one failure
- * counted against the account (taken back when the current password is right);
- * GH_ERR_RATE_LIMITED (with *retry_after) after too many wrong current passwords. */
+ * counted on the account's failure limits as a login is (device_cookie may be NULL), taken back
+ * when the current password is right; GH_ERR_RATE_LIMITED (with *retry_after) after too many
+ * wrong passwords. */
 GH_MUST_CHECK gh_status password_change_check(struct app *app, const struct user *u,
-                                              const char *new_password,
+                                              const char *new_password, const char *device_cookie,
                                               const struct client_info *client,
                                               struct password_change_attempt *a, int *retry_after);
 

@@ -13,8 +13,19 @@
 
 static const char *const kind_prefix[] = {
     [RATE_IP] = "ip",
-    [RATE_ACCOUNT] = "acct",
+    [RATE_ACCOUNT] = "acip",
+    [RATE_ACCOUNT_DEVICE] = "acdv",
+    [RATE_ACCOUNT_CEILING] = "acct",
     [RATE_EMAIL] = "mail",
+};
+
+/* How a refusal by each kind is named in the audit log. */
+static const char *const kind_refusal[] = {
+    [RATE_IP] = "requests from this address",
+    [RATE_ACCOUNT] = "failed password checks on this account from this address",
+    [RATE_ACCOUNT_DEVICE] = "failed password checks on this account from this device",
+    [RATE_ACCOUNT_CEILING] = "failed password checks on this account",
+    [RATE_EMAIL] = "mails to this address",
 };
 
 static void limit_of(const struct config *cfg, enum rate_kind kind, int *max, int *window)
@@ -25,8 +36,13 @@ static void limit_of(const struct config *cfg, enum rate_kind kind, int *max, in
         *window = cfg->rate_ip_window;
         break;
     case RATE_ACCOUNT:
+    case RATE_ACCOUNT_DEVICE:
         *max = cfg->rate_account_max;
         *window = cfg->rate_account_window;
+        break;
+    case RATE_ACCOUNT_CEILING:
+        *max = cfg->rate_account_ceiling;
+        *window = cfg->rate_account_ceiling_window;
         break;
     default:
         *max = cfg->rate_email_max;
@@ -93,21 +109,38 @@ static gh_status charge_one(struct app *app, struct rate_charge *c, enum rate_ki
     if (st != GH_OK) {
         ratelimit_charge_refund(app, c);
         c->count = 0;
+        c->refused_by = kind_refusal[kind];
     }
     return st;
 }
 
 gh_status ratelimit_charge_password_check(struct app *app, const char *account,
-                                          struct rate_charge *charge, int *retry_after)
+                                          const struct client_info *client,
+                                          const char *device_nonce, struct rate_charge *charge,
+                                          int *retry_after)
 {
+    char subject[RATE_SUBJECT_MAX];
     memset(charge, 0, sizeof *charge);
-    return charge_one(app, charge, RATE_ACCOUNT, account, retry_after);
+    /* The address or nonce comes first: neither holds '|', so the subject is unambiguous. */
+    if (device_nonce) {
+        snprintf(subject, sizeof subject, "%s|%s", device_nonce, account);
+        return charge_one(app, charge, RATE_ACCOUNT_DEVICE, subject, retry_after);
+    }
+    snprintf(subject, sizeof subject, "%s|%s", client->ip, account);
+    gh_status st = charge_one(app, charge, RATE_ACCOUNT, subject, retry_after);
+    if (st == GH_OK)
+        st = charge_one(app, charge, RATE_ACCOUNT_CEILING, account, retry_after);
+    return st;
 }
 
 void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charge)
 {
-    for (int i = 0; i < charge->count; i++)
-        clear(app, charge->kinds[i], charge->subjects[i]);
+    for (int i = 0; i < charge->count; i++) {
+        if (charge->kinds[i] == RATE_ACCOUNT_CEILING)
+            refund(app, charge->kinds[i], charge->subjects[i]);
+        else
+            clear(app, charge->kinds[i], charge->subjects[i]);
+    }
 }
 
 void ratelimit_charge_refund(struct app *app, const struct rate_charge *charge)

@@ -10,9 +10,11 @@
 #include "model.h"
 
 enum rate_kind {
-    RATE_IP,      /* credential and email requests per client IP */
-    RATE_ACCOUNT, /* failed password checks per account (email) */
-    RATE_EMAIL,   /* email-sending requests per address */
+    RATE_IP,              /* credential and email requests per client IP */
+    RATE_ACCOUNT,         /* failed password checks per account and client address */
+    RATE_ACCOUNT_DEVICE,  /* failed password checks per account and device cookie */
+    RATE_ACCOUNT_CEILING, /* failed password checks per account without a device cookie */
+    RATE_EMAIL,           /* email-sending requests per address */
 };
 
 /* Longest subject of a counter (an email address and what goes with it). */
@@ -26,6 +28,7 @@ struct rate_charge {
     int count;
     enum rate_kind kinds[RATE_CHARGE_MAX];
     char subjects[RATE_CHARGE_MAX][RATE_SUBJECT_MAX];
+    const char *refused_by; /* after GH_ERR_RATE_LIMITED: which limit, for the audit log */
 };
 
 /* Counts one request; GH_ERR_RATE_LIMITED (with *retry_after seconds) when it is over the
@@ -36,15 +39,25 @@ GH_MUST_CHECK gh_status ratelimit_hit(struct app *app, enum rate_kind kind, cons
 
 /* Charges one password check of account (a normalised email) to its failure counters before
  * the password is verified: each counter is one atomic increment, so of many concurrent
- * attempts only as many as the limit allows go on to be verified. GH_ERR_RATE_LIMITED (with
- * *retry_after) when a counter is over its limit; nothing stays charged then. On GH_OK the
- * caller settles the charge with ratelimit_charge_succeeded or ratelimit_charge_refund, or
- * leaves it in place when the password was wrong. */
+ * attempts only as many as the limit allows go on to be verified.
+ *
+ * Which counters: with device_nonce (the nonce of a valid device cookie for this account, else
+ * NULL) the count per account and device; without, the count per account and client address
+ * and the account's ceiling, which attempts from every address share. So an attacker who
+ * exhausts the ceiling locks out only browsers that never logged in to the account.
+ *
+ * GH_ERR_RATE_LIMITED (with *retry_after and charge->refused_by) when a counter is over its
+ * limit; nothing stays charged then. On GH_OK the caller settles the charge with
+ * ratelimit_charge_succeeded or ratelimit_charge_refund, or leaves it when the password was
+ * wrong. */
 GH_MUST_CHECK gh_status ratelimit_charge_password_check(struct app *app, const char *account,
+                                                        const struct client_info *client,
+                                                        const char *device_nonce,
                                                         struct rate_charge *charge,
                                                         int *retry_after);
 
-/* The password was right: forgets the account's failures and takes the charge back. */
+/* The password was right: forgets the failures of this address (or device) on the account
+ * and takes the charge of the ceiling back. */
 void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charge);
 
 /* The password was never verified (the hash pool was full, a backend failed): takes the

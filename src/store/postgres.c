@@ -44,6 +44,8 @@ enum stmt_id {
     ST_RATE_PEEK,
     ST_RATE_REFUND,
     ST_RATE_CLEAR,
+    ST_SECRET_INSERT,
+    ST_SECRET_GET,
     ST_PURGE_SESSIONS,
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
@@ -138,6 +140,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RATE_REFUND] = "UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND "
                        "expires_at > $2::bigint AND count > 0",
     [ST_RATE_CLEAR] = "DELETE FROM rate_limits WHERE key = $1",
+    /* A concurrent insert of the same name waits for the first to commit, then does nothing;
+     * the SELECT, a statement of its own, sees the committed row. */
+    [ST_SECRET_INSERT] = "INSERT INTO server_secrets (name, value, created_at) "
+                         "VALUES ($1, $2, $3::bigint) ON CONFLICT (name) DO NOTHING",
+    [ST_SECRET_GET] = "SELECT value FROM server_secrets WHERE name = $1",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= $1::bigint",
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= $1::bigint - 86400",
     [ST_PURGE_RATES] = "DELETE FROM rate_limits WHERE expires_at <= $1::bigint",
@@ -152,6 +159,7 @@ struct migration {
 static const struct migration migrations[] = {
     {1, embed_postgres_0001_start},
     {2, embed_postgres_0002_start},
+    {3, embed_postgres_0003_start},
 };
 
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */
@@ -1002,6 +1010,27 @@ static gh_status pg_rate_clear(struct store *st, const char *key)
     return run_done(st, ST_RATE_CLEAR, &p, false);
 }
 
+static gh_status pg_secret_get_or_create(struct store *st, const char *name, const char *candidate,
+                                         int64_t now, char *out, size_t cap)
+{
+    struct params p = {0};
+    p_text(&p, name);
+    p_text(&p, candidate);
+    p_int(&p, now);
+    gh_status status = run_done(st, ST_SECRET_INSERT, &p, false);
+    if (status != GH_OK)
+        return status;
+    struct params q = {0};
+    p_text(&q, name);
+    PGresult *res = NULL;
+    status = run_row(st, ST_SECRET_GET, &q, &res);
+    if (status != GH_OK)
+        return status == GH_NOT_FOUND ? GH_INTERNAL : status;
+    status = str_copy(out, cap, PQgetvalue(res, 0, 0)) == GH_OK ? GH_OK : GH_INTERNAL;
+    PQclear(res);
+    return status;
+}
+
 static gh_status pg_purge_expired(struct store *st, int64_t now)
 {
     static const enum stmt_id purges[] = {ST_PURGE_SESSIONS, ST_PURGE_TOKENS, ST_PURGE_RATES};
@@ -1079,6 +1108,7 @@ gh_status store_postgres_open(const char *url, struct store **out)
         .rate_peek = pg_rate_peek,
         .rate_refund = pg_rate_refund,
         .rate_clear = pg_rate_clear,
+        .secret_get_or_create = pg_secret_get_or_create,
         .purge_expired = pg_purge_expired,
     };
     /* Connect now so a wrong URL or an unreachable server fails at start. */

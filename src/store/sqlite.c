@@ -41,6 +41,8 @@ enum stmt_id {
     ST_RATE_PEEK,
     ST_RATE_REFUND,
     ST_RATE_CLEAR,
+    ST_SECRET_INSERT,
+    ST_SECRET_GET,
     ST_PURGE_SESSIONS,
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
@@ -92,6 +94,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RATE_REFUND] = "UPDATE rate_limits SET count = count - 1 WHERE key = ?1 AND "
                        "expires_at > ?2 AND count > 0",
     [ST_RATE_CLEAR] = "DELETE FROM rate_limits WHERE key = ?1",
+    [ST_SECRET_INSERT] = "INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (name) DO NOTHING",
+    [ST_SECRET_GET] = "SELECT value FROM server_secrets WHERE name = ?1",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= ?1",
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= ?1 - 86400",
     [ST_PURGE_RATES] = "DELETE FROM rate_limits WHERE expires_at <= ?1",
@@ -384,6 +389,7 @@ static gh_status sq_ping(struct store *st)
 static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start},
     {2, embed_sqlite_0002_start},
+    {3, embed_sqlite_0003_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *sql)
@@ -850,6 +856,30 @@ static gh_status sq_rate_clear(struct store *st, const char *key)
     return run_with_texts(st, ST_RATE_CLEAR, false, args, 1);
 }
 
+static gh_status sq_secret_get_or_create(struct store *st, const char *name, const char *candidate,
+                                         int64_t now, char *out, size_t cap)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_SECRET_INSERT, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, name);
+    bind_text(s, 2, candidate);
+    sqlite3_bind_int64(s, 3, now);
+    if ((status = step_done(c, s, false)) != GH_OK)
+        return status;
+    if ((status = stmt_get(st, ST_SECRET_GET, &c, &s)) != GH_OK)
+        return status;
+    bind_text(s, 1, name);
+    if ((status = step_row(c, s)) != GH_OK)
+        return status == GH_NOT_FOUND ? GH_INTERNAL : status;
+    const unsigned char *v = sqlite3_column_text(s, 0);
+    status = str_copy(out, cap, v ? (const char *)v : "") == GH_OK ? GH_OK : GH_INTERNAL;
+    sqlite3_reset(s);
+    return status;
+}
+
 static gh_status sq_purge_expired(struct store *st, int64_t now)
 {
     static const enum stmt_id purges[] = {ST_PURGE_SESSIONS, ST_PURGE_TOKENS, ST_PURGE_RATES};
@@ -929,6 +959,7 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .rate_peek = sq_rate_peek,
         .rate_refund = sq_rate_refund,
         .rate_clear = sq_rate_clear,
+        .secret_get_or_create = sq_secret_get_or_create,
         .purge_expired = sq_purge_expired,
     };
     /* Open one connection now so a bad path fails at start, not at the first request. */

@@ -87,6 +87,12 @@ struct store {
     gh_status (*rate_refund)(struct store *st, const char *key, int64_t now);
     gh_status (*rate_clear)(struct store *st, const char *key);
 
+    /* The server secret called name, creating it with candidate when there is none: of
+     * instances starting together, all end up with the one stored first. Copies it into out
+     * (cap bytes; GH_INTERNAL when it does not fit). */
+    gh_status (*secret_get_or_create)(struct store *st, const char *name, const char *candidate,
+                                      int64_t now, char *out, size_t cap);
+
     /* Deletes expired sessions, tokens and rate-limit windows. */
     gh_status (*purge_expired)(struct store *st, int64_t now);
 };

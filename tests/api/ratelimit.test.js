@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, cleanup, get, post, expectError, expectMessage, sql, sqlQuote, randomEmail,
-  registration, register, registerAndConfirm, loginOk, sleep,
+  registration, register, registerAndConfirm, loginOk, sleep, deviceCookie, singleSetCookie,
 } from '../support/server.js';
 
 after(cleanup);
@@ -51,7 +51,7 @@ test('the IP limit expires with its window', async () => {
   await s.stop();
 });
 
-test('failed logins per account over the limit answer 429, even with the right password', async () => {
+test('failed logins per account and address over the limit answer 429 there, even with the right password', async () => {
   const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
   const creds = await registerAndConfirm(s);
   for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }), 401, 'invalid_credentials');
@@ -61,6 +61,68 @@ test('failed logins per account over the limit answer 429, even with the right p
   // another account from the same IP is not affected
   const other = await registerAndConfirm(s);
   await loginOk(s, other);
+  // nor the same account from another address
+  await loginOk(s, creds, { from: '127.0.0.2' });
+  await s.stop();
+});
+
+/** Logs in from 127.0.0.1 and calls current-user, which hands out the device cookie. */
+async function deviceCookieOf(s, creds) {
+  const session = await loginOk(s, creds);
+  const device = deviceCookie(await get(s, '/users/current-user/', { cookie: session }));
+  assert.ok(device, 'current-user sets the device cookie');
+  return device;
+}
+
+/** n wrong passwords for email from the loopback alias `from`; returns the statuses. */
+async function wrongFrom(s, email, from, n) {
+  const statuses = [];
+  for (let i = 0; i < n; i++) statuses.push((await post(s, '/users/login/', { email, password: WRONG }, { from })).status);
+  return statuses;
+}
+
+test('wrong passwords from one address do not lock the owner out at another', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000' } });
+  const creds = await registerAndConfirm(s);
+  const statuses = await wrongFrom(s, creds.email, '127.0.0.2', 50);
+  assert.deepEqual(statuses, [...Array(10).fill(401), ...Array(40).fill(429)]);
+  // the owner, at 127.0.0.1 without a device cookie, still logs in
+  await loginOk(s, creds);
+  expectRateLimited(await post(s, '/users/login/', creds, { from: '127.0.0.2' }), 15 * 60);
+  await s.stop();
+});
+
+test('past the account ceiling only a browser with the device cookie gets in', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_CEILING: '25' } });
+  const creds = await registerAndConfirm(s);
+  const device = await deviceCookieOf(s, creds);
+  const intruder = await registerAndConfirm(s);
+  const intrudersDevice = await deviceCookieOf(s, intruder);
+  // 50 wrong passwords from 127.0.0.2, then more from other addresses: 25 reach the ceiling
+  assert.deepEqual(await wrongFrom(s, creds.email, '127.0.0.2', 50), [...Array(10).fill(401), ...Array(40).fill(429)]);
+  assert.deepEqual(await wrongFrom(s, creds.email, '127.0.0.3', 10), Array(10).fill(401));
+  assert.deepEqual(await wrongFrom(s, creds.email, '127.0.0.4', 8), [...Array(5).fill(401), ...Array(3).fill(429)]);
+  // without the device cookie the owner waits, with it the owner is in
+  const without = await post(s, '/users/login/', creds);
+  expectRateLimited(without, 3600);
+  const withCookie = await post(s, '/users/login/', creds, { cookie: device });
+  assert.equal(withCookie.status, 200, withCookie.text);
+  assert.ok(singleSetCookie(withCookie).startsWith('sessionid='), 'still exactly one Set-Cookie');
+  // a device cookie of another account does not open this one
+  expectRateLimited(await post(s, '/users/login/', creds, { cookie: intrudersDevice, from: '127.0.0.5' }), 3600);
+  // a wrong password with the device cookie is counted on the device, not refused by the ceiling
+  expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }, { cookie: device }), 401, 'invalid_credentials');
+  await s.stop();
+});
+
+test('a device cookie has its own failure limit', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
+  const creds = await registerAndConfirm(s);
+  const device = await deviceCookieOf(s, creds);
+  for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }, { cookie: device }), 401);
+  expectRateLimited(await post(s, '/users/login/', creds, { cookie: device }), 15 * 60);
+  // the failures on the device did not use up the address's count
+  await loginOk(s, creds);
   await s.stop();
 });
 

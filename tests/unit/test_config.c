@@ -95,6 +95,26 @@ static void test_config_reads_values(void **state)
     assert_string_equal(cfg.mail_url, "file:/var/lib/gatehouse/mail");
 }
 
+static void test_config_failed_login_limits(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting none[] = {{NULL, NULL}};
+    config_load_ok(&cfg, none);
+    assert_int_equal(cfg.rate_account_max, 10);
+    assert_int_equal(cfg.rate_account_window, 900);
+    assert_int_equal(cfg.rate_account_ceiling, 100);
+    assert_int_equal(cfg.rate_account_ceiling_window, 3600);
+    struct setting t[] = {{"GATEHOUSE_RATE_ACCOUNT_CEILING", "40"},
+                          {"GATEHOUSE_RATE_ACCOUNT_CEILING_WINDOW", "600"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    assert_int_equal(cfg.rate_account_ceiling, 40);
+    assert_int_equal(cfg.rate_account_ceiling_window, 600);
+    REFUSED("GATEHOUSE_RATE_ACCOUNT_CEILING", "0");
+    REFUSED("GATEHOUSE_RATE_ACCOUNT_CEILING_WINDOW", "86401");
+}
+
 static void test_config_rejects_bad_listen_port(void **state)
 {
     (void)state;
@@ -547,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_config_defaults),
         cmocka_unit_test(test_config_empty_values_keep_defaults),
         cmocka_unit_test(test_config_reads_values),
+        cmocka_unit_test(test_config_failed_login_limits),
         cmocka_unit_test(test_config_rejects_bad_listen_port),
         cmocka_unit_test(test_config_rejects_password_min_length_7),
         cmocka_unit_test(test_config_rejects_non_numbers),

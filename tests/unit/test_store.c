@@ -620,6 +620,25 @@ static void test_store_rate_refund_takes_one_back_never_below_zero(void **state)
     assert_int_equal(count, 0);
 }
 
+/* ---- server secrets ---- */
+
+static void test_store_secret_is_created_once(void **state)
+{
+    struct fixture *f = *state;
+    char out[80];
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "first", 1000, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "first");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "second", 1001, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "first");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "other", "x", 1001, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "x");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "y", 1001, out, 3), GH_INTERNAL);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM server_secrets"), 2);
+}
+
 /* ---- audit ---- */
 
 static void test_store_audit_insert(void **state)
@@ -674,6 +693,7 @@ int main(void)
         STORE_TEST(test_store_outbox_claims_oldest_first),
         STORE_TEST(test_store_rate_hit_counts_in_fixed_windows),
         STORE_TEST(test_store_rate_refund_takes_one_back_never_below_zero),
+        STORE_TEST(test_store_secret_is_created_once),
         STORE_TEST(test_store_audit_insert),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -23,6 +23,9 @@
 #include "store/store.h"
 #include "util/secret.h"
 
+/* Number of embedded migrations (store/migrations/postgres/). */
+#define MIGRATIONS 3
+
 static char cluster_dir[64];
 static char pg_bin[256] = "/usr/lib/postgresql/15/bin";
 static int cluster_port;
@@ -243,8 +246,8 @@ static void test_pg_migrate_twice_is_idempotent(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->st->migrate(f->st), GH_OK);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), 2);
-    assert_int_equal(query_int(f, "SELECT max(version) FROM schema_migrations"), 2);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), MIGRATIONS);
+    assert_int_equal(query_int(f, "SELECT max(version) FROM schema_migrations"), MIGRATIONS);
 }
 
 struct migrate_job {
@@ -282,7 +285,7 @@ static void test_pg_concurrent_migrations_do_not_race(void **state)
     }
     char v[16];
     admin_exec("race_migrate", "SELECT count(*) FROM schema_migrations", v, sizeof v);
-    assert_string_equal(v, "2");
+    assert_int_equal(atoi(v), MIGRATIONS);
 }
 
 static void test_pg_open_unreachable_is_unavailable(void **state)
@@ -645,6 +648,50 @@ static void test_pg_rate_limits(void **state)
     assert_int_equal(count, RACERS * 25);
 }
 
+struct secret_race {
+    struct store *st;
+    pthread_barrier_t *start;
+    char candidate[16];
+    char got[16];
+    gh_status status;
+};
+
+static void *secret_thread(void *arg)
+{
+    struct secret_race *r = arg;
+    (void)r->st->ping(r->st);
+    pthread_barrier_wait(r->start);
+    r->status =
+        r->st->secret_get_or_create(r->st, "key", r->candidate, 1000, r->got, sizeof r->got);
+    return NULL;
+}
+
+/* Instances starting together each propose a key; all must end up with the same one. */
+static void test_pg_concurrent_secret_creation_agrees(void **state)
+{
+    struct fixture *f = *state;
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, RACERS);
+    struct secret_race races[RACERS];
+    pthread_t threads[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        races[i] = (struct secret_race){.st = f->st, .start = &start};
+        snprintf(races[i].candidate, sizeof races[i].candidate, "candidate-%d", i);
+        pthread_create(&threads[i], NULL, secret_thread, &races[i]);
+    }
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(races[i].status, GH_OK);
+        assert_string_equal(races[i].got, races[0].got);
+    }
+    pthread_barrier_destroy(&start);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM server_secrets"), 1);
+    char again[16];
+    assert_int_equal(f->st->secret_get_or_create(f->st, "key", "late", 2000, again, sizeof again),
+                     GH_OK);
+    assert_string_equal(again, races[0].got);
+}
+
 static void test_pg_audit_and_purge(void **state)
 {
     struct fixture *f = *state;
@@ -735,6 +782,7 @@ int main(void)
         PG_TEST(test_pg_outbox_claim_lease_sent_retry),
         PG_TEST(test_pg_concurrent_claims_take_each_mail_once),
         PG_TEST(test_pg_rate_limits),
+        PG_TEST(test_pg_concurrent_secret_creation_agrees),
         PG_TEST(test_pg_audit_and_purge),
         PG_TEST(test_pg_server_restart_is_unavailable_then_recovers),
     };
