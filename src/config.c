@@ -1,8 +1,10 @@
 /* Parsing of the settings table (README "Configuration") into struct config. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,25 @@ static gh_status parse_proxies(struct config *cfg, const char *list, char *err, 
     return GH_OK;
 }
 
+static gh_status parse_frontends(struct config *cfg, const char *list, char *err, size_t errlen)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (split_list(list, cfg->relaying_frontends[0], IP_TEXT_MAX, CONFIG_MAX_ORIGINS,
+                   &cfg->relaying_frontend_count) != GH_OK) {
+        set_err(err, errlen, "%s lists too many or too long addresses.",
+                "GATEHOUSE_RELAYING_FRONTENDS");
+        return GH_INTERNAL;
+    }
+    for (size_t i = 0; i < cfg->relaying_frontend_count; i++) {
+        const char *ip = cfg->relaying_frontends[i];
+        if (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1) {
+            set_err(err, errlen, "%s must list IP addresses.", "GATEHOUSE_RELAYING_FRONTENDS");
+            return GH_INTERNAL;
+        }
+    }
+    return GH_OK;
+}
+
 static void set_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -253,6 +274,9 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
         return GH_INTERNAL;
     v = lookup(ctx, "GATEHOUSE_TRUSTED_PROXIES");
     if (v && parse_proxies(cfg, v, err, errlen) != GH_OK)
+        return GH_INTERNAL;
+    v = lookup(ctx, "GATEHOUSE_RELAYING_FRONTENDS");
+    if (v && parse_frontends(cfg, v, err, errlen) != GH_OK)
         return GH_INTERNAL;
     v = lookup(ctx, "GATEHOUSE_ALLOWED_ORIGINS");
     if (v && parse_origins(cfg, v, err, errlen) != GH_OK)
@@ -595,6 +619,14 @@ bool config_proxy_trusted(const struct config *cfg, const char *ip)
 {
     for (size_t i = 0; i < cfg->trusted_proxy_count; i++)
         if (!strcmp(cfg->trusted_proxies[i], ip))
+            return true;
+    return false;
+}
+
+bool config_frontend_relaying(const struct config *cfg, const char *ip)
+{
+    for (size_t i = 0; i < cfg->relaying_frontend_count; i++)
+        if (!strcmp(cfg->relaying_frontends[i], ip))
             return true;
     return false;
 }

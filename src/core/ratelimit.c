@@ -126,8 +126,13 @@ gh_status ratelimit_charge_password_check(struct app *app, const char *account,
         snprintf(subject, sizeof subject, "%s|%s", device_nonce, account);
         return charge_one(app, charge, RATE_ACCOUNT_DEVICE, subject, retry_after);
     }
-    snprintf(subject, sizeof subject, "%s|%s", client->ip, account);
-    gh_status st = charge_one(app, charge, RATE_ACCOUNT, subject, retry_after);
+    /* A relaying frontend's address is every one of its users': counting per address there
+     * would be counting per account, and hand out the lockout the ceiling avoids. */
+    gh_status st = GH_OK;
+    if (!config_frontend_relaying(app->cfg, client->ip)) {
+        snprintf(subject, sizeof subject, "%s|%s", client->ip, account);
+        st = charge_one(app, charge, RATE_ACCOUNT, subject, retry_after);
+    }
     if (st == GH_OK)
         st = charge_one(app, charge, RATE_ACCOUNT_CEILING, account, retry_after);
     return st;

@@ -43,8 +43,9 @@ GH_MUST_CHECK gh_status ratelimit_hit(struct app *app, enum rate_kind kind, cons
  *
  * Which counters: with device_nonce (the nonce of a valid device cookie for this account, else
  * NULL) the count per account and device; without, the count per account and client address
- * and the account's ceiling, which attempts from every address share. So an attacker who
- * exhausts the ceiling locks out only browsers that never logged in to the account.
+ * (skipped for a relaying frontend, whose address all its users share) and the account's
+ * ceiling, which attempts from every address share. So an attacker who exhausts the ceiling
+ * locks out only browsers that never logged in to the account.
  *
  * GH_ERR_RATE_LIMITED (with *retry_after and charge->refused_by) when a counter is over its
  * limit; nothing stays charged then. On GH_OK the caller settles the charge with

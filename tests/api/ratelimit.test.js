@@ -264,3 +264,69 @@ test('a limited client still gets its current user and can log out', async () =>
   expectMessage(out);
   await s.stop();
 });
+
+// ---------------------------------------------------------------- behind a relaying frontend
+
+/** Runs fn(i) for i < n, `batch` at a time; resolves with the answers in order. */
+async function inBatches(n, batch, fn) {
+  const out = [];
+  for (let i = 0; i < n; i += batch) {
+    out.push(...await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => fn(i + j))));
+  }
+  return out;
+}
+
+test('a relaying frontend is not limited per IP; per-account and per-address limits still apply', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RELAYING_FRONTENDS: '127.0.0.1', GATEHOUSE_RATE_ACCOUNT_CEILING: '20' } });
+  const registrations = await inBatches(100, 10, () => post(s, '/users/register/', registration(randomEmail())));
+  assert.deepEqual([...new Set(registrations.map((r) => r.status))], [201]);
+  const logins = await inBatches(100, 10, () => post(s, '/users/login/', { email: randomEmail(), password: WRONG }));
+  assert.deepEqual([...new Set(logins.map((r) => r.status))], [401]);
+  // per account: the ceiling (the frontend's address says nothing about the client)
+  const creds = await registerAndConfirm(s);
+  const statuses = [];
+  for (let i = 0; i < 25; i++) statuses.push((await post(s, '/users/login/', { email: creds.email, password: WRONG })).status);
+  assert.deepEqual(statuses, [...Array(20).fill(401), ...Array(5).fill(429)]);
+  expectRateLimited(await post(s, '/users/login/', creds), 3600);
+  // per address: the mail limit
+  const email = randomEmail();
+  for (let i = 0; i < 3; i++) expectMessage(await post(s, '/users/regenerate-token/', { email }));
+  expectRateLimited(await post(s, '/users/regenerate-token/', { email }), 15 * 60);
+  // a client that is not the frontend keeps its per-IP limit
+  for (let i = 0; i < 30; i++) expectMessage(await post(s, '/users/regenerate-token/', { email: randomEmail() }, { from: '127.0.0.2' }));
+  expectRateLimited(await post(s, '/users/regenerate-token/', { email: randomEmail() }, { from: '127.0.0.2' }), 60);
+  await s.stop();
+});
+
+test('without GATEHOUSE_RELAYING_FRONTENDS every user behind a frontend shares its per-IP budget', async () => {
+  const s = await startServer({ defaultRateLimits: true });
+  let first429 = -1;
+  for (let i = 0; i < 100 && first429 < 0; i++) {
+    const r = await post(s, i % 2 ? '/users/login/' : '/users/register/', i % 2 ? { email: randomEmail(), password: WRONG } : registration(randomEmail()));
+    if (r.status === 429) {
+      expectRateLimited(r, 60);
+      first429 = i;
+    }
+  }
+  assert.equal(first429, 30, 'the 31st request of the minute is refused');
+  await s.stop();
+});
+
+test('a relaying frontend that is a trusted proxy and forwards the client: that client is limited per IP', async () => {
+  const s = await startServer({
+    defaultRateLimits: true,
+    env: { GATEHOUSE_RELAYING_FRONTENDS: '127.0.0.1', GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1', GATEHOUSE_RATE_IP_MAX: '3', GATEHOUSE_RATE_ACCOUNT_MAX: '2' },
+  });
+  const from = (ip) => ({ headers: { 'x-forwarded-for': ip } });
+  for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.1')), 401);
+  expectRateLimited(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.1')), 60);
+  expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.2')), 401, 'invalid_credentials');
+  // the frontend's own requests, without a forwarded address, are not limited per IP
+  for (let i = 0; i < 6; i++) expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }), 401);
+  // and the per-account count is per forwarded client
+  const creds = await registerAndConfirm(s);
+  for (let i = 0; i < 2; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }, from('10.0.0.7')), 401);
+  expectRateLimited(await post(s, '/users/login/', creds, from('10.0.0.7')), 15 * 60);
+  assert.equal((await post(s, '/users/login/', creds, from('10.0.0.8'))).status, 200);
+  await s.stop();
+});
