@@ -66,18 +66,28 @@ static gh_status verdict(int64_t count, int64_t max, int64_t window_end, int64_t
     return GH_ERR_RATE_LIMITED;
 }
 
-gh_status ratelimit_hit(struct app *app, enum rate_kind kind, const char *subject, int *retry_after)
+/* Counts one hit: GH_OK, GH_ERR_RATE_LIMITED, or GH_UNAVAILABLE when the kv backend could not
+ * count it. */
+static gh_status hit(struct app *app, enum rate_kind kind, const char *subject, int *retry_after)
 {
     char key[RATE_KEY_MAX];
     int max, window;
     int64_t count = 0, end = 0, now = time_now();
     limit_of(app->cfg, kind, &max, &window);
     make_key(kind, subject, key, sizeof key);
-    if (app->kv->rate_hit(app->kv, key, window, now, &count, &end) != GH_OK) {
+    if (app->kv->rate_hit(app->kv, key, window, now, &count, &end) != GH_OK)
+        return GH_UNAVAILABLE;
+    return verdict(count, max, end, now, retry_after);
+}
+
+gh_status ratelimit_hit(struct app *app, enum rate_kind kind, const char *subject, int *retry_after)
+{
+    gh_status st = hit(app, kind, subject, retry_after);
+    if (st == GH_UNAVAILABLE) {
         log_msg(LOG_WARN, "rate limit counter unavailable; request let through");
         return GH_OK;
     }
-    return verdict(count, max, end, now, retry_after);
+    return st;
 }
 
 /* Takes one hit back; a failure only costs the client one attempt of its budget. */
@@ -97,15 +107,24 @@ static void clear(struct app *app, enum rate_kind kind, const char *subject)
         log_msg(LOG_WARN, "rate limit counter could not be cleared");
 }
 
-/* Charges one counter; on a refusal the whole charge so far is taken back. */
+/* Charges one counter; on a refusal the whole charge so far is taken back. Once the kv
+ * backend has failed for this attempt, the attempt is let through without further round trips
+ * (each would wait for the same timeout) and the charge is never settled. */
 static gh_status charge_one(struct app *app, struct rate_charge *c, enum rate_kind kind,
                             const char *subject, int *retry_after)
 {
+    if (c->unavailable)
+        return GH_OK;
     if (c->count >= RATE_CHARGE_MAX ||
         str_copy(c->subjects[c->count], RATE_SUBJECT_MAX, subject) != GH_OK)
         return GH_INTERNAL;
+    gh_status st = hit(app, kind, subject, retry_after);
+    if (st == GH_UNAVAILABLE) {
+        log_msg(LOG_WARN, "rate limit counter unavailable; password check let through");
+        c->unavailable = true;
+        return GH_OK;
+    }
     c->kinds[c->count++] = kind;
-    gh_status st = ratelimit_hit(app, kind, subject, retry_after);
     if (st != GH_OK) {
         ratelimit_charge_refund(app, c);
         c->count = 0;
@@ -140,7 +159,7 @@ gh_status ratelimit_charge_password_check(struct app *app, const char *account,
 
 void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charge)
 {
-    for (int i = 0; i < charge->count; i++) {
+    for (int i = 0; !charge->unavailable && i < charge->count; i++) {
         if (charge->kinds[i] == RATE_ACCOUNT_CEILING)
             refund(app, charge->kinds[i], charge->subjects[i]);
         else
@@ -150,6 +169,6 @@ void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charg
 
 void ratelimit_charge_refund(struct app *app, const struct rate_charge *charge)
 {
-    for (int i = 0; i < charge->count; i++)
+    for (int i = 0; !charge->unavailable && i < charge->count; i++)
         refund(app, charge->kinds[i], charge->subjects[i]);
 }

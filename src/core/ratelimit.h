@@ -29,6 +29,7 @@ struct rate_charge {
     enum rate_kind kinds[RATE_CHARGE_MAX];
     char subjects[RATE_CHARGE_MAX][RATE_SUBJECT_MAX];
     const char *refused_by; /* after GH_ERR_RATE_LIMITED: which limit, for the audit log */
+    bool unavailable;       /* the kv backend failed: let through, nothing to settle */
 };
 
 /* Counts one request; GH_ERR_RATE_LIMITED (with *retry_after seconds) when it is over the
