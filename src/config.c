@@ -327,7 +327,9 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_CONNECTION_TIMEOUT", 1, 3600, &cfg->connection_timeout, err,
                 errlen) ||
-        get_bool(lookup, ctx, "GATEHOUSE_LOG_REQUESTS", &cfg->log_requests, err, errlen))
+        get_bool(lookup, ctx, "GATEHOUSE_LOG_REQUESTS", &cfg->log_requests, err, errlen) ||
+        get_bool(lookup, ctx, "GATEHOUSE_REGISTER_REVEALS_EXISTING",
+                 &cfg->register_reveals_existing, err, errlen))
         return GH_INTERNAL;
     n = (int)cfg->max_json_body;
     if (get_int(lookup, ctx, "GATEHOUSE_MAX_JSON_BODY", 1024, 16 * 1024 * 1024, &n, err, errlen))

@@ -69,6 +69,7 @@ struct config {
     char relaying_frontends[CONFIG_MAX_ORIGINS][IP_TEXT_MAX]; /* server-side frontends calling
                                                                  for many users */
     size_t relaying_frontend_count;
+    bool register_reveals_existing; /* registering a taken address answers 409, not 201 */
     enum log_format log_format;
     bool log_requests;
 };

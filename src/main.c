@@ -13,6 +13,7 @@
 #include "core/account.h"
 #include "core/device.h"
 #include "core/hashpool.h"
+#include "core/mailer.h"
 #include "core/password.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -130,7 +131,8 @@ static int serve(struct config *cfg)
         goto out;
     }
     if (mail_transport_open(cfg, &transport) != GH_OK ||
-        outbox_start(cfg, app.store, transport, &app.outbox) != GH_OK) {
+        outbox_start(cfg, app.store, transport, mailer_resolve_request, &app, &app.outbox) !=
+            GH_OK) {
         log_msg(LOG_ERROR, "the mail outbox could not start");
         goto out;
     }

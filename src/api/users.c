@@ -26,8 +26,8 @@ static void register_hashed(struct request *req)
         reply_account_error(req, st, "password");
         return;
     }
-    reply_message(req, 201,
-                  "Registration successful. Check your email for a link to confirm your account.");
+    /* The same answer whether or not the address already had an account (SPEC §8). */
+    reply_message(req, 201, "Registration received. Check your email to continue.");
 }
 
 void api_users_register(struct request *req)

@@ -19,13 +19,6 @@
 #include "ratelimit.h"
 #include "session.h"
 
-/* Queues the confirmation mail of u inside the caller's transaction. */
-static gh_status queue_confirmation(struct app *app, struct store *st, const struct user *u)
-{
-    return mailer_queue_token_link(app, st, u, PURPOSE_CONFIRM, app->cfg->confirm_token_ttl,
-                                   "confirm", "/users/register/confirm/");
-}
-
 gh_status account_register_check(struct app *app, struct registration *r)
 {
     struct user existing;
@@ -39,7 +32,7 @@ gh_status account_register_check(struct app *app, struct registration *r)
     if (st != GH_OK)
         return GH_ERR_INVALID_LAST_NAME;
     st = password_check_policy(r->password, r->email_norm, app->cfg->password_min_length);
-    if (st != GH_OK)
+    if (st != GH_OK || !app->cfg->register_reveals_existing)
         return st;
     st = app->store->user_by_email(app->store, r->email_norm, &existing);
     if (st == GH_OK)
@@ -74,10 +67,19 @@ static gh_status register_in_tx(struct store *st, void *arg)
         u.is_superuser = tx->roles->superuser;
     }
     gh_status status = st->user_insert(st, &u);
+    if (status == GH_CONFLICT && !tx->roles && !tx->app->cfg->register_reveals_existing) {
+        /* The address has an account. Its owner is told by mail (the outbox worker decides
+         * what); the caller answers as for a new account. */
+        status = mailer_request(st, u.email, MAIL_REQUEST_REGISTERED);
+        if (status == GH_OK)
+            status = audit_write(st, "register_existing", NULL, u.email, tx->client,
+                                 "address already registered");
+        return status;
+    }
     if (status == GH_CONFLICT)
         return GH_ERR_EMAIL_TAKEN;
     if (status == GH_OK && !tx->roles)
-        status = queue_confirmation(tx->app, st, &u);
+        status = mailer_request(st, u.email, MAIL_REQUEST_CONFIRM);
     if (status == GH_OK)
         status = audit_write(st, tx->roles ? "user_created" : "register", u.id, u.email, tx->client,
                              tx->roles && u.is_superuser ? "superuser" : NULL);
@@ -137,41 +139,18 @@ gh_status account_confirm(struct app *app, const char *token, const struct clien
     return store_transaction(app->store, confirm_in_tx, &tx);
 }
 
-struct regenerate_tx {
-    struct app *app;
-    const struct user *u;
-    const struct client_info *client;
-};
-
-static gh_status regenerate_in_tx(struct store *st, void *arg)
-{
-    struct regenerate_tx *tx = arg;
-    gh_status status = queue_confirmation(tx->app, st, tx->u);
-    if (status == GH_OK)
-        status = audit_write(st, "confirmation_resent", tx->u->id, tx->u->email, tx->client, NULL);
-    return status;
-}
-
 gh_status account_regenerate_confirmation(struct app *app, const char *email,
                                           const struct client_info *client, int *retry_after)
 {
     char norm[EMAIL_MAX + 1];
-    struct user u;
     gh_status st = email_normalize(email, norm);
     if (st != GH_OK)
         return st;
     if ((st = ratelimit_hit(app, RATE_EMAIL, norm, retry_after)) != GH_OK)
         return st;
-    st = app->store->user_by_email(app->store, norm, &u);
-    if (st == GH_NOT_FOUND || (st == GH_OK && u.is_active))
-        return GH_OK;
-    if (st != GH_OK)
-        return st;
-    struct regenerate_tx tx = {app, &u, client};
-    st = store_transaction(app->store, regenerate_in_tx, &tx);
-    if (st == GH_OK)
-        outbox_notify(app->outbox);
-    return st;
+    /* The same request and audit row for every address; whether a mail goes out is decided
+     * by the outbox worker, out of the request's timing. */
+    return mailer_request_mail(app, norm, MAIL_REQUEST_CONFIRM, "confirmation_request", client);
 }
 
 gh_status account_login_prepare(struct app *app, const char *email, const char *device_cookie,

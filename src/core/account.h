@@ -21,12 +21,15 @@ struct registration {
     char last_name_norm[NAME_MAX_BYTES + 1];
 };
 
-/* Validates a registration (email, names, password policy, email not taken) and fills the
- * normalised fields. Returns GH_OK or the GH_ERR_* naming what is wrong. */
+/* Validates a registration (email, names, password policy, and with
+ * GATEHOUSE_REGISTER_REVEALS_EXISTING the email not taken) and fills the normalised fields.
+ * Returns GH_OK or the GH_ERR_* naming what is wrong. */
 GH_MUST_CHECK gh_status account_register_check(struct app *app, struct registration *r);
 
-/* Creates the inactive user with password_hash, a confirmation token and its mail, and the
- * audit row, in one transaction. GH_ERR_EMAIL_TAKEN if the address was taken meanwhile. */
+/* Creates the inactive user with password_hash, the request for its confirmation mail and
+ * the audit row, in one transaction. When the address already has an account, requests the
+ * mail that tells its owner instead and answers GH_OK all the same (enumeration-safe), or
+ * GH_ERR_EMAIL_TAKEN with GATEHOUSE_REGISTER_REVEALS_EXISTING. */
 GH_MUST_CHECK gh_status account_register_finish(struct app *app, const struct registration *r,
                                                 const char *password_hash,
                                                 const struct client_info *client);
@@ -49,9 +52,10 @@ GH_MUST_CHECK gh_status account_create(struct app *app, struct registration *r,
 GH_MUST_CHECK gh_status account_confirm(struct app *app, const char *token,
                                         const struct client_info *client);
 
-/* Queues a new confirmation mail when an unconfirmed account has this address; otherwise does
- * nothing. Returns GH_OK in both cases (the caller answers the same either way), an
- * GH_ERR_INVALID_EMAIL for a malformed address, or a store failure. */
+/* Requests a new confirmation mail for the address, which the outbox worker sends only when
+ * an unconfirmed account has it; the same work and GH_OK whatever the address.
+ * GH_ERR_INVALID_EMAIL for a malformed address, GH_ERR_RATE_LIMITED (with *retry_after) past
+ * the address's mail limit, or a store failure. */
 GH_MUST_CHECK gh_status account_regenerate_confirmation(struct app *app, const char *email,
                                                         const struct client_info *client,
                                                         int *retry_after);

@@ -23,44 +23,18 @@ static void reset_page_link(struct app *app, char *out, size_t cap)
     snprintf(out, cap, "%s/auth/password/request-change", app->cfg->frontend_url);
 }
 
-struct reset_mail_tx {
-    struct app *app;
-    const struct user *u;
-    const struct client_info *client;
-};
-
-static gh_status reset_mail_in_tx(struct store *st, void *arg)
-{
-    struct reset_mail_tx *tx = arg;
-    gh_status status =
-        mailer_queue_token_link(tx->app, st, tx->u, PURPOSE_RESET, tx->app->cfg->reset_token_ttl,
-                                "reset", "/users/password-change/confirm/change-password/");
-    if (status == GH_OK)
-        status =
-            audit_write(st, "password_reset_request", tx->u->id, tx->u->email, tx->client, NULL);
-    return status;
-}
-
 gh_status reset_request(struct app *app, const char *email, const struct client_info *client,
                         int *retry_after)
 {
     char norm[EMAIL_MAX + 1];
-    struct user u;
     gh_status st = email_normalize(email, norm);
     if (st != GH_OK)
         return st;
     if ((st = ratelimit_hit(app, RATE_EMAIL, norm, retry_after)) != GH_OK)
         return st;
-    st = app->store->user_by_email(app->store, norm, &u);
-    if (st == GH_NOT_FOUND || (st == GH_OK && !u.is_active))
-        return GH_OK;
-    if (st != GH_OK)
-        return st;
-    struct reset_mail_tx tx = {app, &u, client};
-    st = store_transaction(app->store, reset_mail_in_tx, &tx);
-    if (st == GH_OK)
-        outbox_notify(app->outbox);
-    return st;
+    /* The same request and audit row for every address; the outbox worker mails a link only
+     * to an active account. */
+    return mailer_request_mail(app, norm, MAIL_REQUEST_RESET, "password_reset_request", client);
 }
 
 struct exchange_tx {

@@ -8,9 +8,10 @@
 #include "model.h"
 #include "ratelimit.h"
 
-/* Queues a reset mail when an active account has this address. GH_OK whatever the account
- * (the caller answers the same), GH_ERR_INVALID_EMAIL for a malformed address,
- * GH_ERR_RATE_LIMITED with *retry_after when the address had too many requests. */
+/* Requests a reset mail for the address, which the outbox worker sends only when an active
+ * account has it: the same work and GH_OK whatever the address. GH_ERR_INVALID_EMAIL for a
+ * malformed address, GH_ERR_RATE_LIMITED with *retry_after when the address had too many
+ * requests. */
 GH_MUST_CHECK gh_status reset_request(struct app *app, const char *email,
                                       const struct client_info *client, int *retry_after);
 

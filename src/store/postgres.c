@@ -35,7 +35,10 @@ enum stmt_id {
     ST_ONETIME_CONSUME,
     ST_ONETIME_REVOKE_ALL,
     ST_OUTBOX_INSERT,
+    ST_OUTBOX_REQUEST,
     ST_OUTBOX_CLAIM,
+    ST_OUTBOX_RESOLVE,
+    ST_OUTBOX_DISCARD,
     ST_OUTBOX_SENT,
     ST_OUTBOX_RETRY,
     ST_OUTBOX_PENDING,
@@ -68,7 +71,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_INSERT] = "INSERT INTO users (id, email, password_hash, first_name, last_name, "
                        "is_active, is_staff, is_superuser, thumbnail, date_joined) "
                        "VALUES ($1::uuid, $2, $3, $4, $5, $6::boolean, $7::boolean, $8::boolean, "
-                       "NULLIF($9::text, ''), $10::bigint)",
+                       "NULLIF($9::text, ''), $10::bigint) ON CONFLICT DO NOTHING",
     [ST_PROFILE_INSERT] = "INSERT INTO user_profiles (id, user_id, phone_number, birth_date, "
                           "github_link) VALUES ($1::uuid, $2::uuid, NULLIF($3::text, ''), "
                           "NULLIF($4::text, ''), NULLIF($5::text, ''))",
@@ -114,13 +117,23 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_INSERT] = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, "
                          "next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5::bigint, "
                          "$5::bigint)",
+    [ST_OUTBOX_REQUEST] = "INSERT INTO mail_outbox (recipient, request, subject, text_body, "
+                          "html_body, next_attempt_at, created_at) "
+                          "VALUES ($1, $2, '', '', '', $3::bigint, $3::bigint)",
     /* SKIP LOCKED: a row another instance is claiming right now is passed over, not waited
      * for; a row it has claimed already no longer matches next_attempt_at <= now. */
     [ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET next_attempt_at = $2::bigint, "
                         "attempts = attempts + 1 WHERE id = (SELECT id FROM mail_outbox "
                         "WHERE sent_at IS NULL AND next_attempt_at <= $1::bigint "
                         "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                        "RETURNING id, recipient, subject, text_body, html_body, attempts",
+                        "RETURNING id, recipient, subject, text_body, html_body, attempts, "
+                        "request",
+    /* Only a row that is still a request: of two workers resolving it, the second changes
+     * nothing. */
+    [ST_OUTBOX_RESOLVE] = "UPDATE mail_outbox SET request = NULL, subject = $2, text_body = $3, "
+                          "html_body = $4 WHERE id = $1::bigint AND request IS NOT NULL",
+    [ST_OUTBOX_DISCARD] = "DELETE FROM mail_outbox WHERE id = $1::bigint AND "
+                          "request IS NOT NULL",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = $2::bigint, last_error = NULL, "
                        "text_body = '', html_body = '' WHERE id = $1::bigint",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = $2::bigint, last_error = $3 "
@@ -160,6 +173,7 @@ static const struct migration migrations[] = {
     {1, embed_postgres_0001_start},
     {2, embed_postgres_0002_start},
     {3, embed_postgres_0003_start},
+    {4, embed_postgres_0004_start},
 };
 
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */
@@ -664,9 +678,10 @@ static gh_status pg_user_insert(struct store *st, const struct user *u)
     p_bool(&p, u->is_superuser);
     p_text(&p, u->thumbnail);
     p_int(&p, u->date_joined);
-    gh_status status = run_done(st, ST_USER_INSERT, &p, false);
+    /* A taken address inserts nothing: a conflict that does not abort the transaction. */
+    gh_status status = run_done(st, ST_USER_INSERT, &p, true);
     if (status != GH_OK)
-        return status;
+        return status == GH_NOT_FOUND ? GH_CONFLICT : status;
     struct params q = {0};
     p_text(&q, u->profile.id);
     p_text(&q, u->id);
@@ -886,6 +901,33 @@ static gh_status pg_outbox_insert(struct store *st, const struct mail *m, int64_
     return run_done(st, ST_OUTBOX_INSERT, &p, false);
 }
 
+static gh_status pg_outbox_request(struct store *st, const char *recipient, const char *request,
+                                   int64_t now)
+{
+    struct params p = {0};
+    p_text(&p, recipient);
+    p_text(&p, request);
+    p_int(&p, now);
+    return run_done(st, ST_OUTBOX_REQUEST, &p, false);
+}
+
+static gh_status pg_outbox_resolve(struct store *st, const struct mail *m)
+{
+    struct params p = {0};
+    p_int(&p, m->id);
+    p_text(&p, m->subject);
+    p_text(&p, m->text_body);
+    p_text(&p, m->html_body);
+    return run_done(st, ST_OUTBOX_RESOLVE, &p, true);
+}
+
+static gh_status pg_outbox_discard(struct store *st, int64_t id)
+{
+    struct params p = {0};
+    p_int(&p, id);
+    return run_done(st, ST_OUTBOX_DISCARD, &p, true);
+}
+
 static gh_status pg_outbox_claim(struct store *st, int64_t now, int64_t lease_until,
                                  struct mail *out)
 {
@@ -903,6 +945,7 @@ static gh_status pg_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->text_body = col_dup(res, 0, 3);
     out->html_body = col_dup(res, 0, 4);
     out->attempts = (int)col_int(res, 0, 5);
+    col_copy(res, 0, 6, out->request, sizeof out->request);
     PQclear(res);
     if (!out->subject || !out->text_body || !out->html_body) {
         mail_clear(out);
@@ -1099,7 +1142,10 @@ gh_status store_postgres_open(const char *url, struct store **out)
         .onetime_consume = pg_onetime_consume,
         .onetime_revoke_all = pg_onetime_revoke_all,
         .outbox_insert = pg_outbox_insert,
+        .outbox_request = pg_outbox_request,
         .outbox_claim = pg_outbox_claim,
+        .outbox_resolve = pg_outbox_resolve,
+        .outbox_discard = pg_outbox_discard,
         .outbox_mark_sent = pg_outbox_mark_sent,
         .outbox_schedule_retry = pg_outbox_schedule_retry,
         .outbox_pending = pg_outbox_pending,

@@ -32,7 +32,10 @@ enum stmt_id {
     ST_ONETIME_CONSUME,
     ST_ONETIME_REVOKE_ALL,
     ST_OUTBOX_INSERT,
+    ST_OUTBOX_REQUEST,
     ST_OUTBOX_CLAIM,
+    ST_OUTBOX_RESOLVE,
+    ST_OUTBOX_DISCARD,
     ST_OUTBOX_SENT,
     ST_OUTBOX_RETRY,
     ST_OUTBOX_PENDING,
@@ -61,7 +64,8 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_INSERT] = "INSERT INTO users (id, email, password_hash, first_name, last_name, "
                        "is_active, is_staff, is_superuser, thumbnail, date_joined) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''), ?10)",
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''), ?10) "
+                       "ON CONFLICT DO NOTHING",
     [ST_PROFILE_INSERT] = "INSERT INTO user_profiles (id, user_id, phone_number, birth_date, "
                           "github_link) VALUES (?1, ?2, NULLIF(?3, ''), NULLIF(?4, ''), "
                           "NULLIF(?5, ''))",
@@ -118,10 +122,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                               "purpose = ?2 AND used_at IS NULL",
     [ST_OUTBOX_INSERT] = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, "
                          "next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [ST_OUTBOX_REQUEST] = "INSERT INTO mail_outbox (recipient, request, subject, text_body, "
+                          "html_body, next_attempt_at, created_at) "
+                          "VALUES (?1, ?2, '', '', '', ?3, ?3)",
     [ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET next_attempt_at = ?2, attempts = attempts + 1 "
                         "WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND "
                         "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1) "
-                        "RETURNING id, recipient, subject, text_body, html_body, attempts",
+                        "RETURNING id, recipient, subject, text_body, html_body, attempts, "
+                        "request",
+    [ST_OUTBOX_RESOLVE] = "UPDATE mail_outbox SET request = NULL, subject = ?2, text_body = ?3, "
+                          "html_body = ?4 WHERE id = ?1 AND request IS NOT NULL",
+    [ST_OUTBOX_DISCARD] = "DELETE FROM mail_outbox WHERE id = ?1 AND request IS NOT NULL",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, last_error = NULL, text_body = '', "
                        "html_body = '' WHERE id = ?1",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = ?2, last_error = ?3 "
@@ -390,6 +401,7 @@ static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start},
     {2, embed_sqlite_0002_start},
     {3, embed_sqlite_0003_start},
+    {4, embed_sqlite_0004_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *sql)
@@ -473,8 +485,9 @@ static gh_status sq_user_insert(struct store *st, const struct user *u)
     sqlite3_bind_int(s, 8, u->is_superuser);
     bind_text(s, 9, u->thumbnail);
     sqlite3_bind_int64(s, 10, u->date_joined);
-    if ((status = step_done(c, s, false)) != GH_OK)
-        return status;
+    /* A taken address inserts nothing: a conflict that leaves the transaction usable. */
+    if ((status = step_done(c, s, true)) != GH_OK)
+        return status == GH_NOT_FOUND ? GH_CONFLICT : status;
     if ((status = stmt_get(st, ST_PROFILE_INSERT, &c, &s)) != GH_OK)
         return status;
     bind_text(s, 1, u->profile.id);
@@ -645,6 +658,45 @@ static gh_status sq_outbox_insert(struct store *st, const struct mail *m, int64_
     return step_done(c, s, false);
 }
 
+static gh_status sq_outbox_request(struct store *st, const char *recipient, const char *request,
+                                   int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_OUTBOX_REQUEST, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, recipient);
+    bind_text(s, 2, request);
+    sqlite3_bind_int64(s, 3, now);
+    return step_done(c, s, false);
+}
+
+static gh_status sq_outbox_resolve(struct store *st, const struct mail *m)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_OUTBOX_RESOLVE, &c, &s);
+    if (status != GH_OK)
+        return status;
+    sqlite3_bind_int64(s, 1, m->id);
+    bind_text(s, 2, m->subject);
+    bind_text(s, 3, m->text_body);
+    bind_text(s, 4, m->html_body);
+    return step_done(c, s, true);
+}
+
+static gh_status sq_outbox_discard(struct store *st, int64_t id)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_OUTBOX_DISCARD, &c, &s);
+    if (status != GH_OK)
+        return status;
+    sqlite3_bind_int64(s, 1, id);
+    return step_done(c, s, true);
+}
+
 static gh_status sq_outbox_claim(struct store *st, int64_t now, int64_t lease_until,
                                  struct mail *out)
 {
@@ -664,6 +716,7 @@ static gh_status sq_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->text_body = column_dup(s, 3);
     out->html_body = column_dup(s, 4);
     out->attempts = sqlite3_column_int(s, 5);
+    column_copy(s, 6, out->request, sizeof out->request);
     while (sqlite3_step(s) == SQLITE_ROW)
         ;
     sqlite3_reset(s);
@@ -950,7 +1003,10 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .onetime_consume = sq_onetime_consume,
         .onetime_revoke_all = sq_onetime_revoke_all,
         .outbox_insert = sq_outbox_insert,
+        .outbox_request = sq_outbox_request,
         .outbox_claim = sq_outbox_claim,
+        .outbox_resolve = sq_outbox_resolve,
+        .outbox_discard = sq_outbox_discard,
         .outbox_mark_sent = sq_outbox_mark_sent,
         .outbox_schedule_retry = sq_outbox_schedule_retry,
         .outbox_pending = sq_outbox_pending,

@@ -473,6 +473,16 @@ export function mailIsTo(mail, to) {
 }
 
 /**
+ * Wait until the outbox worker has resolved every mail request (rows with `request` set): each
+ * has become a mail to send or has been dropped. After this, counts of outbox rows per
+ * recipient are the mails that will go out.
+ */
+export async function mailRequestsResolved(dataDir, { timeoutMs = 5000 } = {}) {
+  await waitUntil(() => sql(dataDir, 'SELECT count(*) AS n FROM mail_outbox WHERE request IS NOT NULL')[0].n === 0,
+    { timeoutMs, what: 'the outbox worker to resolve the mail requests' });
+}
+
+/**
  * Poll <dataDir>/mail every 50 ms until `count` mails to `to` (and with a subject containing
  * subjectIncludes) exist. Resolves with those mails; rejects after timeoutMs.
  */

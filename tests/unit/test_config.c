@@ -140,6 +140,19 @@ static void test_config_relaying_frontends(void **state)
             "1.1.1.11 1.1.1.12 1.1.1.13 1.1.1.14 1.1.1.15 1.1.1.16 1.1.1.17");
 }
 
+static void test_config_register_reveals_existing(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting none[] = {{NULL, NULL}};
+    config_load_ok(&cfg, none);
+    assert_false(cfg.register_reveals_existing);
+    struct setting t[] = {{"GATEHOUSE_REGISTER_REVEALS_EXISTING", "true"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    assert_true(cfg.register_reveals_existing);
+    REFUSED("GATEHOUSE_REGISTER_REVEALS_EXISTING", "sometimes");
+}
+
 static void test_config_rejects_bad_listen_port(void **state)
 {
     (void)state;
@@ -594,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_config_reads_values),
         cmocka_unit_test(test_config_failed_login_limits),
         cmocka_unit_test(test_config_relaying_frontends),
+        cmocka_unit_test(test_config_register_reveals_existing),
         cmocka_unit_test(test_config_rejects_bad_listen_port),
         cmocka_unit_test(test_config_rejects_password_min_length_7),
         cmocka_unit_test(test_config_rejects_non_numbers),

@@ -24,7 +24,7 @@
 #include "util/secret.h"
 
 /* Number of embedded migrations (store/migrations/postgres/). */
-#define MIGRATIONS 3
+#define MIGRATIONS 4
 
 static char cluster_dir[64];
 static char pg_bin[256] = "/usr/lib/postgresql/15/bin";
@@ -373,12 +373,15 @@ static gh_status insert_then_fail(struct store *st, void *ctx)
     return s == GH_OK ? GH_ERR_EMAIL_TAKEN : s;
 }
 
-/* Ignores a failed statement and goes on: the commit must not report success. */
+/* Ignores a failed statement and goes on: the commit must not report success. (A taken email
+ * does not fail a statement; a second profile with the same id does.) */
 static gh_status insert_twice_ignoring_error(struct store *st, void *ctx)
 {
-    struct user *u = ctx;
+    struct user *u = ctx, v;
     assert_int_equal(st->user_insert(st, u), GH_OK);
-    assert_int_equal(st->user_insert(st, u), GH_CONFLICT);
+    make_user(&v, "grace@example.com");
+    strcpy(v.profile.id, u->profile.id);
+    assert_int_equal(st->user_insert(st, &v), GH_CONFLICT);
     return GH_OK;
 }
 
@@ -552,6 +555,72 @@ static void *claim_thread(void *arg)
         mail_clear(&got);
     }
     return NULL;
+}
+
+static int64_t pending(struct fixture *f)
+{
+    int64_t n = -1;
+    assert_int_equal(f->st->outbox_pending(f->st, &n), GH_OK);
+    return n;
+}
+
+/* A mail request: claimed like a mail, then turned into one or dropped, once. */
+static void test_pg_outbox_request_resolve_and_discard(void **state)
+{
+    struct fixture *f = *state;
+    struct mail got, other;
+    assert_int_equal(f->st->outbox_request(f->st, "ada@example.com", MAIL_REQUEST_RESET, 1000),
+                     GH_OK);
+    assert_int_equal(f->st->outbox_request(f->st, "nobody@example.com", MAIL_REQUEST_CONFIRM, 1001),
+                     GH_OK);
+    assert_int_equal(pending(f), 2);
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &got), GH_OK);
+    assert_string_equal(got.recipient, "ada@example.com");
+    assert_string_equal(got.request, MAIL_REQUEST_RESET);
+    assert_string_equal(got.subject, "");
+    mail_clear(&got);
+    got.subject = (char *)"Reset";
+    got.text_body = (char *)"link";
+    got.html_body = (char *)"<a>link</a>";
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_OK);
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_NOT_FOUND);   /* resolved once */
+    assert_int_equal(f->st->outbox_discard(f->st, got.id), GH_NOT_FOUND); /* a mail now */
+    int64_t resolved = got.id;
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &other), GH_OK);
+    assert_string_equal(other.request, MAIL_REQUEST_CONFIRM);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_OK);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_NOT_FOUND);
+    mail_clear(&other);
+    assert_int_equal(pending(f), 1);
+    /* the resolved row is an ordinary mail: claimed again after its lease, with its text */
+    assert_int_equal(f->st->outbox_claim(f->st, 1061, 1121, &got), GH_OK);
+    assert_int_equal(got.id, resolved);
+    assert_string_equal(got.request, "");
+    assert_string_equal(got.subject, "Reset");
+    assert_string_equal(got.text_body, "link");
+    mail_clear(&got);
+}
+
+/* A taken address in a transaction: GH_CONFLICT, and the transaction goes on (registration
+ * records a mail request in it). */
+static int conflict_then_request(struct store *st, void *arg)
+{
+    struct user *dup = arg;
+    gh_status status = st->user_insert(st, dup);
+    if (status != GH_CONFLICT)
+        return GH_INTERNAL;
+    return st->outbox_request(st, dup->email, MAIL_REQUEST_REGISTERED, 1000);
+}
+
+static void test_pg_conflict_keeps_transaction_usable(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, dup;
+    insert_user(f, &u, "ada@example.com");
+    make_user(&dup, "ADA@example.com");
+    assert_int_equal(store_transaction(f->st, (store_tx_fn)conflict_then_request, &dup), GH_OK);
+    assert_int_equal(pending(f), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
 }
 
 static void test_pg_concurrent_claims_take_each_mail_once(void **state)
@@ -783,6 +852,8 @@ int main(void)
         PG_TEST(test_pg_concurrent_claims_take_each_mail_once),
         PG_TEST(test_pg_rate_limits),
         PG_TEST(test_pg_concurrent_secret_creation_agrees),
+        PG_TEST(test_pg_outbox_request_resolve_and_discard),
+        PG_TEST(test_pg_conflict_keeps_transaction_usable),
         PG_TEST(test_pg_audit_and_purge),
         PG_TEST(test_pg_server_restart_is_unavailable_then_recovers),
     };
