@@ -404,6 +404,7 @@ run_mode() {
         # the run measures hashing, not the rate limiter (which answers 429 in microseconds).
         GATEHOUSE_RATE_IP_MAX=100000000
         GATEHOUSE_RATE_ACCOUNT_MAX=100000000
+        GATEHOUSE_RATE_ACCOUNT_CEILING=100000000
     )
     case "$mode" in
         postgres|postgres+redis)

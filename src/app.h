@@ -22,6 +22,8 @@ struct app {
     struct kv *kv;
     struct media *media;
     char dummy_hash[160]; /* verified for unknown emails so login costs the same either way */
+    unsigned char
+        device_key[32]; /* signs device cookies; shared by every instance (core/device.c) */
 };
 
 #endif

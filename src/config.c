@@ -1,8 +1,10 @@
 /* Parsing of the settings table (README "Configuration") into struct config. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,25 @@ static gh_status parse_proxies(struct config *cfg, const char *list, char *err, 
     return GH_OK;
 }
 
+static gh_status parse_frontends(struct config *cfg, const char *list, char *err, size_t errlen)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (split_list(list, cfg->relaying_frontends[0], IP_TEXT_MAX, CONFIG_MAX_ORIGINS,
+                   &cfg->relaying_frontend_count) != GH_OK) {
+        set_err(err, errlen, "%s lists too many or too long addresses.",
+                "GATEHOUSE_RELAYING_FRONTENDS");
+        return GH_INTERNAL;
+    }
+    for (size_t i = 0; i < cfg->relaying_frontend_count; i++) {
+        const char *ip = cfg->relaying_frontends[i];
+        if (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1) {
+            set_err(err, errlen, "%s must list IP addresses.", "GATEHOUSE_RELAYING_FRONTENDS");
+            return GH_INTERNAL;
+        }
+    }
+    return GH_OK;
+}
+
 static void set_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -187,6 +208,8 @@ static void set_defaults(struct config *cfg)
     cfg->rate_ip_window = 60;
     cfg->rate_account_max = 10;
     cfg->rate_account_window = 900;
+    cfg->rate_account_ceiling = 100;
+    cfg->rate_account_ceiling_window = 3600;
     cfg->rate_email_max = 3;
     cfg->rate_email_window = 900;
     cfg->password_min_length = 12;
@@ -258,6 +281,9 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
     v = lookup(ctx, "GATEHOUSE_TRUSTED_PROXIES");
     if (v && parse_proxies(cfg, v, err, errlen) != GH_OK)
         return GH_INTERNAL;
+    v = lookup(ctx, "GATEHOUSE_RELAYING_FRONTENDS");
+    if (v && parse_frontends(cfg, v, err, errlen) != GH_OK)
+        return GH_INTERNAL;
     v = lookup(ctx, "GATEHOUSE_ALLOWED_ORIGINS");
     if (v && parse_origins(cfg, v, err, errlen) != GH_OK)
         return GH_INTERNAL;
@@ -290,6 +316,10 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
                 err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_WINDOW", 1, 86400, &cfg->rate_account_window,
                 err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_CEILING", 1, 100000000,
+                &cfg->rate_account_ceiling, err, errlen) ||
+        get_int(lookup, ctx, "GATEHOUSE_RATE_ACCOUNT_CEILING_WINDOW", 1, 86400,
+                &cfg->rate_account_ceiling_window, err, errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_RATE_EMAIL_MAX", 1, 100000000, &cfg->rate_email_max, err,
                 errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_RATE_EMAIL_WINDOW", 1, 86400, &cfg->rate_email_window, err,
@@ -310,7 +340,9 @@ static gh_status read_settings(struct config *cfg, config_lookup_fn lookup, void
         get_int(lookup, ctx, "GATEHOUSE_HEADER_TIMEOUT", 1, 3600, &cfg->header_timeout, err,
                 errlen) ||
         get_int(lookup, ctx, "GATEHOUSE_BODY_TIMEOUT", 1, 3600, &cfg->body_timeout, err, errlen) ||
-        get_bool(lookup, ctx, "GATEHOUSE_LOG_REQUESTS", &cfg->log_requests, err, errlen))
+        get_bool(lookup, ctx, "GATEHOUSE_LOG_REQUESTS", &cfg->log_requests, err, errlen) ||
+        get_bool(lookup, ctx, "GATEHOUSE_REGISTER_REVEALS_EXISTING",
+                 &cfg->register_reveals_existing, err, errlen))
         return GH_INTERNAL;
     n = (int)cfg->max_json_body;
     if (get_int(lookup, ctx, "GATEHOUSE_MAX_JSON_BODY", 1024, 16 * 1024 * 1024, &n, err, errlen))
@@ -637,6 +669,14 @@ bool config_proxy_trusted(const struct config *cfg, const char *ip)
 {
     for (size_t i = 0; i < cfg->trusted_proxy_count; i++)
         if (!strcmp(cfg->trusted_proxies[i], ip))
+            return true;
+    return false;
+}
+
+bool config_frontend_relaying(const struct config *cfg, const char *ip)
+{
+    for (size_t i = 0; i < cfg->relaying_frontend_count; i++)
+        if (!strcmp(cfg->relaying_frontends[i], ip))
             return true;
     return false;
 }

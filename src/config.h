@@ -65,10 +65,17 @@ struct config {
     char s3_secret_key[128];
     char s3_public_url[CONFIG_URL_MAX]; /* base URL of stored objects; default endpoint/bucket */
     int rate_ip_max, rate_ip_window;    /* credential/email requests per client IP */
-    int rate_account_max, rate_account_window;             /* failed password checks per account */
+    int rate_account_max, rate_account_window; /* failed password checks per account and client
+                                                  address, or per account and device */
+    int rate_account_ceiling, rate_account_ceiling_window; /* failed checks per account, from
+                                                              anywhere without a device cookie */
     int rate_email_max, rate_email_window;                 /* email-sending requests per address */
     char trusted_proxies[CONFIG_MAX_ORIGINS][IP_TEXT_MAX]; /* peers whose X-Forwarded-For counts */
     size_t trusted_proxy_count;
+    char relaying_frontends[CONFIG_MAX_ORIGINS][IP_TEXT_MAX]; /* server-side frontends calling
+                                                                 for many users */
+    size_t relaying_frontend_count;
+    bool register_reveals_existing; /* registering a taken address answers 409, not 201 */
     enum log_format log_format;
     bool log_requests;
 };
@@ -94,6 +101,12 @@ bool config_origin_allowed(const struct config *cfg, const char *origin);
 
 /* True when ip is one of GATEHOUSE_TRUSTED_PROXIES. */
 bool config_proxy_trusted(const struct config *cfg, const char *ip);
+
+/* True when ip is one of GATEHOUSE_RELAYING_FRONTENDS: a server-side frontend that calls the
+ * API for all its users from its own address, so that address says nothing about the client.
+ * Such a peer is not limited per IP; a forwarded client address, when the frontend is also a
+ * trusted proxy, replaces it before this question is asked. */
+bool config_frontend_relaying(const struct config *cfg, const char *ip);
 
 /* True when the session cookie must carry Secure. */
 bool config_cookie_secure(const struct config *cfg);

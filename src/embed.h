@@ -12,9 +12,13 @@
 EMBED_DECLARE(sqlite_0001);
 EMBED_DECLARE(sqlite_0002);
 EMBED_DECLARE(sqlite_0003);
+EMBED_DECLARE(sqlite_0004);
+EMBED_DECLARE(sqlite_0005);
 EMBED_DECLARE(postgres_0001);
 EMBED_DECLARE(postgres_0002);
 EMBED_DECLARE(postgres_0003);
+EMBED_DECLARE(postgres_0004);
+EMBED_DECLARE(postgres_0005);
 EMBED_DECLARE(common_passwords);
 EMBED_DECLARE(mail_confirm_txt);
 EMBED_DECLARE(mail_confirm_html);
@@ -22,6 +26,8 @@ EMBED_DECLARE(mail_reset_txt);
 EMBED_DECLARE(mail_reset_html);
 EMBED_DECLARE(mail_password_changed_txt);
 EMBED_DECLARE(mail_password_changed_html);
+EMBED_DECLARE(mail_account_exists_txt);
+EMBED_DECLARE(mail_account_exists_html);
 
 #define EMBED_LEN(name) ((size_t)(embed_##name##_end - embed_##name##_start))
 

@@ -12,7 +12,9 @@
 #include "app.h"
 #include "config.h"
 #include "core/account.h"
+#include "core/device.h"
 #include "core/hashpool.h"
+#include "core/mailer.h"
 #include "core/password.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -124,6 +126,10 @@ static int serve(struct config *cfg)
     raise_fd_limit();
     if (open_store(cfg, &app.store) != GH_OK)
         goto out;
+    if (device_key_load(&app) != GH_OK) {
+        log_msg(LOG_ERROR, "the device cookie key could not be read or created");
+        goto out;
+    }
     {
         unsigned char seed[16];
         randombytes_buf(seed, sizeof seed);
@@ -146,7 +152,8 @@ static int serve(struct config *cfg)
         goto out;
     }
     if (mail_transport_open(cfg, &transport) != GH_OK ||
-        outbox_start(cfg, app.store, transport, &app.outbox) != GH_OK) {
+        outbox_start(cfg, app.store, transport, mailer_resolve_request, &app, &app.outbox) !=
+            GH_OK) {
         log_msg(LOG_ERROR, "the mail outbox could not start");
         goto out;
     }
@@ -274,6 +281,10 @@ static int user_create(const struct config *cfg, const struct user_create_args *
     }
     if (open_store(cfg, &app.store) != GH_OK)
         goto out;
+    if (device_key_load(&app) != GH_OK) {
+        log_msg(LOG_ERROR, "the device cookie key could not be read or created");
+        goto out;
+    }
     struct registration r = {.email = a->email,
                              .password = password,
                              .first_name = a->first_name ? a->first_name : "Admin",

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/device.h"
 #include "../core/password_change.h"
 #include "../http/json_input.h"
 #include "api.h"
@@ -97,6 +98,7 @@ void api_password_reset(struct request *req)
 struct change_input {
     const char *current_password;
     const char *new_password;
+    struct password_change_attempt attempt;
 };
 
 static void change_hashed(struct request *req)
@@ -117,13 +119,10 @@ static void change_hashed(struct request *req)
 static void change_verified(struct request *req)
 {
     const struct change_input *in = req->state;
-    if (req->job.result == GH_ERR_INVALID_CREDENTIALS) {
-        reply_error(req, password_change_refuse(req->app, &req->user, &req->client),
-                    "current_password");
-        return;
-    }
-    if (req->job.result != GH_OK) {
-        reply_error(req, req->job.result, NULL);
+    gh_status st =
+        password_change_verified(req->app, &req->user, &in->attempt, req->job.result, &req->client);
+    if (st != GH_OK) {
+        reply_error(req, st, st == GH_ERR_WRONG_PASSWORD ? "current_password" : NULL);
         return;
     }
     http_run_hash_job(req, HASH_JOB_HASH, in->new_password, NULL, change_hashed);
@@ -139,12 +138,16 @@ void api_password_change(struct request *req)
         api_state_decode(req, sizeof *in, fields, sizeof fields / sizeof fields[0]);
     if (!in)
         return;
-    gh_status st = password_change_check(req->app, &req->user, in->new_password, &req->client,
-                                         &req->retry_after);
+    gh_status st = password_change_check(req->app, &req->user, in->new_password,
+                                         request_cookie(req, DEVICE_COOKIE_NAME), &req->client,
+                                         &in->attempt, &req->retry_after);
     if (st != GH_OK) {
         reply_account_error(req, st, "new_password");
         return;
     }
-    http_run_hash_job(req, HASH_JOB_VERIFY, in->current_password, req->user.password_hash,
-                      change_verified);
+    if (!http_try_hash_job(req, HASH_JOB_VERIFY, in->current_password, req->user.password_hash,
+                           change_verified)) {
+        password_change_abandon(req->app, &in->attempt);
+        reply_error(req, GH_BUSY, NULL);
+    }
 }

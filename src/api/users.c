@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/account.h"
+#include "../core/device.h"
 #include "../core/session.h"
 #include "../http/json_input.h"
 #include "../util/log.h"
@@ -25,8 +26,8 @@ static void register_hashed(struct request *req)
         reply_account_error(req, st, "password");
         return;
     }
-    reply_message(req, 201,
-                  "Registration successful. Check your email for a link to confirm your account.");
+    /* The same answer whether or not the address already had an account (SPEC §8). */
+    reply_message(req, 201, "Registration received. Check your email to continue.");
 }
 
 void api_users_register(struct request *req)
@@ -136,19 +137,30 @@ void api_users_login(struct request *req)
     if (!a)
         return;
     gh_status st =
-        account_login_prepare(req->app, in.email, a, hash, &req->client, &req->retry_after);
+        account_login_prepare(req->app, in.email, request_cookie(req, DEVICE_COOKIE_NAME), a, hash,
+                              &req->client, &req->retry_after);
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;
     }
     a->password = in.password;
-    http_run_hash_job(req, HASH_JOB_VERIFY, in.password, hash, login_verified);
+    if (!http_try_hash_job(req, HASH_JOB_VERIFY, in.password, hash, login_verified)) {
+        account_login_abandon(req->app, a);
+        reply_error(req, GH_BUSY, NULL);
+    }
 }
 
 /* ---- GET /users/current-user/ ---- */
 
+/* A browser without a valid device cookie for this user gets one here: the login answer may
+ * carry only the session cookie (SPEC §2.2), and this is the call a frontend makes right after
+ * a login. Checking and signing are an HMAC each, never a write. */
 void api_users_current_user(struct request *req)
 {
+    char device[DEVICE_COOKIE_MAX];
+    if (device_cookie_refresh(req->app, req->user.email, req->session.id,
+                              request_cookie(req, DEVICE_COOKIE_NAME), device))
+        reply_set_device_cookie(req, device);
     reply_user(req, 200, &req->user);
 }
 

@@ -11,19 +11,13 @@
 #include "../util/metrics.h"
 #include "../util/timeutil.h"
 #include "audit.h"
+#include "device.h"
 #include "email.h"
 #include "mailer.h"
 #include "onetime.h"
 #include "password.h"
 #include "ratelimit.h"
 #include "session.h"
-
-/* Queues the confirmation mail of u inside the caller's transaction. */
-static gh_status queue_confirmation(struct app *app, struct store *st, const struct user *u)
-{
-    return mailer_queue_token_link(app, st, u, PURPOSE_CONFIRM, app->cfg->confirm_token_ttl,
-                                   "confirm", "/users/register/confirm/");
-}
 
 gh_status account_register_check(struct app *app, struct registration *r)
 {
@@ -38,7 +32,7 @@ gh_status account_register_check(struct app *app, struct registration *r)
     if (st != GH_OK)
         return GH_ERR_INVALID_LAST_NAME;
     st = password_check_policy(r->password, r->email_norm, app->cfg->password_min_length);
-    if (st != GH_OK)
+    if (st != GH_OK || !app->cfg->register_reveals_existing)
         return st;
     st = app->store->user_by_email(app->store, r->email_norm, &existing);
     if (st == GH_OK)
@@ -73,10 +67,19 @@ static gh_status register_in_tx(struct store *st, void *arg)
         u.is_superuser = tx->roles->superuser;
     }
     gh_status status = st->user_insert(st, &u);
+    if (status == GH_CONFLICT && !tx->roles && !tx->app->cfg->register_reveals_existing) {
+        /* The address has an account. Its owner is told by mail (the outbox worker decides
+         * what); the caller answers as for a new account. */
+        status = mailer_request(st, u.email, MAIL_REQUEST_REGISTERED);
+        if (status == GH_OK)
+            status = audit_write(st, "register_existing", NULL, u.email, tx->client,
+                                 "address already registered");
+        return status;
+    }
     if (status == GH_CONFLICT)
         return GH_ERR_EMAIL_TAKEN;
     if (status == GH_OK && !tx->roles)
-        status = queue_confirmation(tx->app, st, &u);
+        status = mailer_request(st, u.email, MAIL_REQUEST_CONFIRM);
     if (status == GH_OK)
         status = audit_write(st, tx->roles ? "user_created" : "register", u.id, u.email, tx->client,
                              tx->roles && u.is_superuser ? "superuser" : NULL);
@@ -136,82 +139,76 @@ gh_status account_confirm(struct app *app, const char *token, const struct clien
     return store_transaction(app->store, confirm_in_tx, &tx);
 }
 
-struct regenerate_tx {
-    struct app *app;
-    const struct user *u;
-    const struct client_info *client;
-};
-
-static gh_status regenerate_in_tx(struct store *st, void *arg)
-{
-    struct regenerate_tx *tx = arg;
-    gh_status status = queue_confirmation(tx->app, st, tx->u);
-    if (status == GH_OK)
-        status = audit_write(st, "confirmation_resent", tx->u->id, tx->u->email, tx->client, NULL);
-    return status;
-}
-
 gh_status account_regenerate_confirmation(struct app *app, const char *email,
                                           const struct client_info *client, int *retry_after)
 {
     char norm[EMAIL_MAX + 1];
-    struct user u;
     gh_status st = email_normalize(email, norm);
     if (st != GH_OK)
         return st;
     if ((st = ratelimit_hit(app, RATE_EMAIL, norm, retry_after)) != GH_OK)
         return st;
-    st = app->store->user_by_email(app->store, norm, &u);
-    if (st == GH_NOT_FOUND || (st == GH_OK && u.is_active))
-        return GH_OK;
-    if (st != GH_OK)
-        return st;
-    struct regenerate_tx tx = {app, &u, client};
-    st = store_transaction(app->store, regenerate_in_tx, &tx);
-    if (st == GH_OK)
-        outbox_notify(app->outbox);
-    return st;
+    /* The same request and audit row for every address; whether a mail goes out is decided
+     * by the outbox worker, out of the request's timing. */
+    return mailer_request_mail(app, norm, MAIL_REQUEST_CONFIRM, "confirmation_request", client);
 }
 
-gh_status account_login_prepare(struct app *app, const char *email, struct login_attempt *a,
-                                char hash[PASSWORD_HASH_MAX], const struct client_info *client,
-                                int *retry_after)
+gh_status account_login_prepare(struct app *app, const char *email, const char *device_cookie,
+                                struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
+                                const struct client_info *client, int *retry_after)
 {
+    char nonce[DEVICE_NONCE_LEN + 1];
     memset(a, 0, sizeof *a);
     /* A malformed address cannot belong to an account: treat it as unknown, not as an error,
      * so it is answered like every other failed login. */
     if (email_normalize(email, a->email) != GH_OK)
         a->email[0] = '\0';
-    if (a->email[0] &&
-        ratelimit_check(app, RATE_ACCOUNT, a->email, retry_after) == GH_ERR_RATE_LIMITED) {
-        audit_record(app, "rate_limited", NULL, a->email, client, "failed logins");
-        return GH_ERR_RATE_LIMITED;
+    /* Counted before the password is verified, so concurrent guesses cannot all slip under
+     * the limit; a right password takes the count back. A browser that logged in to this
+     * account before is counted on its own. */
+    if (a->email[0]) {
+        bool known_device = device_cookie_verify(app, a->email, device_cookie, time_now(), nonce);
+        gh_status st = ratelimit_charge_password_check(
+            app, a->email, client, known_device ? nonce : NULL, &a->charge, retry_after);
+        if (st == GH_ERR_RATE_LIMITED)
+            audit_record(app, "rate_limited", NULL, a->email, client, a->charge.refused_by);
+        if (st != GH_OK)
+            return st;
     }
     gh_status st =
         a->email[0] ? app->store->user_by_email(app->store, a->email, &a->user) : GH_NOT_FOUND;
-    if (st != GH_OK && st != GH_NOT_FOUND)
+    if (st != GH_OK && st != GH_NOT_FOUND) {
+        ratelimit_charge_refund(app, &a->charge);
         return st;
+    }
     a->user_found = st == GH_OK;
     const char *src = a->user_found ? a->user.password_hash : app->dummy_hash;
     return str_copy(hash, PASSWORD_HASH_MAX, src);
+}
+
+void account_login_abandon(struct app *app, const struct login_attempt *a)
+{
+    ratelimit_charge_refund(app, &a->charge);
 }
 
 gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_status verified,
                                  const char *old_token, const struct client_info *client,
                                  char token[TOKEN_LEN + 1])
 {
-    if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS)
+    if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS) {
+        account_login_abandon(app, a);
         return verified;
+    }
     if (!a->user_found || verified != GH_OK || !a->user.is_active)
         metrics_login(false);
     if (!a->user_found || verified != GH_OK) {
-        if (a->email[0])
-            ratelimit_count(app, RATE_ACCOUNT, a->email);
+        /* The failure was counted before the verification: nothing more to count. */
         audit_record(app, "login_failure", a->user_found ? a->user.id : NULL,
                      a->email[0] ? a->email : NULL, client,
                      a->user_found ? "wrong password" : "unknown email");
         return GH_ERR_INVALID_CREDENTIALS;
     }
+    ratelimit_charge_succeeded(app, &a->charge);
     if (!a->user.is_active) {
         audit_record(app, "login_failure", a->user.id, a->email, client, "not confirmed");
         return GH_ERR_INACTIVE;
@@ -224,7 +221,6 @@ gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_st
     gh_status st = session_create(app, a->user.id, client, token);
     if (st != GH_OK)
         return st;
-    ratelimit_clear(app, RATE_ACCOUNT, a->email);
     metrics_login(true);
     audit_record(app, "login_success", a->user.id, a->email, client, NULL);
     return GH_OK;

@@ -8,6 +8,7 @@
 
 #include "../app.h"
 #include "model.h"
+#include "ratelimit.h"
 
 struct registration {
     const char *email; /* as received */
@@ -20,12 +21,15 @@ struct registration {
     char last_name_norm[NAME_MAX_BYTES + 1];
 };
 
-/* Validates a registration (email, names, password policy, email not taken) and fills the
- * normalised fields. Returns GH_OK or the GH_ERR_* naming what is wrong. */
+/* Validates a registration (email, names, password policy, and with
+ * GATEHOUSE_REGISTER_REVEALS_EXISTING the email not taken) and fills the normalised fields.
+ * Returns GH_OK or the GH_ERR_* naming what is wrong. */
 GH_MUST_CHECK gh_status account_register_check(struct app *app, struct registration *r);
 
-/* Creates the inactive user with password_hash, a confirmation token and its mail, and the
- * audit row, in one transaction. GH_ERR_EMAIL_TAKEN if the address was taken meanwhile. */
+/* Creates the inactive user with password_hash, the request for its confirmation mail and
+ * the audit row, in one transaction. When the address already has an account, requests the
+ * mail that tells its owner instead and answers GH_OK all the same (enumeration-safe), or
+ * GH_ERR_EMAIL_TAKEN with GATEHOUSE_REGISTER_REVEALS_EXISTING. */
 GH_MUST_CHECK gh_status account_register_finish(struct app *app, const struct registration *r,
                                                 const char *password_hash,
                                                 const struct client_info *client);
@@ -48,9 +52,10 @@ GH_MUST_CHECK gh_status account_create(struct app *app, struct registration *r,
 GH_MUST_CHECK gh_status account_confirm(struct app *app, const char *token,
                                         const struct client_info *client);
 
-/* Queues a new confirmation mail when an unconfirmed account has this address; otherwise does
- * nothing. Returns GH_OK in both cases (the caller answers the same either way), an
- * GH_ERR_INVALID_EMAIL for a malformed address, or a store failure. */
+/* Requests a new confirmation mail for the address, which the outbox worker sends only when
+ * an unconfirmed account has it; the same work and GH_OK whatever the address.
+ * GH_ERR_INVALID_EMAIL for a malformed address, GH_ERR_RATE_LIMITED (with *retry_after) past
+ * the address's mail limit, or a store failure. */
 GH_MUST_CHECK gh_status account_regenerate_confirmation(struct app *app, const char *email,
                                                         const struct client_info *client,
                                                         int *retry_after);
@@ -64,14 +69,22 @@ struct login_attempt {
     char email[EMAIL_MAX + 1];
     bool user_found;
     struct user user;
+    struct rate_charge charge; /* the failure counters this attempt was charged to */
 };
 
-/* Looks the account up and writes into hash the hash to verify the password against: the
- * user's, or a dummy one for an unknown email so both cost the same. GH_ERR_RATE_LIMITED
- * (with *retry_after) when the address has had too many failed logins. */
+/* Counts the attempt against the account's failure limits (per device when device_cookie,
+ * which may be NULL, is a valid device cookie for the account; else per client address and the
+ * account's ceiling), looks the account up and writes into hash the hash to verify the
+ * password against: the user's, or a dummy one for an unknown email so both cost the same.
+ * GH_ERR_RATE_LIMITED (with *retry_after) when there were too many failed logins. */
 GH_MUST_CHECK gh_status account_login_prepare(struct app *app, const char *email,
-                                              struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
+                                              const char *device_cookie, struct login_attempt *a,
+                                              char hash[PASSWORD_HASH_MAX],
                                               const struct client_info *client, int *retry_after);
+
+/* The prepared attempt is dropped without a verification (the hash pool is full): takes its
+ * count back. */
+void account_login_abandon(struct app *app, const struct login_attempt *a);
 
 /* Decides the login after verification: GH_ERR_INVALID_CREDENTIALS for an unknown email or a
  * wrong password, GH_ERR_INACTIVE for an unconfirmed account with the right password, else

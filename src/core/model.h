@@ -61,11 +61,19 @@ struct onetime {
     int64_t expires_at;
 };
 
-/* A message in the outbox. The strings are heap-allocated and owned by the struct. */
+/* What a mail request asks the outbox worker to send, if the account at the address qualifies. */
+#define MAIL_REQUEST_CONFIRM    "confirm"    /* a confirmation link, to an unconfirmed account */
+#define MAIL_REQUEST_RESET      "reset"      /* a password reset link, to an active account */
+#define MAIL_REQUEST_REGISTERED "registered" /* someone registered with an existing address */
+#define MAIL_REQUEST_MAX        16
+
+/* A message in the outbox, or a request for one (request set, subject and bodies empty). The
+ * strings are heap-allocated and owned by the struct. */
 struct mail {
     int64_t id;         /* the outbox row; names the mail file and the Message-ID */
     int64_t created_at; /* when the row was queued (unix seconds); 0 before it is */
     char recipient[EMAIL_MAX + 1];
+    char request[MAIL_REQUEST_MAX]; /* empty for a rendered message */
     char *subject;
     char *text_body;
     char *html_body;

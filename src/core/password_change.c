@@ -10,6 +10,7 @@
 #include "../util/log.h"
 #include "../util/timeutil.h"
 #include "audit.h"
+#include "device.h"
 #include "email.h"
 #include "mailer.h"
 #include "onetime.h"
@@ -22,44 +23,18 @@ static void reset_page_link(struct app *app, char *out, size_t cap)
     snprintf(out, cap, "%s/auth/password/request-change", app->cfg->frontend_url);
 }
 
-struct reset_mail_tx {
-    struct app *app;
-    const struct user *u;
-    const struct client_info *client;
-};
-
-static gh_status reset_mail_in_tx(struct store *st, void *arg)
-{
-    struct reset_mail_tx *tx = arg;
-    gh_status status =
-        mailer_queue_token_link(tx->app, st, tx->u, PURPOSE_RESET, tx->app->cfg->reset_token_ttl,
-                                "reset", "/users/password-change/confirm/change-password/");
-    if (status == GH_OK)
-        status =
-            audit_write(st, "password_reset_request", tx->u->id, tx->u->email, tx->client, NULL);
-    return status;
-}
-
 gh_status reset_request(struct app *app, const char *email, const struct client_info *client,
                         int *retry_after)
 {
     char norm[EMAIL_MAX + 1];
-    struct user u;
     gh_status st = email_normalize(email, norm);
     if (st != GH_OK)
         return st;
     if ((st = ratelimit_hit(app, RATE_EMAIL, norm, retry_after)) != GH_OK)
         return st;
-    st = app->store->user_by_email(app->store, norm, &u);
-    if (st == GH_NOT_FOUND || (st == GH_OK && !u.is_active))
-        return GH_OK;
-    if (st != GH_OK)
-        return st;
-    struct reset_mail_tx tx = {app, &u, client};
-    st = store_transaction(app->store, reset_mail_in_tx, &tx);
-    if (st == GH_OK)
-        outbox_notify(app->outbox);
-    return st;
+    /* The same request and audit row for every address; the outbox worker mails a link only
+     * to an active account. */
+    return mailer_request_mail(app, norm, MAIL_REQUEST_RESET, "password_reset_request", client);
 }
 
 struct exchange_tx {
@@ -179,22 +154,42 @@ gh_status reset_finish(struct app *app, const char *change_token, const char *pa
 }
 
 gh_status password_change_check(struct app *app, const struct user *u, const char *new_password,
-                                const struct client_info *client, int *retry_after)
+                                const char *device_cookie, const struct client_info *client,
+                                struct password_change_attempt *a, int *retry_after)
 {
-    gh_status st = ratelimit_check(app, RATE_ACCOUNT, u->email, retry_after);
-    if (st != GH_OK) {
-        audit_record(app, "rate_limited", u->id, u->email, client, "password change");
+    char nonce[DEVICE_NONCE_LEN + 1];
+    memset(a, 0, sizeof *a);
+    gh_status st = password_check_policy(new_password, u->email, app->cfg->password_min_length);
+    if (st != GH_OK)
         return st;
-    }
-    return password_check_policy(new_password, u->email, app->cfg->password_min_length);
+    /* Counted before the current password is verified, on the counters a login uses. */
+    bool known_device = device_cookie_verify(app, u->email, device_cookie, time_now(), nonce);
+    st = ratelimit_charge_password_check(app, u->email, client, known_device ? nonce : NULL,
+                                         &a->charge, retry_after);
+    if (st == GH_ERR_RATE_LIMITED)
+        audit_record(app, "rate_limited", u->id, u->email, client, a->charge.refused_by);
+    return st;
 }
 
-gh_status password_change_refuse(struct app *app, const struct user *u,
-                                 const struct client_info *client)
+gh_status password_change_verified(struct app *app, const struct user *u,
+                                   const struct password_change_attempt *a, gh_status verified,
+                                   const struct client_info *client)
 {
-    ratelimit_count(app, RATE_ACCOUNT, u->email);
-    audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
-    return GH_ERR_WRONG_PASSWORD;
+    if (verified == GH_ERR_INVALID_CREDENTIALS) {
+        audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
+        return GH_ERR_WRONG_PASSWORD;
+    }
+    if (verified != GH_OK) {
+        password_change_abandon(app, a);
+        return verified;
+    }
+    ratelimit_charge_succeeded(app, &a->charge);
+    return GH_OK;
+}
+
+void password_change_abandon(struct app *app, const struct password_change_attempt *a)
+{
+    ratelimit_charge_refund(app, &a->charge);
 }
 
 struct change_tx {
@@ -220,7 +215,6 @@ gh_status password_change_finish(struct app *app, const struct user *u, const ch
     if (st == GH_OK) {
         if (revoke_sessions(app, u->id, keep_token_hash) != GH_OK)
             log_msg(LOG_WARN, "sessions could not be revoked again after a password change");
-        ratelimit_clear(app, RATE_ACCOUNT, u->email);
         outbox_notify(app->outbox);
     }
     return st;

@@ -6,10 +6,12 @@
 
 #include "../app.h"
 #include "model.h"
+#include "ratelimit.h"
 
-/* Queues a reset mail when an active account has this address. GH_OK whatever the account
- * (the caller answers the same), GH_ERR_INVALID_EMAIL for a malformed address,
- * GH_ERR_RATE_LIMITED with *retry_after when the address had too many requests. */
+/* Requests a reset mail for the address, which the outbox worker sends only when an active
+ * account has it: the same work and GH_OK whatever the address. GH_ERR_INVALID_EMAIL for a
+ * malformed address, GH_ERR_RATE_LIMITED with *retry_after when the address had too many
+ * requests. */
 GH_MUST_CHECK gh_status reset_request(struct app *app, const char *email,
                                       const struct client_info *client, int *retry_after);
 
@@ -29,15 +31,31 @@ GH_MUST_CHECK gh_status reset_check(struct app *app, const char *change_token,
 GH_MUST_CHECK gh_status reset_finish(struct app *app, const char *change_token,
                                      const char *password_hash, const struct client_info *client);
 
-/* Before verifying the current password: GH_ERR_RATE_LIMITED after too many wrong current
- * passwords, or a policy error for new_password. */
-GH_MUST_CHECK gh_status password_change_check(struct app *app, const struct user *u,
-                                              const char *new_password,
-                                              const struct client_info *client, int *retry_after);
+/* A change in progress: the failure counters its current-password check was charged to. */
+struct password_change_attempt {
+    struct rate_charge charge;
+};
 
-/* Counts and audits a wrong current password; returns GH_ERR_WRONG_PASSWORD. */
-GH_MUST_CHECK gh_status password_change_refuse(struct app *app, const struct user *u,
-                                               const struct client_info *client);
+/* Before verifying the current password: a policy error for new_password, else one failure
+ * counted on the account's failure limits as a login is (device_cookie may be NULL), taken back
+ * when the current password is right; GH_ERR_RATE_LIMITED (with *retry_after) after too many
+ * wrong passwords. */
+GH_MUST_CHECK gh_status password_change_check(struct app *app, const struct user *u,
+                                              const char *new_password, const char *device_cookie,
+                                              const struct client_info *client,
+                                              struct password_change_attempt *a, int *retry_after);
+
+/* After the current password was verified (verified is the verification's result): GH_OK when
+ * it was right, GH_ERR_WRONG_PASSWORD (audited; the failure stays counted) when it was wrong,
+ * otherwise the verification's failure. */
+GH_MUST_CHECK gh_status password_change_verified(struct app *app, const struct user *u,
+                                                 const struct password_change_attempt *a,
+                                                 gh_status verified,
+                                                 const struct client_info *client);
+
+/* The change is dropped before the current password was verified (the hash pool is full):
+ * takes the count back. */
+void password_change_abandon(struct app *app, const struct password_change_attempt *a);
 
 /* Stores password_hash, revokes every session of u except keep_token_hash and queues the
  * notice, in one transaction. */

@@ -2,15 +2,30 @@
 #include "ratelimit.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "../kv/kv.h"
 #include "../util/log.h"
 #include "../util/timeutil.h"
 
+/* Longest kv key: "rl:", a prefix, ':' and the subject. */
+#define RATE_KEY_MAX (RATE_SUBJECT_MAX + 16)
+
 static const char *const kind_prefix[] = {
     [RATE_IP] = "ip",
-    [RATE_ACCOUNT] = "acct",
+    [RATE_ACCOUNT] = "acip",
+    [RATE_ACCOUNT_DEVICE] = "acdv",
+    [RATE_ACCOUNT_CEILING] = "acct",
     [RATE_EMAIL] = "mail",
+};
+
+/* How a refusal by each kind is named in the audit log. */
+static const char *const kind_refusal[] = {
+    [RATE_IP] = "requests from this address",
+    [RATE_ACCOUNT] = "failed password checks on this account from this address",
+    [RATE_ACCOUNT_DEVICE] = "failed password checks on this account from this device",
+    [RATE_ACCOUNT_CEILING] = "failed password checks on this account",
+    [RATE_EMAIL] = "mails to this address",
 };
 
 static void limit_of(const struct config *cfg, enum rate_kind kind, int *max, int *window)
@@ -21,8 +36,13 @@ static void limit_of(const struct config *cfg, enum rate_kind kind, int *max, in
         *window = cfg->rate_ip_window;
         break;
     case RATE_ACCOUNT:
+    case RATE_ACCOUNT_DEVICE:
         *max = cfg->rate_account_max;
         *window = cfg->rate_account_window;
+        break;
+    case RATE_ACCOUNT_CEILING:
+        *max = cfg->rate_account_ceiling;
+        *window = cfg->rate_account_ceiling_window;
         break;
     default:
         *max = cfg->rate_email_max;
@@ -46,47 +66,109 @@ static gh_status verdict(int64_t count, int64_t max, int64_t window_end, int64_t
     return GH_ERR_RATE_LIMITED;
 }
 
-gh_status ratelimit_hit(struct app *app, enum rate_kind kind, const char *subject, int *retry_after)
+/* Counts one hit: GH_OK, GH_ERR_RATE_LIMITED, or GH_UNAVAILABLE when the kv backend could not
+ * count it. */
+static gh_status hit(struct app *app, enum rate_kind kind, const char *subject, int *retry_after)
 {
-    char key[320];
+    char key[RATE_KEY_MAX];
     int max, window;
     int64_t count = 0, end = 0, now = time_now();
     limit_of(app->cfg, kind, &max, &window);
     make_key(kind, subject, key, sizeof key);
-    if (app->kv->rate_hit(app->kv, key, window, now, &count, &end) != GH_OK) {
-        log_msg(LOG_WARN, "rate limit counter unavailable; request let through");
-        return GH_OK;
-    }
+    if (app->kv->rate_hit(app->kv, key, window, now, &count, &end) != GH_OK)
+        return GH_UNAVAILABLE;
     return verdict(count, max, end, now, retry_after);
 }
 
-gh_status ratelimit_check(struct app *app, enum rate_kind kind, const char *subject,
-                          int *retry_after)
+gh_status ratelimit_hit(struct app *app, enum rate_kind kind, const char *subject, int *retry_after)
 {
-    char key[320];
-    int max, window;
-    int64_t count = 0, end = 0, now = time_now();
-    limit_of(app->cfg, kind, &max, &window);
-    make_key(kind, subject, key, sizeof key);
-    if (app->kv->rate_peek(app->kv, key, now, &count, &end) != GH_OK) {
+    gh_status st = hit(app, kind, subject, retry_after);
+    if (st == GH_UNAVAILABLE) {
         log_msg(LOG_WARN, "rate limit counter unavailable; request let through");
         return GH_OK;
     }
-    /* The limit is reached when count == max: one more attempt would be over it. */
-    return verdict(count + 1, max, end, now, retry_after);
+    return st;
 }
 
-void ratelimit_count(struct app *app, enum rate_kind kind, const char *subject)
+/* Takes one hit back; a failure only costs the client one attempt of its budget. */
+static void refund(struct app *app, enum rate_kind kind, const char *subject)
 {
-    int ignored;
-    if (ratelimit_hit(app, kind, subject, &ignored) != GH_OK)
-        return; /* over the limit already: the next check refuses */
+    char key[RATE_KEY_MAX];
+    make_key(kind, subject, key, sizeof key);
+    if (app->kv->rate_refund(app->kv, key, time_now()) != GH_OK)
+        log_msg(LOG_WARN, "rate limit counter could not be refunded");
 }
 
-void ratelimit_clear(struct app *app, enum rate_kind kind, const char *subject)
+static void clear(struct app *app, enum rate_kind kind, const char *subject)
 {
-    char key[320];
+    char key[RATE_KEY_MAX];
     make_key(kind, subject, key, sizeof key);
     if (app->kv->rate_clear(app->kv, key) != GH_OK)
         log_msg(LOG_WARN, "rate limit counter could not be cleared");
+}
+
+/* Charges one counter; on a refusal the whole charge so far is taken back. Once the kv
+ * backend has failed for this attempt, the attempt is let through without further round trips
+ * (each would wait for the same timeout) and the charge is never settled. */
+static gh_status charge_one(struct app *app, struct rate_charge *c, enum rate_kind kind,
+                            const char *subject, int *retry_after)
+{
+    if (c->unavailable)
+        return GH_OK;
+    if (c->count >= RATE_CHARGE_MAX ||
+        str_copy(c->subjects[c->count], RATE_SUBJECT_MAX, subject) != GH_OK)
+        return GH_INTERNAL;
+    gh_status st = hit(app, kind, subject, retry_after);
+    if (st == GH_UNAVAILABLE) {
+        log_msg(LOG_WARN, "rate limit counter unavailable; password check let through");
+        c->unavailable = true;
+        return GH_OK;
+    }
+    c->kinds[c->count++] = kind;
+    if (st != GH_OK) {
+        ratelimit_charge_refund(app, c);
+        c->count = 0;
+        c->refused_by = kind_refusal[kind];
+    }
+    return st;
+}
+
+gh_status ratelimit_charge_password_check(struct app *app, const char *account,
+                                          const struct client_info *client,
+                                          const char *device_nonce, struct rate_charge *charge,
+                                          int *retry_after)
+{
+    char subject[RATE_SUBJECT_MAX];
+    memset(charge, 0, sizeof *charge);
+    /* The address or nonce comes first: neither holds '|', so the subject is unambiguous. */
+    if (device_nonce) {
+        snprintf(subject, sizeof subject, "%s|%s", device_nonce, account);
+        return charge_one(app, charge, RATE_ACCOUNT_DEVICE, subject, retry_after);
+    }
+    /* A relaying frontend's address is every one of its users': counting per address there
+     * would be counting per account, and hand out the lockout the ceiling avoids. */
+    gh_status st = GH_OK;
+    if (!config_frontend_relaying(app->cfg, client->ip)) {
+        snprintf(subject, sizeof subject, "%s|%s", client->ip, account);
+        st = charge_one(app, charge, RATE_ACCOUNT, subject, retry_after);
+    }
+    if (st == GH_OK)
+        st = charge_one(app, charge, RATE_ACCOUNT_CEILING, account, retry_after);
+    return st;
+}
+
+void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charge)
+{
+    for (int i = 0; !charge->unavailable && i < charge->count; i++) {
+        if (charge->kinds[i] == RATE_ACCOUNT_CEILING)
+            refund(app, charge->kinds[i], charge->subjects[i]);
+        else
+            clear(app, charge->kinds[i], charge->subjects[i]);
+    }
+}
+
+void ratelimit_charge_refund(struct app *app, const struct rate_charge *charge)
+{
+    for (int i = 0; !charge->unavailable && i < charge->count; i++)
+        refund(app, charge->kinds[i], charge->subjects[i]);
 }

@@ -4,12 +4,32 @@
 #ifndef GH_RATELIMIT_H
 #define GH_RATELIMIT_H
 
+#include <stdbool.h>
+
 #include "../app.h"
+#include "model.h"
 
 enum rate_kind {
-    RATE_IP,      /* credential and email requests per client IP */
-    RATE_ACCOUNT, /* failed password checks per account (email) */
-    RATE_EMAIL,   /* email-sending requests per address */
+    RATE_IP,              /* credential and email requests per client IP */
+    RATE_ACCOUNT,         /* failed password checks per account and client address */
+    RATE_ACCOUNT_DEVICE,  /* failed password checks per account and device cookie */
+    RATE_ACCOUNT_CEILING, /* failed password checks per account without a device cookie */
+    RATE_EMAIL,           /* email-sending requests per address */
+};
+
+/* Longest subject of a counter (an email address and what goes with it). */
+#define RATE_SUBJECT_MAX 320
+/* Most counters one password check is charged to. */
+#define RATE_CHARGE_MAX 2
+
+/* The failure counters a password check was charged to before it was made, kept so that the
+ * charge can be settled once the outcome is known. */
+struct rate_charge {
+    int count;
+    enum rate_kind kinds[RATE_CHARGE_MAX];
+    char subjects[RATE_CHARGE_MAX][RATE_SUBJECT_MAX];
+    const char *refused_by; /* after GH_ERR_RATE_LIMITED: which limit, for the audit log */
+    bool unavailable;       /* the kv backend failed: let through, nothing to settle */
 };
 
 /* Counts one request; GH_ERR_RATE_LIMITED (with *retry_after seconds) when it is over the
@@ -18,15 +38,32 @@ enum rate_kind {
 GH_MUST_CHECK gh_status ratelimit_hit(struct app *app, enum rate_kind kind, const char *subject,
                                       int *retry_after);
 
-/* Like ratelimit_hit without counting: GH_ERR_RATE_LIMITED when the limit is already reached.
- * For failure counters that are checked before and counted after an attempt. */
-GH_MUST_CHECK gh_status ratelimit_check(struct app *app, enum rate_kind kind, const char *subject,
-                                        int *retry_after);
+/* Charges one password check of account (a normalised email) to its failure counters before
+ * the password is verified: each counter is one atomic increment, so of many concurrent
+ * attempts only as many as the limit allows go on to be verified.
+ *
+ * Which counters: with device_nonce (the nonce of a valid device cookie for this account, else
+ * NULL) the count per account and device; without, the count per account and client address
+ * (skipped for a relaying frontend, whose address all its users share) and the account's
+ * ceiling, which attempts from every address share. So an attacker who exhausts the ceiling
+ * locks out only browsers that never logged in to the account.
+ *
+ * GH_ERR_RATE_LIMITED (with *retry_after and charge->refused_by) when a counter is over its
+ * limit; nothing stays charged then. On GH_OK the caller settles the charge with
+ * ratelimit_charge_succeeded or ratelimit_charge_refund, or leaves it when the password was
+ * wrong. */
+GH_MUST_CHECK gh_status ratelimit_charge_password_check(struct app *app, const char *account,
+                                                        const struct client_info *client,
+                                                        const char *device_nonce,
+                                                        struct rate_charge *charge,
+                                                        int *retry_after);
 
-/* Counts one event (a failed attempt) without a verdict: paired with ratelimit_check. */
-void ratelimit_count(struct app *app, enum rate_kind kind, const char *subject);
+/* The password was right: forgets the failures of this address (or device) on the account
+ * and takes the charge of the ceiling back. */
+void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charge);
 
-/* Forgets the counter (a successful login clears the account's failures). */
-void ratelimit_clear(struct app *app, enum rate_kind kind, const char *subject);
+/* The password was never verified (the hash pool was full, a backend failed): takes the
+ * charge back. */
+void ratelimit_charge_refund(struct app *app, const struct rate_charge *charge);
 
 #endif

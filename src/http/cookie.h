@@ -1,4 +1,4 @@
-/* The Set-Cookie value of the session cookie (SPEC §2.2). */
+/* The Set-Cookie values of the session cookie (SPEC §2.2) and the device cookie. */
 #ifndef GH_COOKIE_H
 #define GH_COOKIE_H
 
@@ -9,5 +9,10 @@
 /* Writes "NAME=TOKEN; HttpOnly; SameSite=Lax; Path=/" (plus "; Secure" when configured) into
  * out; with token NULL, the removal cookie "NAME=; Max-Age=0; HttpOnly; ...". */
 void cookie_format_session(const struct config *cfg, const char *token, char *out, size_t cap);
+
+/* Writes "NAME=VALUE; Max-Age=SECONDS; HttpOnly; SameSite=Lax; Path=/" (plus "; Secure" like
+ * the session cookie) into out: the long-lived device cookie of core/device.h. */
+void cookie_format_device(const struct config *cfg, const char *name, const char *value,
+                          int max_age, char *out, size_t cap);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/device.h"
 #include "../util/log.h"
 #include "cookie.h"
 #include "errors.h"
@@ -199,6 +200,12 @@ void reply_clear_session_cookie(struct request *req)
     cookie_format_session(req->app->cfg, NULL, req->cookie, sizeof req->cookie);
 }
 
+void reply_set_device_cookie(struct request *req, const char *value)
+{
+    cookie_format_device(req->app->cfg, DEVICE_COOKIE_NAME, value, DEVICE_COOKIE_LIFETIME,
+                         req->cookie, sizeof req->cookie);
+}
+
 /* ---- request accessors ---- */
 
 const char *request_header(struct request *req, const char *name)
@@ -213,7 +220,12 @@ const char *request_query(struct request *req, const char *name)
 
 const char *request_session_token(struct request *req)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, req->app->cfg->cookie_name);
+    return request_cookie(req, req->app->cfg->cookie_name);
+}
+
+const char *request_cookie(struct request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
 /* ---- the hash pool around a suspended connection ---- */

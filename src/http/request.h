@@ -72,6 +72,8 @@ const char *request_header(struct request *req, const char *name);
 const char *request_query(struct request *req, const char *name);
 /* The session token from the configured cookie, NULL when absent. */
 const char *request_session_token(struct request *req);
+/* The value of the request cookie called name, NULL when absent. */
+const char *request_cookie(struct request *req, const char *name);
 /* The form part called name, NULL when absent. */
 const struct form_field *request_form_field(const struct request *req, const char *name);
 
@@ -103,6 +105,9 @@ void reply_static(struct request *req, const char *data, size_t len, const char 
 void reply_set_session_cookie(struct request *req, const char *token);
 /* Adds a Set-Cookie that removes the session cookie. */
 void reply_clear_session_cookie(struct request *req);
+/* Adds the Set-Cookie of a device cookie (core/device.h) with value to the reply about to be
+ * sent; an answer carries one Set-Cookie, so never on an answer that sets the session. */
+void reply_set_device_cookie(struct request *req, const char *value);
 
 /* Runs a hash job on the pool with the connection suspended, then calls resume(req) on a
  * connection thread with req->job filled in. Answers 503 + Retry-After when the pool is full. */

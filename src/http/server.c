@@ -339,7 +339,8 @@ static bool run_route_checks(struct request *req)
     if (!finish_body(req))
         return false;
     gh_status st;
-    if ((flags & ROUTE_RATE_IP) &&
+    /* A relaying frontend's address is shared by all its users: not limited per IP. */
+    if ((flags & ROUTE_RATE_IP) && !config_frontend_relaying(req->app->cfg, req->client.ip) &&
         (st = ratelimit_hit(req->app, RATE_IP, req->client.ip, &req->retry_after)) != GH_OK) {
         audit_record(req->app, "rate_limited", NULL, NULL, &req->client, req->path);
         reply_error(req, st, NULL);

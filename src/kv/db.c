@@ -49,10 +49,9 @@ static gh_status db_rate_hit(struct kv *kv, const char *key, int window, int64_t
     return kv->store->rate_hit(kv->store, key, window, now, count, window_end);
 }
 
-static gh_status db_rate_peek(struct kv *kv, const char *key, int64_t now, int64_t *count,
-                              int64_t *window_end)
+static gh_status db_rate_refund(struct kv *kv, const char *key, int64_t now)
 {
-    return kv->store->rate_peek(kv->store, key, now, count, window_end);
+    return kv->store->rate_refund(kv->store, key, now);
 }
 
 static gh_status db_rate_clear(struct kv *kv, const char *key)
@@ -79,7 +78,7 @@ gh_status kv_db_open(struct store *store, struct kv **out)
                       .session_list = db_session_list,
                       .session_delete_all = db_session_delete_all,
                       .rate_hit = db_rate_hit,
-                      .rate_peek = db_rate_peek,
+                      .rate_refund = db_rate_refund,
                       .rate_clear = db_rate_clear,
                       .close = db_close};
     *out = kv;

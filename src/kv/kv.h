@@ -38,9 +38,10 @@ struct kv {
      * hit); returns the count in the current window and when the window ends. Atomic. */
     gh_status (*rate_hit)(struct kv *kv, const char *key, int window, int64_t now, int64_t *count,
                           int64_t *window_end);
-    /* The counter without counting: 0 and now when there is no live window. */
-    gh_status (*rate_peek)(struct kv *kv, const char *key, int64_t now, int64_t *count,
-                           int64_t *window_end);
+    /* Takes one hit back from the live window of key, atomically and never below zero: an
+     * attempt counted before it was made that turned out not to count (a right password, a
+     * request refused by another limit). A window that has ended is left alone. */
+    gh_status (*rate_refund)(struct kv *kv, const char *key, int64_t now);
     gh_status (*rate_clear)(struct kv *kv, const char *key);
 
     void (*close)(struct kv *kv);

@@ -367,25 +367,18 @@ static gh_status rd_rate_hit(struct kv *kv, const char *key, int window, int64_t
     return GH_OK;
 }
 
-static gh_status rd_rate_peek(struct kv *kv, const char *key, int64_t now, int64_t *count,
-                              int64_t *window_end)
+/* DECR only a live counter above zero: a window that expired meanwhile is not recreated. */
+static const char refund_script[] = "local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
+                                    "if c > 0 then return redis.call('DECR', KEYS[1]) end "
+                                    "return 0";
+
+static gh_status rd_rate_refund(struct kv *kv, const char *key, int64_t now)
 {
     char rkey[400];
-    redisReply *rep = NULL;
+    (void)now; /* the key's expiry is the window's end */
     snprintf(rkey, sizeof rkey, "gh:%s", key);
-    const char *argv[] = {"EVAL", "return {redis.call('GET', KEYS[1]), redis.call('TTL', KEYS[1])}",
-                          "1", rkey};
-    gh_status st = command(kv, &rep, 4, argv);
-    if (st != GH_OK)
-        return st;
-    *count = 0;
-    *window_end = now;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[1]->integer > 0) {
-        *count = reply_int(rep->element[0]);
-        *window_end = now + rep->element[1]->integer;
-    }
-    freeReplyObject(rep);
-    return GH_OK;
+    const char *argv[] = {"EVAL", refund_script, "1", rkey};
+    return command_ok(kv, 4, argv);
 }
 
 static gh_status rd_rate_clear(struct kv *kv, const char *key)
@@ -463,7 +456,7 @@ gh_status kv_redis_open(const char *url, struct store *store, struct kv **out)
                           .session_list = rd_session_list,
                           .session_delete_all = rd_session_delete_all,
                           .rate_hit = rd_rate_hit,
-                          .rate_peek = rd_rate_peek,
+                          .rate_refund = rd_rate_refund,
                           .rate_clear = rd_rate_clear,
                           .close = rd_close};
     if (parse_url(r, url) != GH_OK) {

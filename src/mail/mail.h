@@ -46,9 +46,16 @@ GH_MUST_CHECK gh_status mail_smtp_open(const char *url, struct mail_transport **
 
 struct outbox;
 
-/* Starts the worker thread that sends due outbox rows through transport (owned after this). */
+/* Turns a claimed mail request (m->request set) into the message to send: renders it into m
+ * and answers GH_OK, or answers GH_NOT_FOUND when there is nothing to send (the request is
+ * gone). Any other status leaves the request to be retried. Runs on the worker thread. */
+typedef gh_status (*outbox_resolve_fn)(void *ctx, struct mail *m);
+
+/* Starts the worker thread that sends due outbox rows through transport (owned after this),
+ * resolving mail requests with resolve(resolve_ctx, …). */
 GH_MUST_CHECK gh_status outbox_start(const struct config *cfg, struct store *store,
-                                     struct mail_transport *transport, struct outbox **out);
+                                     struct mail_transport *transport, outbox_resolve_fn resolve,
+                                     void *resolve_ctx, struct outbox **out);
 /* Wakes the worker: a mail was just queued. */
 void outbox_notify(struct outbox *o);
 /* The readiness of the worker's transport (see mail_transport.ready). *checked tells whether

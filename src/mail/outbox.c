@@ -1,10 +1,12 @@
-/* The outbox worker: one thread that claims due rows of mail_outbox, sends them through the
- * transport and marks them sent, or schedules a retry with exponential backoff. It also
- * purges expired sessions, tokens and rate-limit windows every ten minutes. It wakes when
- * a request queues mail (outbox_notify) and otherwise polls once a second, so rows queued by
- * other instances or left by a crash are sent too. */
+/* The outbox worker: one thread that claims due rows of mail_outbox, resolves mail requests
+ * into messages (or drops them), sends messages through the transport and marks them sent, or
+ * schedules a retry with exponential backoff. It also purges expired sessions, tokens and
+ * rate-limit windows every ten minutes. It wakes when a request queues mail (outbox_notify)
+ * and otherwise polls once a second, so rows queued by other instances or left by a crash are
+ * sent too. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -22,6 +24,8 @@ struct outbox {
     const struct config *cfg;
     struct store *store;
     struct mail_transport *transport;
+    outbox_resolve_fn resolve;
+    void *resolve_ctx;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -38,7 +42,8 @@ static int64_t retry_delay(const struct config *cfg, int attempts)
     return delay < cfg->mail_retry_max_seconds ? delay : cfg->mail_retry_max_seconds;
 }
 
-/* Sends one due mail if there is one; GH_NOT_FOUND when nothing was due. */
+/* Sends one due mail if there is one, resolving it first when it is a request; GH_NOT_FOUND
+ * when nothing was due. */
 static gh_status send_one(struct outbox *o)
 {
     struct mail m = {0};
@@ -47,7 +52,18 @@ static gh_status send_one(struct outbox *o)
     if (st != GH_OK)
         return st;
     char err[512] = "";
-    st = o->transport->send(o->transport, o->cfg->mail_from, &m, err, sizeof err);
+    if (m.request[0]) {
+        st = o->resolve ? o->resolve(o->resolve_ctx, &m) : GH_INTERNAL;
+        if (st == GH_NOT_FOUND) {
+            log_msg(LOG_INFO, "mail request %lld needs no mail", (long long)m.id);
+            mail_clear(&m);
+            return GH_OK;
+        }
+        if (st != GH_OK)
+            snprintf(err, sizeof err, "the mail request could not be resolved");
+    }
+    if (st == GH_OK)
+        st = o->transport->send(o->transport, o->cfg->mail_from, &m, err, sizeof err);
     if (st == GH_OK) {
         st = o->store->outbox_mark_sent(o->store, m.id, time_now());
         log_msg(LOG_INFO, "mail %lld sent", (long long)m.id);
@@ -98,7 +114,8 @@ static void *outbox_main(void *arg)
 }
 
 gh_status outbox_start(const struct config *cfg, struct store *store,
-                       struct mail_transport *transport, struct outbox **out)
+                       struct mail_transport *transport, outbox_resolve_fn resolve,
+                       void *resolve_ctx, struct outbox **out)
 {
     struct outbox *o = calloc(1, sizeof *o);
     if (!o) {
@@ -108,6 +125,8 @@ gh_status outbox_start(const struct config *cfg, struct store *store,
     o->cfg = cfg;
     o->store = store;
     o->transport = transport;
+    o->resolve = resolve;
+    o->resolve_ctx = resolve_ctx;
     pthread_mutex_init(&o->lock, NULL);
     pthread_cond_init(&o->wake, NULL);
     if (pthread_create(&o->thread, NULL, outbox_main, o) != 0) {

@@ -21,6 +21,7 @@ static const struct builtin_template builtins[] = {
     {"reset", embed_mail_reset_txt_start, embed_mail_reset_html_start},
     {"password_changed", embed_mail_password_changed_txt_start,
      embed_mail_password_changed_html_start},
+    {"account_exists", embed_mail_account_exists_txt_start, embed_mail_account_exists_html_start},
 };
 
 /* Reads dir/name.ext into a heap string; GH_NOT_FOUND when the file does not exist. */

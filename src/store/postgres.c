@@ -35,14 +35,20 @@ enum stmt_id {
     ST_ONETIME_CONSUME,
     ST_ONETIME_REVOKE_ALL,
     ST_OUTBOX_INSERT,
+    ST_OUTBOX_REQUEST,
     ST_OUTBOX_CLAIM,
+    ST_OUTBOX_RESOLVE,
+    ST_OUTBOX_DISCARD,
     ST_OUTBOX_SENT,
     ST_OUTBOX_RETRY,
     ST_OUTBOX_PENDING,
     ST_AUDIT_INSERT,
     ST_RATE_HIT,
     ST_RATE_PEEK,
+    ST_RATE_REFUND,
     ST_RATE_CLEAR,
+    ST_SECRET_INSERT,
+    ST_SECRET_GET,
     ST_PURGE_SESSIONS,
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
@@ -66,7 +72,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_INSERT] = "INSERT INTO users (id, email, password_hash, first_name, last_name, "
                        "is_active, is_staff, is_superuser, thumbnail, date_joined) "
                        "VALUES ($1::uuid, $2, $3, $4, $5, $6::boolean, $7::boolean, $8::boolean, "
-                       "NULLIF($9::text, ''), $10::bigint)",
+                       "NULLIF($9::text, ''), $10::bigint) ON CONFLICT DO NOTHING",
     [ST_PROFILE_INSERT] = "INSERT INTO user_profiles (id, user_id, phone_number, birth_date, "
                           "github_link) VALUES ($1::uuid, $2::uuid, NULLIF($3::text, ''), "
                           "NULLIF($4::text, ''), NULLIF($5::text, ''))",
@@ -112,6 +118,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_INSERT] = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, "
                          "next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5::bigint, "
                          "$5::bigint)",
+    [ST_OUTBOX_REQUEST] = "INSERT INTO mail_outbox (recipient, request, subject, text_body, "
+                          "html_body, next_attempt_at, created_at) "
+                          "VALUES ($1, $2, '', '', '', $3::bigint, $3::bigint)",
     /* SKIP LOCKED: a row another instance is claiming right now is passed over, not waited
      * for; a row it has claimed already no longer matches next_attempt_at <= now. */
     [ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET next_attempt_at = $2::bigint, "
@@ -119,7 +128,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "WHERE sent_at IS NULL AND next_attempt_at <= $1::bigint "
                         "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
                         "RETURNING id, recipient, subject, text_body, html_body, attempts, "
-                        "created_at",
+                        "created_at, request",
+    /* Only a row that is still a request: of two workers resolving it, the second changes
+     * nothing. */
+    [ST_OUTBOX_RESOLVE] = "UPDATE mail_outbox SET request = NULL, subject = $2, text_body = $3, "
+                          "html_body = $4 WHERE id = $1::bigint AND request IS NOT NULL",
+    [ST_OUTBOX_DISCARD] = "DELETE FROM mail_outbox WHERE id = $1::bigint AND "
+                          "request IS NOT NULL",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = $2::bigint, last_error = NULL, "
                        "text_body = '', html_body = '' WHERE id = $1::bigint",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = $2::bigint, last_error = $3 "
@@ -136,7 +151,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "RETURNING count, expires_at",
     [ST_RATE_PEEK] = "SELECT count, expires_at FROM rate_limits WHERE key = $1 AND "
                      "expires_at > $2::bigint",
+    [ST_RATE_REFUND] = "UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND "
+                       "expires_at > $2::bigint AND count > 0",
     [ST_RATE_CLEAR] = "DELETE FROM rate_limits WHERE key = $1",
+    /* A concurrent insert of the same name waits for the first to commit, then does nothing;
+     * the SELECT, a statement of its own, sees the committed row. */
+    [ST_SECRET_INSERT] = "INSERT INTO server_secrets (name, value, created_at) "
+                         "VALUES ($1, $2, $3::bigint) ON CONFLICT (name) DO NOTHING",
+    [ST_SECRET_GET] = "SELECT value FROM server_secrets WHERE name = $1",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= $1::bigint",
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= $1::bigint - 86400",
     [ST_PURGE_RATES] = "DELETE FROM rate_limits WHERE expires_at <= $1::bigint",
@@ -154,6 +176,8 @@ static const struct migration migrations[] = {
     {1, embed_postgres_0001_start},
     {2, embed_postgres_0002_start},
     {3, embed_postgres_0003_start},
+    {4, embed_postgres_0004_start},
+    {5, embed_postgres_0005_start},
 };
 
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */
@@ -665,9 +689,10 @@ static gh_status pg_user_insert(struct store *st, const struct user *u)
     p_bool(&p, u->is_superuser);
     p_text(&p, u->thumbnail);
     p_int(&p, u->date_joined);
-    gh_status status = run_done(st, ST_USER_INSERT, &p, false);
+    /* A taken address inserts nothing: a conflict that does not abort the transaction. */
+    gh_status status = run_done(st, ST_USER_INSERT, &p, true);
     if (status != GH_OK)
-        return status;
+        return status == GH_NOT_FOUND ? GH_CONFLICT : status;
     struct params q = {0};
     p_text(&q, u->profile.id);
     p_text(&q, u->id);
@@ -887,6 +912,33 @@ static gh_status pg_outbox_insert(struct store *st, const struct mail *m, int64_
     return run_done(st, ST_OUTBOX_INSERT, &p, false);
 }
 
+static gh_status pg_outbox_request(struct store *st, const char *recipient, const char *request,
+                                   int64_t now)
+{
+    struct params p = {0};
+    p_text(&p, recipient);
+    p_text(&p, request);
+    p_int(&p, now);
+    return run_done(st, ST_OUTBOX_REQUEST, &p, false);
+}
+
+static gh_status pg_outbox_resolve(struct store *st, const struct mail *m)
+{
+    struct params p = {0};
+    p_int(&p, m->id);
+    p_text(&p, m->subject);
+    p_text(&p, m->text_body);
+    p_text(&p, m->html_body);
+    return run_done(st, ST_OUTBOX_RESOLVE, &p, true);
+}
+
+static gh_status pg_outbox_discard(struct store *st, int64_t id)
+{
+    struct params p = {0};
+    p_int(&p, id);
+    return run_done(st, ST_OUTBOX_DISCARD, &p, true);
+}
+
 static gh_status pg_outbox_claim(struct store *st, int64_t now, int64_t lease_until,
                                  struct mail *out)
 {
@@ -905,6 +957,7 @@ static gh_status pg_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->html_body = col_dup(res, 0, 4);
     out->attempts = (int)col_int(res, 0, 5);
     out->created_at = col_int(res, 0, 6);
+    col_copy(res, 0, 7, out->request, sizeof out->request);
     PQclear(res);
     if (!out->subject || !out->text_body || !out->html_body) {
         mail_clear(out);
@@ -997,11 +1050,40 @@ static gh_status pg_rate_peek(struct store *st, const char *key, int64_t now, in
     return GH_OK;
 }
 
+static gh_status pg_rate_refund(struct store *st, const char *key, int64_t now)
+{
+    struct params p = {0};
+    p_text(&p, key);
+    p_int(&p, now);
+    return run_done(st, ST_RATE_REFUND, &p, false);
+}
+
 static gh_status pg_rate_clear(struct store *st, const char *key)
 {
     struct params p = {0};
     p_text(&p, key);
     return run_done(st, ST_RATE_CLEAR, &p, false);
+}
+
+static gh_status pg_secret_get_or_create(struct store *st, const char *name, const char *candidate,
+                                         int64_t now, char *out, size_t cap)
+{
+    struct params p = {0};
+    p_text(&p, name);
+    p_text(&p, candidate);
+    p_int(&p, now);
+    gh_status status = run_done(st, ST_SECRET_INSERT, &p, false);
+    if (status != GH_OK)
+        return status;
+    struct params q = {0};
+    p_text(&q, name);
+    PGresult *res = NULL;
+    status = run_row(st, ST_SECRET_GET, &q, &res);
+    if (status != GH_OK)
+        return status == GH_NOT_FOUND ? GH_INTERNAL : status;
+    status = str_copy(out, cap, PQgetvalue(res, 0, 0)) == GH_OK ? GH_OK : GH_INTERNAL;
+    PQclear(res);
+    return status;
 }
 
 static gh_status pg_purge_expired(struct store *st, int64_t now)
@@ -1073,14 +1155,19 @@ gh_status store_postgres_open(const char *url, struct store **out)
         .onetime_consume = pg_onetime_consume,
         .onetime_revoke_all = pg_onetime_revoke_all,
         .outbox_insert = pg_outbox_insert,
+        .outbox_request = pg_outbox_request,
         .outbox_claim = pg_outbox_claim,
+        .outbox_resolve = pg_outbox_resolve,
+        .outbox_discard = pg_outbox_discard,
         .outbox_mark_sent = pg_outbox_mark_sent,
         .outbox_schedule_retry = pg_outbox_schedule_retry,
         .outbox_pending = pg_outbox_pending,
         .audit_insert = pg_audit_insert,
         .rate_hit = pg_rate_hit,
         .rate_peek = pg_rate_peek,
+        .rate_refund = pg_rate_refund,
         .rate_clear = pg_rate_clear,
+        .secret_get_or_create = pg_secret_get_or_create,
         .purge_expired = pg_purge_expired,
     };
     /* Connect now so a wrong URL or an unreachable server fails at start. */

@@ -32,14 +32,20 @@ enum stmt_id {
     ST_ONETIME_CONSUME,
     ST_ONETIME_REVOKE_ALL,
     ST_OUTBOX_INSERT,
+    ST_OUTBOX_REQUEST,
     ST_OUTBOX_CLAIM,
+    ST_OUTBOX_RESOLVE,
+    ST_OUTBOX_DISCARD,
     ST_OUTBOX_SENT,
     ST_OUTBOX_RETRY,
     ST_OUTBOX_PENDING,
     ST_AUDIT_INSERT,
     ST_RATE_HIT,
     ST_RATE_PEEK,
+    ST_RATE_REFUND,
     ST_RATE_CLEAR,
+    ST_SECRET_INSERT,
+    ST_SECRET_GET,
     ST_PURGE_SESSIONS,
     ST_PURGE_TOKENS,
     ST_PURGE_RATES,
@@ -59,7 +65,8 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_INSERT] = "INSERT INTO users (id, email, password_hash, first_name, last_name, "
                        "is_active, is_staff, is_superuser, thumbnail, date_joined) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''), ?10)",
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''), ?10) "
+                       "ON CONFLICT DO NOTHING",
     [ST_PROFILE_INSERT] = "INSERT INTO user_profiles (id, user_id, phone_number, birth_date, "
                           "github_link) VALUES (?1, ?2, NULLIF(?3, ''), NULLIF(?4, ''), "
                           "NULLIF(?5, ''))",
@@ -89,7 +96,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "RETURNING count, expires_at",
     [ST_RATE_PEEK] = "SELECT count, expires_at FROM rate_limits WHERE key = ?1 AND "
                      "expires_at > ?2",
+    [ST_RATE_REFUND] = "UPDATE rate_limits SET count = count - 1 WHERE key = ?1 AND "
+                       "expires_at > ?2 AND count > 0",
     [ST_RATE_CLEAR] = "DELETE FROM rate_limits WHERE key = ?1",
+    [ST_SECRET_INSERT] = "INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (name) DO NOTHING",
+    [ST_SECRET_GET] = "SELECT value FROM server_secrets WHERE name = ?1",
     [ST_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at <= ?1",
     [ST_PURGE_TOKENS] = "DELETE FROM one_time_tokens WHERE expires_at <= ?1 - 86400",
     [ST_PURGE_RATES] = "DELETE FROM rate_limits WHERE expires_at <= ?1",
@@ -111,11 +123,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                               "purpose = ?2 AND used_at IS NULL",
     [ST_OUTBOX_INSERT] = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, "
                          "next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [ST_OUTBOX_REQUEST] = "INSERT INTO mail_outbox (recipient, request, subject, text_body, "
+                          "html_body, next_attempt_at, created_at) "
+                          "VALUES (?1, ?2, '', '', '', ?3, ?3)",
     [ST_OUTBOX_CLAIM] = "UPDATE mail_outbox SET next_attempt_at = ?2, attempts = attempts + 1 "
                         "WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND "
                         "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1) "
                         "RETURNING id, recipient, subject, text_body, html_body, attempts, "
-                        "created_at",
+                        "created_at, request",
+    [ST_OUTBOX_RESOLVE] = "UPDATE mail_outbox SET request = NULL, subject = ?2, text_body = ?3, "
+                          "html_body = ?4 WHERE id = ?1 AND request IS NOT NULL",
+    [ST_OUTBOX_DISCARD] = "DELETE FROM mail_outbox WHERE id = ?1 AND request IS NOT NULL",
     [ST_OUTBOX_SENT] = "UPDATE mail_outbox SET sent_at = ?2, last_error = NULL, text_body = '', "
                        "html_body = '' WHERE id = ?1",
     [ST_OUTBOX_RETRY] = "UPDATE mail_outbox SET next_attempt_at = ?2, last_error = ?3 "
@@ -396,6 +414,8 @@ static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start},
     {2, embed_sqlite_0002_start},
     {3, embed_sqlite_0003_start},
+    {4, embed_sqlite_0004_start},
+    {5, embed_sqlite_0005_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *sql)
@@ -479,8 +499,9 @@ static gh_status sq_user_insert(struct store *st, const struct user *u)
     sqlite3_bind_int(s, 8, u->is_superuser);
     bind_text(s, 9, u->thumbnail);
     sqlite3_bind_int64(s, 10, u->date_joined);
-    if ((status = step_done(c, s, false)) != GH_OK)
-        return status;
+    /* A taken address inserts nothing: a conflict that leaves the transaction usable. */
+    if ((status = step_done(c, s, true)) != GH_OK)
+        return status == GH_NOT_FOUND ? GH_CONFLICT : status;
     if ((status = stmt_get(st, ST_PROFILE_INSERT, &c, &s)) != GH_OK)
         return status;
     bind_text(s, 1, u->profile.id);
@@ -651,6 +672,45 @@ static gh_status sq_outbox_insert(struct store *st, const struct mail *m, int64_
     return step_done(c, s, false);
 }
 
+static gh_status sq_outbox_request(struct store *st, const char *recipient, const char *request,
+                                   int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_OUTBOX_REQUEST, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, recipient);
+    bind_text(s, 2, request);
+    sqlite3_bind_int64(s, 3, now);
+    return step_done(c, s, false);
+}
+
+static gh_status sq_outbox_resolve(struct store *st, const struct mail *m)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_OUTBOX_RESOLVE, &c, &s);
+    if (status != GH_OK)
+        return status;
+    sqlite3_bind_int64(s, 1, m->id);
+    bind_text(s, 2, m->subject);
+    bind_text(s, 3, m->text_body);
+    bind_text(s, 4, m->html_body);
+    return step_done(c, s, true);
+}
+
+static gh_status sq_outbox_discard(struct store *st, int64_t id)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_OUTBOX_DISCARD, &c, &s);
+    if (status != GH_OK)
+        return status;
+    sqlite3_bind_int64(s, 1, id);
+    return step_done(c, s, true);
+}
+
 static gh_status sq_outbox_claim(struct store *st, int64_t now, int64_t lease_until,
                                  struct mail *out)
 {
@@ -671,6 +731,7 @@ static gh_status sq_outbox_claim(struct store *st, int64_t now, int64_t lease_un
     out->html_body = column_dup(s, 4);
     out->attempts = sqlite3_column_int(s, 5);
     out->created_at = sqlite3_column_int64(s, 6);
+    column_copy(s, 7, out->request, sizeof out->request);
     while (sqlite3_step(s) == SQLITE_ROW)
         ;
     sqlite3_reset(s);
@@ -845,10 +906,46 @@ static gh_status sq_rate_peek(struct store *st, const char *key, int64_t now, in
     return GH_OK;
 }
 
+static gh_status sq_rate_refund(struct store *st, const char *key, int64_t now)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_RATE_REFUND, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, key);
+    sqlite3_bind_int64(s, 2, now);
+    return step_done(c, s, false);
+}
+
 static gh_status sq_rate_clear(struct store *st, const char *key)
 {
     const char *args[] = {key};
     return run_with_texts(st, ST_RATE_CLEAR, false, args, 1);
+}
+
+static gh_status sq_secret_get_or_create(struct store *st, const char *name, const char *candidate,
+                                         int64_t now, char *out, size_t cap)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, ST_SECRET_INSERT, &c, &s);
+    if (status != GH_OK)
+        return status;
+    bind_text(s, 1, name);
+    bind_text(s, 2, candidate);
+    sqlite3_bind_int64(s, 3, now);
+    if ((status = step_done(c, s, false)) != GH_OK)
+        return status;
+    if ((status = stmt_get(st, ST_SECRET_GET, &c, &s)) != GH_OK)
+        return status;
+    bind_text(s, 1, name);
+    if ((status = step_row(c, s)) != GH_OK)
+        return status == GH_NOT_FOUND ? GH_INTERNAL : status;
+    const unsigned char *v = sqlite3_column_text(s, 0);
+    status = str_copy(out, cap, v ? (const char *)v : "") == GH_OK ? GH_OK : GH_INTERNAL;
+    sqlite3_reset(s);
+    return status;
 }
 
 static gh_status sq_purge_expired(struct store *st, int64_t now)
@@ -922,14 +1019,19 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         .onetime_consume = sq_onetime_consume,
         .onetime_revoke_all = sq_onetime_revoke_all,
         .outbox_insert = sq_outbox_insert,
+        .outbox_request = sq_outbox_request,
         .outbox_claim = sq_outbox_claim,
+        .outbox_resolve = sq_outbox_resolve,
+        .outbox_discard = sq_outbox_discard,
         .outbox_mark_sent = sq_outbox_mark_sent,
         .outbox_schedule_retry = sq_outbox_schedule_retry,
         .outbox_pending = sq_outbox_pending,
         .audit_insert = sq_audit_insert,
         .rate_hit = sq_rate_hit,
         .rate_peek = sq_rate_peek,
+        .rate_refund = sq_rate_refund,
         .rate_clear = sq_rate_clear,
+        .secret_get_or_create = sq_secret_get_or_create,
         .purge_expired = sq_purge_expired,
     };
     /* Open one connection now so a bad path fails at start, not at the first request. */

@@ -31,7 +31,8 @@ struct store {
     /* Closes every connection and frees the store. */
     void (*close)(struct store *st);
 
-    /* Inserts the user and its profile (ids, email lower-cased by the caller). */
+    /* Inserts the user and its profile (ids, email lower-cased by the caller). GH_CONFLICT when
+     * the email is taken; the caller's transaction stays usable then. */
     gh_status (*user_insert)(struct store *st, const struct user *u);
     gh_status (*user_by_email)(struct store *st, const char *email, struct user *out);
     gh_status (*user_by_id)(struct store *st, const char *id, struct user *out);
@@ -68,9 +69,20 @@ struct store {
 
     /* Queues a mail; due at once. */
     gh_status (*outbox_insert)(struct store *st, const struct mail *m, int64_t now);
-    /* Takes the oldest due mail and leases it until lease_until (so no other worker sends it
-     * meanwhile); GH_NOT_FOUND when nothing is due. out's strings are owned by the caller. */
+    /* Queues a mail request (MAIL_REQUEST_*) for recipient, due at once: one row, the same
+     * whatever the address, that the outbox worker resolves. */
+    gh_status (*outbox_request)(struct store *st, const char *recipient, const char *request,
+                                int64_t now);
+    /* Takes the oldest due mail or request and leases it until lease_until (so no other worker
+     * takes it meanwhile); GH_NOT_FOUND when nothing is due. out's strings are owned by the
+     * caller; out->request is empty for a mail. */
     gh_status (*outbox_claim)(struct store *st, int64_t now, int64_t lease_until, struct mail *out);
+    /* Turns the request m->id into the mail m (subject and bodies); GH_NOT_FOUND when it is no
+     * longer a request (another worker resolved it). */
+    gh_status (*outbox_resolve)(struct store *st, const struct mail *m);
+    /* Deletes the request id without sending anything; GH_NOT_FOUND when it is no longer a
+     * request. */
+    gh_status (*outbox_discard)(struct store *st, int64_t id);
     /* Marks a mail sent and empties its bodies: sent mail holds links with live tokens. */
     gh_status (*outbox_mark_sent)(struct store *st, int64_t id, int64_t now);
     gh_status (*outbox_schedule_retry)(struct store *st, int64_t id, int64_t next_attempt_at,
@@ -87,7 +99,16 @@ struct store {
     /* The counter of key without counting: 0 and now when no window is live. */
     gh_status (*rate_peek)(struct store *st, const char *key, int64_t now, int64_t *count,
                            int64_t *window_end);
+    /* Takes one hit back from the live window of key (never below zero): an attempt counted
+     * before it was made that turned out not to count. A window that has ended is left alone. */
+    gh_status (*rate_refund)(struct store *st, const char *key, int64_t now);
     gh_status (*rate_clear)(struct store *st, const char *key);
+
+    /* The server secret called name, creating it with candidate when there is none: of
+     * instances starting together, all end up with the one stored first. Copies it into out
+     * (cap bytes; GH_INTERNAL when it does not fit). */
+    gh_status (*secret_get_or_create)(struct store *st, const char *name, const char *candidate,
+                                      int64_t now, char *out, size_t cap);
 
     /* Deletes expired sessions, tokens and rate-limit windows. */
     gh_status (*purge_expired)(struct store *st, int64_t now);

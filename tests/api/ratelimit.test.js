@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, cleanup, get, post, expectError, expectMessage, sql, sqlQuote, randomEmail,
-  registration, register, registerAndConfirm, loginOk, sleep,
+  registration, register, registerAndConfirm, loginOk, sleep, deviceCookie, singleSetCookie,
 } from '../support/server.js';
 
 after(cleanup);
@@ -51,7 +51,7 @@ test('the IP limit expires with its window', async () => {
   await s.stop();
 });
 
-test('failed logins per account over the limit answer 429, even with the right password', async () => {
+test('failed logins per account and address over the limit answer 429 there, even with the right password', async () => {
   const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
   const creds = await registerAndConfirm(s);
   for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }), 401, 'invalid_credentials');
@@ -61,6 +61,68 @@ test('failed logins per account over the limit answer 429, even with the right p
   // another account from the same IP is not affected
   const other = await registerAndConfirm(s);
   await loginOk(s, other);
+  // nor the same account from another address
+  await loginOk(s, creds, { from: '127.0.0.2' });
+  await s.stop();
+});
+
+/** Logs in from 127.0.0.1 and calls current-user, which hands out the device cookie. */
+async function deviceCookieOf(s, creds) {
+  const session = await loginOk(s, creds);
+  const device = deviceCookie(await get(s, '/users/current-user/', { cookie: session }));
+  assert.ok(device, 'current-user sets the device cookie');
+  return device;
+}
+
+/** n wrong passwords for email from the loopback alias `from`; returns the statuses. */
+async function wrongFrom(s, email, from, n) {
+  const statuses = [];
+  for (let i = 0; i < n; i++) statuses.push((await post(s, '/users/login/', { email, password: WRONG }, { from })).status);
+  return statuses;
+}
+
+test('wrong passwords from one address do not lock the owner out at another', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000' } });
+  const creds = await registerAndConfirm(s);
+  const statuses = await wrongFrom(s, creds.email, '127.0.0.2', 50);
+  assert.deepEqual(statuses, [...Array(10).fill(401), ...Array(40).fill(429)]);
+  // the owner, at 127.0.0.1 without a device cookie, still logs in
+  await loginOk(s, creds);
+  expectRateLimited(await post(s, '/users/login/', creds, { from: '127.0.0.2' }), 15 * 60);
+  await s.stop();
+});
+
+test('past the account ceiling only a browser with the device cookie gets in', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_CEILING: '25' } });
+  const creds = await registerAndConfirm(s);
+  const device = await deviceCookieOf(s, creds);
+  const intruder = await registerAndConfirm(s);
+  const intrudersDevice = await deviceCookieOf(s, intruder);
+  // 50 wrong passwords from 127.0.0.2, then more from other addresses: 25 reach the ceiling
+  assert.deepEqual(await wrongFrom(s, creds.email, '127.0.0.2', 50), [...Array(10).fill(401), ...Array(40).fill(429)]);
+  assert.deepEqual(await wrongFrom(s, creds.email, '127.0.0.3', 10), Array(10).fill(401));
+  assert.deepEqual(await wrongFrom(s, creds.email, '127.0.0.4', 8), [...Array(5).fill(401), ...Array(3).fill(429)]);
+  // without the device cookie the owner waits, with it the owner is in
+  const without = await post(s, '/users/login/', creds);
+  expectRateLimited(without, 3600);
+  const withCookie = await post(s, '/users/login/', creds, { cookie: device });
+  assert.equal(withCookie.status, 200, withCookie.text);
+  assert.ok(singleSetCookie(withCookie).startsWith('sessionid='), 'still exactly one Set-Cookie');
+  // a device cookie of another account does not open this one
+  expectRateLimited(await post(s, '/users/login/', creds, { cookie: intrudersDevice, from: '127.0.0.5' }), 3600);
+  // a wrong password with the device cookie is counted on the device, not refused by the ceiling
+  expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }, { cookie: device }), 401, 'invalid_credentials');
+  await s.stop();
+});
+
+test('a device cookie has its own failure limit', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
+  const creds = await registerAndConfirm(s);
+  const device = await deviceCookieOf(s, creds);
+  for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }, { cookie: device }), 401);
+  expectRateLimited(await post(s, '/users/login/', creds, { cookie: device }), 15 * 60);
+  // the failures on the device did not use up the address's count
+  await loginOk(s, creds);
   await s.stop();
 });
 
@@ -77,6 +139,52 @@ test('the account limit answers alike for unknown and known emails', async () =>
   expectRateLimited(b, 15 * 60);
   assert.equal(a.body.error, b.body.error);
   assert.equal(a.body.code, b.body.code);
+  await s.stop();
+});
+
+test('concurrent wrong passwords for one account: only the limit are verified, the rest get 429', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000' } });
+  const creds = await registerAndConfirm(s);
+  const answers = await Promise.all(Array.from({ length: 40 }, () =>
+    post(s, '/users/login/', { email: creds.email, password: WRONG })));
+  const verified = answers.filter((r) => r.status === 401);
+  const limited = answers.filter((r) => r.status === 429);
+  assert.ok(verified.length <= 10, `${verified.length} wrong passwords verified, the limit is 10`);
+  assert.equal(verified.length + limited.length, 40, `statuses: ${answers.map((r) => r.status)}`);
+  for (const r of verified) expectError(r, 401, 'invalid_credentials');
+  for (const r of limited) expectRateLimited(r, 15 * 60);
+  const failures = sql(s.dataDir, `SELECT count(*) AS n FROM audit_log WHERE event = 'login_failure' AND email = ${sqlQuote(creds.email)}`)[0].n;
+  assert.equal(failures, verified.length, 'one verification per 401, none for a 429');
+  await s.stop();
+});
+
+test('concurrent wrong current passwords of change-password: only the limit are verified, the rest get 429', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000' } });
+  const creds = await registerAndConfirm(s);
+  const cookie = await loginOk(s, creds);
+  const body = { current_password: WRONG, new_password: 'a brand new passphrase 77' };
+  const answers = await Promise.all(Array.from({ length: 40 }, () =>
+    post(s, '/users/change-password/', body, { cookie })));
+  const verified = answers.filter((r) => r.status === 400);
+  const limited = answers.filter((r) => r.status === 429);
+  assert.ok(verified.length <= 10, `${verified.length} current passwords verified, the limit is 10`);
+  assert.equal(verified.length + limited.length, 40, `statuses: ${answers.map((r) => r.status)}`);
+  for (const r of verified) expectError(r, 400, 'wrong_password', 'current_password');
+  for (const r of limited) expectRateLimited(r, 15 * 60);
+  const failures = sql(s.dataDir, `SELECT count(*) AS n FROM audit_log WHERE event = 'password_change_failure' AND email = ${sqlQuote(creds.email)}`)[0].n;
+  assert.equal(failures, verified.length, 'one verification per 400, none for a 429');
+  await s.stop();
+});
+
+test('a right password takes its count back: failures and successes interleaved never lock the owner', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RATE_IP_MAX: '100000', GATEHOUSE_RATE_ACCOUNT_MAX: '3' } });
+  const creds = await registerAndConfirm(s);
+  const cookie = await loginOk(s, creds);
+  for (let i = 0; i < 6; i++) await loginOk(s, creds);
+  const next = 'a brand new passphrase 77';
+  expectMessage(await post(s, '/users/change-password/', { current_password: creds.password, new_password: next }, { cookie }));
+  for (let i = 0; i < 2; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }), 401);
+  await loginOk(s, { email: creds.email, password: next });
   await s.stop();
 });
 
@@ -154,5 +262,71 @@ test('a limited client still gets its current user and can log out', async () =>
   assert.equal((await get(s, '/users/current-user/', { cookie })).status, 200);
   const out = await post(s, '/users/logout/', {}, { cookie });
   expectMessage(out);
+  await s.stop();
+});
+
+// ---------------------------------------------------------------- behind a relaying frontend
+
+/** Runs fn(i) for i < n, `batch` at a time; resolves with the answers in order. */
+async function inBatches(n, batch, fn) {
+  const out = [];
+  for (let i = 0; i < n; i += batch) {
+    out.push(...await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => fn(i + j))));
+  }
+  return out;
+}
+
+test('a relaying frontend is not limited per IP; per-account and per-address limits still apply', async () => {
+  const s = await startServer({ defaultRateLimits: true, env: { GATEHOUSE_RELAYING_FRONTENDS: '127.0.0.1', GATEHOUSE_RATE_ACCOUNT_CEILING: '20' } });
+  const registrations = await inBatches(100, 10, () => post(s, '/users/register/', registration(randomEmail())));
+  assert.deepEqual([...new Set(registrations.map((r) => r.status))], [201]);
+  const logins = await inBatches(100, 10, () => post(s, '/users/login/', { email: randomEmail(), password: WRONG }));
+  assert.deepEqual([...new Set(logins.map((r) => r.status))], [401]);
+  // per account: the ceiling (the frontend's address says nothing about the client)
+  const creds = await registerAndConfirm(s);
+  const statuses = [];
+  for (let i = 0; i < 25; i++) statuses.push((await post(s, '/users/login/', { email: creds.email, password: WRONG })).status);
+  assert.deepEqual(statuses, [...Array(20).fill(401), ...Array(5).fill(429)]);
+  expectRateLimited(await post(s, '/users/login/', creds), 3600);
+  // per address: the mail limit
+  const email = randomEmail();
+  for (let i = 0; i < 3; i++) expectMessage(await post(s, '/users/regenerate-token/', { email }));
+  expectRateLimited(await post(s, '/users/regenerate-token/', { email }), 15 * 60);
+  // a client that is not the frontend keeps its per-IP limit
+  for (let i = 0; i < 30; i++) expectMessage(await post(s, '/users/regenerate-token/', { email: randomEmail() }, { from: '127.0.0.2' }));
+  expectRateLimited(await post(s, '/users/regenerate-token/', { email: randomEmail() }, { from: '127.0.0.2' }), 60);
+  await s.stop();
+});
+
+test('without GATEHOUSE_RELAYING_FRONTENDS every user behind a frontend shares its per-IP budget', async () => {
+  const s = await startServer({ defaultRateLimits: true });
+  let first429 = -1;
+  for (let i = 0; i < 100 && first429 < 0; i++) {
+    const r = await post(s, i % 2 ? '/users/login/' : '/users/register/', i % 2 ? { email: randomEmail(), password: WRONG } : registration(randomEmail()));
+    if (r.status === 429) {
+      expectRateLimited(r, 60);
+      first429 = i;
+    }
+  }
+  assert.equal(first429, 30, 'the 31st request of the minute is refused');
+  await s.stop();
+});
+
+test('a relaying frontend that is a trusted proxy and forwards the client: that client is limited per IP', async () => {
+  const s = await startServer({
+    defaultRateLimits: true,
+    env: { GATEHOUSE_RELAYING_FRONTENDS: '127.0.0.1', GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1', GATEHOUSE_RATE_IP_MAX: '3', GATEHOUSE_RATE_ACCOUNT_MAX: '2' },
+  });
+  const from = (ip) => ({ headers: { 'x-forwarded-for': ip } });
+  for (let i = 0; i < 3; i++) expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.1')), 401);
+  expectRateLimited(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.1')), 60);
+  expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }, from('10.0.0.2')), 401, 'invalid_credentials');
+  // the frontend's own requests, without a forwarded address, are not limited per IP
+  for (let i = 0; i < 6; i++) expectError(await post(s, '/users/login/', { email: randomEmail(), password: WRONG }), 401);
+  // and the per-account count is per forwarded client
+  const creds = await registerAndConfirm(s);
+  for (let i = 0; i < 2; i++) expectError(await post(s, '/users/login/', { email: creds.email, password: WRONG }, from('10.0.0.7')), 401);
+  expectRateLimited(await post(s, '/users/login/', creds, from('10.0.0.7')), 15 * 60);
+  assert.equal((await post(s, '/users/login/', creds, from('10.0.0.8'))).status, 200);
   await s.stop();
 });

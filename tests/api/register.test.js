@@ -105,30 +105,30 @@ test('register rejects an email of 255 characters and accepts one of 254', async
   expectError(r, 400, ['invalid_email', 'too_long'], 'email');
 });
 
-test('register rejects an email that is already taken with 409 email_taken', async () => {
+test('registering a taken address answers 201 like a new one and changes nothing', async () => {
   const { email } = await register(server);
-  const r = await reg(registration(email));
-  expectError(r, 409, 'email_taken', 'email');
+  const before = userRow(email);
+  const r = await reg(registration(email, 'a different passphrase 99', { first_name: 'Mallory' }));
+  expectMessage(r, 201);
+  assert.equal(r.text, (await reg(registration(randomEmail()))).text, 'the same body as for a new address');
+  assert.deepEqual(userRow(email), before, 'the account is untouched');
 });
 
 test('register treats an email with different case as taken', async () => {
   const { email } = await register(server);
-  const r = await reg(registration(email.toUpperCase()));
-  expectError(r, 409, 'email_taken');
-  const r2 = await reg(registration(email.replace(/^u/, 'U').replace('example', 'ExAmple')));
-  expectError(r2, 409, 'email_taken');
+  expectMessage(await reg(registration(email.toUpperCase())), 201);
+  expectMessage(await reg(registration(email.replace(/^u/, 'U').replace('example', 'ExAmple'))), 201);
+  assert.equal(sql(server.dataDir, `SELECT count(*) AS n FROM users WHERE lower(email) = ${sqlQuote(email)}`)[0].n, 1);
 });
 
-test('concurrent registrations of one email: exactly one wins, the others get 409', async () => {
+test('concurrent registrations of one email: one account, every answer the same 201', async () => {
   for (let round = 0; round < 5; round++) {
     const email = randomEmail();
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) =>
       reg(registration(i % 2 ? email : email.toUpperCase()))));
-    const statuses = answers.map((r) => r.status);
-    assert.equal(answers.filter((r) => r.status === 201).length, 1, `statuses: ${statuses}`);
-    for (const r of answers) if (r.status !== 201) expectError(r, 409, 'email_taken');
+    for (const r of answers) expectMessage(r, 201);
+    assert.equal(new Set(answers.map((r) => r.text)).size, 1);
     assert.equal(sql(server.dataDir, `SELECT count(*) AS n FROM users WHERE email = ${sqlQuote(email)}`)[0].n, 1);
-    assert.equal(sql(server.dataDir, `SELECT count(*) AS n FROM mail_outbox WHERE recipient = ${sqlQuote(email)}`)[0].n, 1);
   }
 });
 
@@ -138,8 +138,34 @@ test('register trims and lower-cases the email', async () => {
   expectMessage(r, 201);
   const row = userRow(email);
   assert.ok(row, `stored as ${email}`);
-  const again = await reg(registration(email));
-  expectError(again, 409, 'email_taken');
+  expectMessage(await reg(registration(email)), 201);
+  assert.equal(sql(server.dataDir, `SELECT count(*) AS n FROM users WHERE email = ${sqlQuote(email)}`)[0].n, 1);
+});
+
+// ---- GATEHOUSE_REGISTER_REVEALS_EXISTING=true: a taken address answers 409, as it once did
+
+test('with GATEHOUSE_REGISTER_REVEALS_EXISTING a taken address, in any case, answers 409 email_taken', async () => {
+  const s = await startServer({ env: { GATEHOUSE_REGISTER_REVEALS_EXISTING: 'true' } });
+  const { email } = await register(s);
+  expectError(await post(s, '/users/register/', registration(email)), 409, 'email_taken', 'email');
+  expectError(await post(s, '/users/register/', registration(email.toUpperCase())), 409, 'email_taken', 'email');
+  expectError(await post(s, '/users/register/', registration(`  ${email} `)), 409, 'email_taken');
+  await s.stop();
+});
+
+test('with GATEHOUSE_REGISTER_REVEALS_EXISTING concurrent registrations of one email: exactly one wins, the others get 409', async () => {
+  const s = await startServer({ env: { GATEHOUSE_REGISTER_REVEALS_EXISTING: 'true' } });
+  for (let round = 0; round < 3; round++) {
+    const email = randomEmail();
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+      post(s, '/users/register/', registration(i % 2 ? email : email.toUpperCase()))));
+    const statuses = answers.map((r) => r.status);
+    assert.equal(answers.filter((r) => r.status === 201).length, 1, `statuses: ${statuses}`);
+    for (const r of answers) if (r.status !== 201) expectError(r, 409, 'email_taken');
+    assert.equal(sql(s.dataDir, `SELECT count(*) AS n FROM users WHERE email = ${sqlQuote(email)}`)[0].n, 1);
+    assert.equal(sql(s.dataDir, `SELECT count(*) AS n FROM mail_outbox WHERE recipient = ${sqlQuote(email)}`)[0].n, 1);
+  }
+  await s.stop();
 });
 
 test('an account registered with a padded upper-case email confirms and logs in with the plain email', async () => {

@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, cleanup, makeDataDir, get, request, register, registerAndConfirm, confirmationLink,
-  pathOf, loginOk, expectError, expectMessage,
+  pathOf, loginOk, expectError, expectMessage, sql, sqlQuote,
 } from '../support/server.js';
 
 after(cleanup);
@@ -53,8 +53,15 @@ test('a registered email stays taken after a restart', async () => {
   const first = await startServer({ dataDir });
   const { email } = await register(first);
   await first.stop();
+  const again = { json: { email, password: 'another long passphrase', first_name: 'X', last_name: 'Y' } };
+  // by default the answer is the one a new address gets, and nothing is created
   const second = await startServer({ dataDir });
-  const r = await request(second, 'POST', '/users/register/', { json: { email, password: 'another long passphrase', first_name: 'X', last_name: 'Y' } });
-  expectError(r, 409, 'email_taken');
+  expectMessage(await request(second, 'POST', '/users/register/', again), 201);
   await second.stop();
+  const rows = sql(dataDir, `SELECT first_name FROM users WHERE email = ${sqlQuote(email)}`);
+  assert.deepEqual(rows.map((r) => r.first_name), ['Ada'], 'still the one account, unchanged');
+  // with GATEHOUSE_REGISTER_REVEALS_EXISTING it says so
+  const third = await startServer({ dataDir, env: { GATEHOUSE_REGISTER_REVEALS_EXISTING: 'true' } });
+  expectError(await request(third, 'POST', '/users/register/', again), 409, 'email_taken');
+  await third.stop();
 });

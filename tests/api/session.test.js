@@ -36,9 +36,13 @@ test('current-user without trailing slash is served identically', async () => {
   assert.deepEqual(b.body, a.body);
 });
 
-test('current-user does not set a cookie', async () => {
+test('current-user never sets the session cookie, and no cookie at all once the browser has its device cookie', async () => {
   const cookie = await loginOk(server, user);
-  const r = await me(cookie);
+  const first = await me(cookie);
+  const set = first.headers.getSetCookie();
+  assert.equal(set.length, 1, JSON.stringify(set));
+  assert.ok(set[0].startsWith('gh_device='), `only the device cookie: ${set[0]}`);
+  const r = await me(`${cookie}; ${set[0].split(';')[0]}`);
   assert.deepEqual(r.headers.getSetCookie(), []);
 });
 

@@ -52,8 +52,38 @@ async function logIn(page, email, password = PASSWORD) {
   await page.locator('#signed-in').waitFor();
 }
 
-test('register: taken email, common password, short password, empty fields', async () => {
+test('register: a taken email looks like a new one by default; with GATEHOUSE_REGISTER_REVEALS_EXISTING the 409 links to login and reset', async () => {
   const { email: taken } = await registerAndConfirm(server, { email: randomEmail('taken') });
+  let { context, page } = await openPage(browser);
+  await page.goto(`${server.url}/auth/register`);
+  await page.fill('#first_name', 'Grace');
+  await page.fill('#last_name', 'Hopper');
+  await page.fill('#email', taken);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(/\/auth\/confirming\?email=/), page.click('#register-form button[type="submit"]')]);
+  assertNoProblems(page);
+  await context.close();
+
+  const revealing = await startServer({ env: { GATEHOUSE_REGISTER_REVEALS_EXISTING: 'true' } });
+  const { email: known } = await registerAndConfirm(revealing, { email: randomEmail('taken') });
+  ({ context, page } = await openPage(browser));
+  await page.goto(`${revealing.url}/auth/register`);
+  await page.fill('#first_name', 'Grace');
+  await page.fill('#last_name', 'Hopper');
+  await page.fill('#email', known);
+  await page.fill('#password', PASSWORD);
+  const r = await submit(page, '#register-form', '/users/register/');
+  assert.equal(r.status, 409);
+  assert.equal(r.body.code, 'email_taken');
+  await assertOnlyFieldError(page, '#register-form', 'email', r.body);
+  assert.equal(await page.locator('#email-error a[href="/auth/login"]').count(), 1);
+  assert.equal(await page.locator('#email-error a[href="/auth/password/request-change"]').count(), 1);
+  assertNoProblems(page);
+  await context.close();
+  await revealing.stop();
+});
+
+test('register: common password, short password, empty fields', async () => {
   const { context, page } = await openPage(browser);
   await page.goto(`${server.url}/auth/register`);
 
@@ -68,17 +98,9 @@ test('register: taken email, common password, short password, empty fields', asy
 
   await page.fill('#first_name', 'Grace');
   await page.fill('#last_name', 'Hopper');
-  await page.fill('#email', taken);
-  await page.fill('#password', PASSWORD);
-  let r = await submit(page, '#register-form', '/users/register/');
-  assert.equal(r.status, 409);
-  assert.equal(r.body.code, 'email_taken');
-  await assertOnlyFieldError(page, '#register-form', 'email', r.body);
-  assert.equal(await page.locator('#email-error a[href="/auth/login"]').count(), 1);
-
   await page.fill('#email', randomEmail('grace'));
   await page.fill('#password', 'password1234');
-  r = await submit(page, '#register-form', '/users/register/');
+  let r = await submit(page, '#register-form', '/users/register/');
   assert.equal(r.status, 400);
   assert.equal(r.body.code, 'password_common');
   await assertOnlyFieldError(page, '#register-form', 'password', r.body);

@@ -71,6 +71,8 @@ for (const width of WIDTHS) {
     await page.fill('#password', 'short');
     await page.click('#register-form button[type="submit"]');
     await page.locator('#password-error:not(:empty)').waitFor();
+    // a taken address answers like a new one, so the email error shown is a malformed address
+    await page.fill('#email', 'grace.hopper@');
     await page.fill('#password', PASSWORD);
     await page.click('#register-form button[type="submit"]');
     await page.locator('#email-error:not(:empty)').waitFor();

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import http from 'node:http';
 import { createDatabaseAt, databaseUrl, PG_BIN } from './postgres.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,6 +29,7 @@ export const SESSION_RE = /^[A-Za-z0-9_-]{43,}$/;
 export const GENEROUS_RATE_LIMITS = {
   GATEHOUSE_RATE_IP_MAX: '100000',
   GATEHOUSE_RATE_ACCOUNT_MAX: '100000',
+  GATEHOUSE_RATE_ACCOUNT_CEILING: '100000',
   GATEHOUSE_RATE_EMAIL_MAX: '100000',
 };
 
@@ -249,8 +251,34 @@ process.on('exit', () => {
 // ---------------------------------------------------------------- HTTP
 
 /**
- * One HTTP request. opts: {json, body, headers, cookie, redirect}.
+ * A request over a fresh connection from the local address `localAddress` (a loopback alias
+ * such as 127.0.0.2, so the server sees another client IP). Resolves like fetch's answer:
+ * {status, headers (a Headers), text}.
+ */
+function requestFromAddress(localAddress, url, method, headers, body) {
+  return new Promise((res, rej) => {
+    const u = new URL(url);
+    const h = { ...headers };
+    if (typeof body === 'string') h['content-length'] = String(Buffer.byteLength(body));
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: h, localAddress, agent: false }, (r) => {
+      const chunks = [];
+      r.on('data', (c) => chunks.push(c));
+      r.on('error', rej);
+      r.on('end', () => {
+        const out = new Headers();
+        for (let i = 0; i + 1 < r.rawHeaders.length; i += 2) out.append(r.rawHeaders[i], r.rawHeaders[i + 1]);
+        res({ status: r.statusCode, headers: out, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', rej);
+    req.end(body);
+  });
+}
+
+/**
+ * One HTTP request. opts: {json, body, headers, cookie, redirect, from}.
  * `json` is serialised with Content-Type application/json; `body` is sent as given.
+ * `from`: a loopback alias (127.0.0.2, …) to send from, so the server sees another client IP.
  * Resolves with {status, headers, text, body (parsed JSON or undefined), res}.
  */
 export async function request(server, method, path, opts = {}) {
@@ -264,6 +292,12 @@ export async function request(server, method, path, opts = {}) {
   }
   if (opts.cookie) headers.cookie = opts.cookie;
   const url = path.startsWith('http') ? path : server.url + path;
+  if (opts.from) {
+    const r = await requestFromAddress(opts.from, url, method, headers, body);
+    let parsed;
+    try { parsed = r.text.length ? JSON.parse(r.text) : undefined; } catch { parsed = undefined; }
+    return { ...r, body: parsed };
+  }
   const res = await fetch(url, { method, headers, body, redirect: opts.redirect || 'manual' });
   const text = await res.text();
   let parsed;
@@ -334,6 +368,12 @@ export function sessionCookie(r) {
   assert.ok(sc.startsWith('sessionid='), `Set-Cookie should start with sessionid=: ${sc}`);
   const value = sc.slice('sessionid='.length).split(';')[0];
   return `sessionid=${value}`;
+}
+
+/** `gh_device=<value>` from an answer that sets the device cookie, or null when it sets none. */
+export function deviceCookie(r) {
+  const sc = r.headers.getSetCookie().find((c) => c.startsWith('gh_device='));
+  return sc ? sc.split(';')[0] : null;
 }
 
 export function cookieValue(cookie) {
@@ -441,6 +481,16 @@ export function mailRowId(mail) {
 
 export function mailIsTo(mail, to) {
   return (mail.to || '').toLowerCase().includes(to.toLowerCase());
+}
+
+/**
+ * Wait until the outbox worker has resolved every mail request (rows with `request` set): each
+ * has become a mail to send or has been dropped. After this, counts of outbox rows per
+ * recipient are the mails that will go out.
+ */
+export async function mailRequestsResolved(dataDir, { timeoutMs = 5000 } = {}) {
+  await waitUntil(() => sql(dataDir, 'SELECT count(*) AS n FROM mail_outbox WHERE request IS NOT NULL')[0].n === 0,
+    { timeoutMs, what: 'the outbox worker to resolve the mail requests' });
 }
 
 /**

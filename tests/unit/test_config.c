@@ -95,6 +95,64 @@ static void test_config_reads_values(void **state)
     assert_string_equal(cfg.mail_url, "file:/var/lib/gatehouse/mail");
 }
 
+static void test_config_failed_login_limits(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting none[] = {{NULL, NULL}};
+    config_load_ok(&cfg, none);
+    assert_int_equal(cfg.rate_account_max, 10);
+    assert_int_equal(cfg.rate_account_window, 900);
+    assert_int_equal(cfg.rate_account_ceiling, 100);
+    assert_int_equal(cfg.rate_account_ceiling_window, 3600);
+    struct setting t[] = {{"GATEHOUSE_RATE_ACCOUNT_CEILING", "40"},
+                          {"GATEHOUSE_RATE_ACCOUNT_CEILING_WINDOW", "600"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    assert_int_equal(cfg.rate_account_ceiling, 40);
+    assert_int_equal(cfg.rate_account_ceiling_window, 600);
+    REFUSED("GATEHOUSE_RATE_ACCOUNT_CEILING", "0");
+    REFUSED("GATEHOUSE_RATE_ACCOUNT_CEILING_WINDOW", "86401");
+}
+
+static void test_config_relaying_frontends(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting none[] = {{NULL, NULL}};
+    config_load_ok(&cfg, none);
+    assert_false(config_frontend_relaying(&cfg, "127.0.0.1"));
+    struct setting t[] = {{"GATEHOUSE_RELAYING_FRONTENDS", "10.0.0.5, 10.0.0.6,::1"},
+                          {"GATEHOUSE_TRUSTED_PROXIES", "10.0.0.9"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    assert_true(config_frontend_relaying(&cfg, "10.0.0.5"));
+    assert_true(config_frontend_relaying(&cfg, "10.0.0.6"));
+    assert_true(config_frontend_relaying(&cfg, "::1"));
+    assert_false(config_frontend_relaying(&cfg, "10.0.0.9"));
+    assert_false(config_frontend_relaying(&cfg, "10.0.0.50"));
+    assert_false(config_frontend_relaying(&cfg, ""));
+    assert_false(config_proxy_trusted(&cfg, "10.0.0.5"));
+    REFUSED("GATEHOUSE_RELAYING_FRONTENDS", "frontend.internal");
+    REFUSED("GATEHOUSE_RELAYING_FRONTENDS", "10.0.0.0/8");
+    REFUSED("GATEHOUSE_RELAYING_FRONTENDS",
+            "1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 1.1.1.7 1.1.1.8 1.1.1.9 1.1.1.10 "
+            "1.1.1.11 1.1.1.12 1.1.1.13 1.1.1.14 1.1.1.15 1.1.1.16 1.1.1.17");
+}
+
+static void test_config_register_reveals_existing(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting none[] = {{NULL, NULL}};
+    config_load_ok(&cfg, none);
+    assert_false(cfg.register_reveals_existing);
+    struct setting t[] = {{"GATEHOUSE_REGISTER_REVEALS_EXISTING", "true"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    assert_true(cfg.register_reveals_existing);
+    REFUSED("GATEHOUSE_REGISTER_REVEALS_EXISTING", "sometimes");
+}
+
 static void test_config_rejects_bad_listen_port(void **state)
 {
     (void)state;
@@ -552,6 +610,9 @@ int main(void)
         cmocka_unit_test(test_config_defaults),
         cmocka_unit_test(test_config_empty_values_keep_defaults),
         cmocka_unit_test(test_config_reads_values),
+        cmocka_unit_test(test_config_failed_login_limits),
+        cmocka_unit_test(test_config_relaying_frontends),
+        cmocka_unit_test(test_config_register_reveals_existing),
         cmocka_unit_test(test_config_rejects_bad_listen_port),
         cmocka_unit_test(test_config_rejects_password_min_length_7),
         cmocka_unit_test(test_config_rejects_non_numbers),

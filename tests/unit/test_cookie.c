@@ -1,4 +1,4 @@
-/* The session cookie's Set-Cookie value (http/cookie.h). */
+/* The Set-Cookie values of the session and device cookies (http/cookie.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +129,23 @@ static void test_cookie_small_buffer_is_terminated(void **state)
     assert_int_equal(out[16], '#');
 }
 
+static void test_cookie_device_form(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting plain[] = {{NULL, NULL}};
+    struct setting https[] = {{"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"}, {NULL, NULL}};
+    char out[256];
+    config_load_ok(&cfg, plain);
+    cookie_format_device(&cfg, "gh_device", "1.2.abc.def", 31536000, out, sizeof out);
+    assert_string_equal(out, "gh_device=1.2.abc.def; Max-Age=31536000; HttpOnly; SameSite=Lax; "
+                             "Path=/");
+    config_load_ok(&cfg, https);
+    cookie_format_device(&cfg, "gh_device", "1.2.abc.def", 60, out, sizeof out);
+    assert_string_equal(out, "gh_device=1.2.abc.def; Max-Age=60; HttpOnly; SameSite=Lax; Path=/; "
+                             "Secure");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_cookie_removal_form_secure),
         cmocka_unit_test(test_cookie_custom_name),
         cmocka_unit_test(test_cookie_small_buffer_is_terminated),
+        cmocka_unit_test(test_cookie_device_form),
     };
     return cmocka_run_group_tests_name("cookie", tests, NULL, NULL);
 }

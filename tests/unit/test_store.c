@@ -576,6 +576,65 @@ static void test_store_outbox_schedule_retry(void **state)
     assert_int_equal(f->st->outbox_schedule_retry(f->st, 424242, 1, "x"), GH_NOT_FOUND);
 }
 
+/* A mail request: claimed like a mail, then turned into one or dropped, once. */
+static void test_store_outbox_request_resolve_and_discard(void **state)
+{
+    struct fixture *f = *state;
+    struct mail got, other;
+    assert_int_equal(f->st->outbox_request(f->st, "ada@example.com", MAIL_REQUEST_RESET, 1000),
+                     GH_OK);
+    assert_int_equal(f->st->outbox_request(f->st, "nobody@example.com", MAIL_REQUEST_CONFIRM, 1001),
+                     GH_OK);
+    assert_int_equal(pending(f), 2);
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &got), GH_OK);
+    assert_string_equal(got.recipient, "ada@example.com");
+    assert_string_equal(got.request, MAIL_REQUEST_RESET);
+    assert_string_equal(got.subject, "");
+    mail_clear(&got);
+    got.subject = (char *)"Reset";
+    got.text_body = (char *)"link";
+    got.html_body = (char *)"<a>link</a>";
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_OK);
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_NOT_FOUND);   /* resolved once */
+    assert_int_equal(f->st->outbox_discard(f->st, got.id), GH_NOT_FOUND); /* a mail now */
+    int64_t resolved = got.id;
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &other), GH_OK);
+    assert_string_equal(other.request, MAIL_REQUEST_CONFIRM);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_OK);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_NOT_FOUND);
+    mail_clear(&other);
+    assert_int_equal(pending(f), 1);
+    /* the resolved row is an ordinary mail: claimed again after its lease, with its text */
+    assert_int_equal(f->st->outbox_claim(f->st, 1061, 1121, &got), GH_OK);
+    assert_int_equal(got.id, resolved);
+    assert_string_equal(got.request, "");
+    assert_string_equal(got.subject, "Reset");
+    assert_string_equal(got.text_body, "link");
+    mail_clear(&got);
+}
+
+/* A taken address in a transaction: GH_CONFLICT, and the transaction goes on (registration
+ * records a mail request in it). */
+static int conflict_then_request(struct store *st, void *arg)
+{
+    struct user *dup = arg;
+    gh_status status = st->user_insert(st, dup);
+    if (status != GH_CONFLICT)
+        return GH_INTERNAL;
+    return st->outbox_request(st, dup->email, MAIL_REQUEST_REGISTERED, 1000);
+}
+
+static void test_store_conflict_keeps_transaction_usable(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, dup;
+    insert_user(f, &u, "ada@example.com");
+    make_user(&dup, "ADA@example.com");
+    assert_int_equal(store_transaction(f->st, (store_tx_fn)conflict_then_request, &dup), GH_OK);
+    assert_int_equal(pending(f), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
+}
+
 static void test_store_outbox_claims_oldest_first(void **state)
 {
     struct fixture *f = *state;
@@ -591,6 +650,71 @@ static void test_store_outbox_claims_oldest_first(void **state)
     assert_string_equal(got.recipient, "second@example.com");
     mail_clear(&got);
     assert_int_equal(f->st->outbox_claim(f->st, 2000, 2060, &got), GH_NOT_FOUND);
+}
+
+/* ---- rate limits ---- */
+
+static void test_store_rate_hit_counts_in_fixed_windows(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(end, 1060);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1059, &count, &end), GH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
+    assert_int_equal(count, 1); /* a new window */
+    assert_int_equal(end, 1120);
+}
+
+static void test_store_rate_refund_takes_one_back_never_below_zero(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1000), GH_OK); /* no window: nothing */
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1010), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1010, &count, &end), GH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(end, 1060); /* the window keeps its end */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(f->st->rate_refund(f->st, "k", 1010), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1010, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1020, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    /* an ended window is left alone, and the next hit starts a new one */
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1060), GH_OK);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(f->st->rate_clear(f->st, "k"), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+}
+
+/* ---- server secrets ---- */
+
+static void test_store_secret_is_created_once(void **state)
+{
+    struct fixture *f = *state;
+    char out[80];
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "first", 1000, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "first");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "second", 1001, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "first");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "other", "x", 1001, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "x");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "y", 1001, out, 3), GH_INTERNAL);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM server_secrets"), 2);
 }
 
 /* ---- audit ---- */
@@ -646,6 +770,11 @@ int main(void)
         STORE_TEST(test_store_outbox_mark_sent),
         STORE_TEST(test_store_outbox_schedule_retry),
         STORE_TEST(test_store_outbox_claims_oldest_first),
+        STORE_TEST(test_store_outbox_request_resolve_and_discard),
+        STORE_TEST(test_store_conflict_keeps_transaction_usable),
+        STORE_TEST(test_store_rate_hit_counts_in_fixed_windows),
+        STORE_TEST(test_store_rate_refund_takes_one_back_never_below_zero),
+        STORE_TEST(test_store_secret_is_created_once),
         STORE_TEST(test_store_audit_insert),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -23,6 +23,9 @@
 #include "store/store.h"
 #include "util/secret.h"
 
+/* Number of embedded migrations (store/migrations/postgres/). */
+#define MIGRATIONS 5
+
 static char cluster_dir[64];
 static char pg_bin[256] = "/usr/lib/postgresql/15/bin";
 static int cluster_port;
@@ -243,8 +246,8 @@ static void test_pg_migrate_twice_is_idempotent(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->st->migrate(f->st), GH_OK);
-    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), 3);
-    assert_int_equal(query_int(f, "SELECT max(version) FROM schema_migrations"), 3);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), MIGRATIONS);
+    assert_int_equal(query_int(f, "SELECT max(version) FROM schema_migrations"), MIGRATIONS);
 }
 
 struct migrate_job {
@@ -282,7 +285,7 @@ static void test_pg_concurrent_migrations_do_not_race(void **state)
     }
     char v[16];
     admin_exec("race_migrate", "SELECT count(*) FROM schema_migrations", v, sizeof v);
-    assert_string_equal(v, "3");
+    assert_int_equal(atoi(v), MIGRATIONS);
 }
 
 static void test_pg_open_unreachable_is_unavailable(void **state)
@@ -405,12 +408,15 @@ static gh_status insert_then_fail(struct store *st, void *ctx)
     return s == GH_OK ? GH_ERR_EMAIL_TAKEN : s;
 }
 
-/* Ignores a failed statement and goes on: the commit must not report success. */
+/* Ignores a failed statement and goes on: the commit must not report success. (A taken email
+ * does not fail a statement; a second profile with the same id does.) */
 static gh_status insert_twice_ignoring_error(struct store *st, void *ctx)
 {
-    struct user *u = ctx;
+    struct user *u = ctx, v;
     assert_int_equal(st->user_insert(st, u), GH_OK);
-    assert_int_equal(st->user_insert(st, u), GH_CONFLICT);
+    make_user(&v, "grace@example.com");
+    strcpy(v.profile.id, u->profile.id);
+    assert_int_equal(st->user_insert(st, &v), GH_CONFLICT);
     return GH_OK;
 }
 
@@ -587,6 +593,72 @@ static void *claim_thread(void *arg)
     return NULL;
 }
 
+static int64_t pending(struct fixture *f)
+{
+    int64_t n = -1;
+    assert_int_equal(f->st->outbox_pending(f->st, &n), GH_OK);
+    return n;
+}
+
+/* A mail request: claimed like a mail, then turned into one or dropped, once. */
+static void test_pg_outbox_request_resolve_and_discard(void **state)
+{
+    struct fixture *f = *state;
+    struct mail got, other;
+    assert_int_equal(f->st->outbox_request(f->st, "ada@example.com", MAIL_REQUEST_RESET, 1000),
+                     GH_OK);
+    assert_int_equal(f->st->outbox_request(f->st, "nobody@example.com", MAIL_REQUEST_CONFIRM, 1001),
+                     GH_OK);
+    assert_int_equal(pending(f), 2);
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &got), GH_OK);
+    assert_string_equal(got.recipient, "ada@example.com");
+    assert_string_equal(got.request, MAIL_REQUEST_RESET);
+    assert_string_equal(got.subject, "");
+    mail_clear(&got);
+    got.subject = (char *)"Reset";
+    got.text_body = (char *)"link";
+    got.html_body = (char *)"<a>link</a>";
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_OK);
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_NOT_FOUND);   /* resolved once */
+    assert_int_equal(f->st->outbox_discard(f->st, got.id), GH_NOT_FOUND); /* a mail now */
+    int64_t resolved = got.id;
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &other), GH_OK);
+    assert_string_equal(other.request, MAIL_REQUEST_CONFIRM);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_OK);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_NOT_FOUND);
+    mail_clear(&other);
+    assert_int_equal(pending(f), 1);
+    /* the resolved row is an ordinary mail: claimed again after its lease, with its text */
+    assert_int_equal(f->st->outbox_claim(f->st, 1061, 1121, &got), GH_OK);
+    assert_int_equal(got.id, resolved);
+    assert_string_equal(got.request, "");
+    assert_string_equal(got.subject, "Reset");
+    assert_string_equal(got.text_body, "link");
+    mail_clear(&got);
+}
+
+/* A taken address in a transaction: GH_CONFLICT, and the transaction goes on (registration
+ * records a mail request in it). */
+static int conflict_then_request(struct store *st, void *arg)
+{
+    struct user *dup = arg;
+    gh_status status = st->user_insert(st, dup);
+    if (status != GH_CONFLICT)
+        return GH_INTERNAL;
+    return st->outbox_request(st, dup->email, MAIL_REQUEST_REGISTERED, 1000);
+}
+
+static void test_pg_conflict_keeps_transaction_usable(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, dup;
+    insert_user(f, &u, "ada@example.com");
+    make_user(&dup, "ADA@example.com");
+    assert_int_equal(store_transaction(f->st, (store_tx_fn)conflict_then_request, &dup), GH_OK);
+    assert_int_equal(pending(f), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
+}
+
 static void test_pg_concurrent_claims_take_each_mail_once(void **state)
 {
     struct fixture *f = *state;
@@ -650,6 +722,16 @@ static void test_pg_rate_limits(void **state)
     assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
     assert_int_equal(count, 1); /* a new window */
     assert_int_equal(end, 1120);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1061), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(end, 1120);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1061), GH_OK); /* never below zero */
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1062, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1120), GH_OK); /* an ended window stays */
     assert_int_equal(f->st->rate_clear(f->st, "k"), GH_OK);
     assert_int_equal(f->st->rate_peek(f->st, "k", 1061, &count, &end), GH_OK);
     assert_int_equal(count, 0);
@@ -669,6 +751,50 @@ static void test_pg_rate_limits(void **state)
     pthread_barrier_destroy(&start);
     assert_int_equal(f->st->rate_peek(f->st, "ip:1.2.3.4", 1000, &count, &end), GH_OK);
     assert_int_equal(count, RACERS * 25);
+}
+
+struct secret_race {
+    struct store *st;
+    pthread_barrier_t *start;
+    char candidate[16];
+    char got[16];
+    gh_status status;
+};
+
+static void *secret_thread(void *arg)
+{
+    struct secret_race *r = arg;
+    (void)r->st->ping(r->st);
+    pthread_barrier_wait(r->start);
+    r->status =
+        r->st->secret_get_or_create(r->st, "key", r->candidate, 1000, r->got, sizeof r->got);
+    return NULL;
+}
+
+/* Instances starting together each propose a key; all must end up with the same one. */
+static void test_pg_concurrent_secret_creation_agrees(void **state)
+{
+    struct fixture *f = *state;
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, RACERS);
+    struct secret_race races[RACERS];
+    pthread_t threads[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        races[i] = (struct secret_race){.st = f->st, .start = &start};
+        snprintf(races[i].candidate, sizeof races[i].candidate, "candidate-%d", i);
+        pthread_create(&threads[i], NULL, secret_thread, &races[i]);
+    }
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(races[i].status, GH_OK);
+        assert_string_equal(races[i].got, races[0].got);
+    }
+    pthread_barrier_destroy(&start);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM server_secrets"), 1);
+    char again[16];
+    assert_int_equal(f->st->secret_get_or_create(f->st, "key", "late", 2000, again, sizeof again),
+                     GH_OK);
+    assert_string_equal(again, races[0].got);
 }
 
 static void test_pg_audit_and_purge(void **state)
@@ -763,6 +889,9 @@ int main(void)
         PG_TEST(test_pg_outbox_claim_lease_sent_retry),
         PG_TEST(test_pg_concurrent_claims_take_each_mail_once),
         PG_TEST(test_pg_rate_limits),
+        PG_TEST(test_pg_concurrent_secret_creation_agrees),
+        PG_TEST(test_pg_outbox_request_resolve_and_discard),
+        PG_TEST(test_pg_conflict_keeps_transaction_usable),
         PG_TEST(test_pg_audit_and_purge),
         PG_TEST(test_pg_server_restart_is_unavailable_then_recovers),
     };

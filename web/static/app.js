@@ -359,7 +359,7 @@ pages.confirming = () => {
   const text = $('#confirming-text');
   const strong = document.createElement('strong');
   strong.textContent = email;
-  text.replaceChildren('We sent a confirmation link to ', strong, '. Open it to activate your account.');
+  text.replaceChildren('We sent a message to ', strong, '. Open the link in it to continue.');
   $('#resend-link').href = `/auth/regenerate-token?email=${encodeURIComponent(email)}`;
 };
 

@@ -1,0 +1,131 @@
+/* Device cookies: signing, checking, and the shared signing key. */
+#include "device.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/store.h"
+#include "../util/log.h"
+#include "../util/timeutil.h"
+#include "model.h"
+
+/* The row of server_secrets holding the key, hex-encoded. */
+#define DEVICE_KEY_NAME "device_cookie_key"
+#define MAC_B64_LEN     43 /* 32 bytes, base64url without padding */
+
+gh_status device_key_load(struct app *app)
+{
+    unsigned char candidate[sizeof app->device_key];
+    char candidate_hex[2 * sizeof candidate + 1], stored_hex[2 * sizeof candidate + 1];
+    size_t len = 0;
+    randombytes_buf(candidate, sizeof candidate);
+    sodium_bin2hex(candidate_hex, sizeof candidate_hex, candidate, sizeof candidate);
+    gh_status st = app->store->secret_get_or_create(app->store, DEVICE_KEY_NAME, candidate_hex,
+                                                    time_now(), stored_hex, sizeof stored_hex);
+    if (st == GH_OK && (sodium_hex2bin(app->device_key, sizeof app->device_key, stored_hex,
+                                       strlen(stored_hex), NULL, &len, NULL) != 0 ||
+                        len != sizeof app->device_key)) {
+        log_msg(LOG_ERROR, "the stored device cookie key is malformed");
+        st = GH_INTERNAL;
+    }
+    sodium_memzero(candidate, sizeof candidate);
+    sodium_memzero(candidate_hex, sizeof candidate_hex);
+    sodium_memzero(stored_hex, sizeof stored_hex);
+    return st;
+}
+
+/* The signature of (expiry, nonce, account) as base64url into out. */
+static void sign(const struct app *app, const char *expiry, const char *nonce, const char *account,
+                 char out[MAC_B64_LEN + 1])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    static const char domain[] = "gatehouse device cookie 1";
+    crypto_auth_hmacsha256_init(&state, app->device_key, sizeof app->device_key);
+    /* Each part is followed by a NUL, so no two different triples sign the same bytes. */
+    crypto_auth_hmacsha256_update(&state, (const unsigned char *)domain, sizeof domain);
+    crypto_auth_hmacsha256_update(&state, (const unsigned char *)expiry, strlen(expiry) + 1);
+    crypto_auth_hmacsha256_update(&state, (const unsigned char *)nonce, strlen(nonce) + 1);
+    crypto_auth_hmacsha256_update(&state, (const unsigned char *)account, strlen(account) + 1);
+    crypto_auth_hmacsha256_final(&state, mac);
+    sodium_bin2base64(out, MAC_B64_LEN + 1, mac, sizeof mac,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* The nonce of the device cookies issued to a session: 128 bits of a keyed hash of its id,
+ * unpredictable without the key and the same for every cookie the session is given. */
+static void session_nonce(const struct app *app, const char *session_id,
+                          char nonce[DEVICE_NONCE_LEN + 1])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    static const char domain[] = "gatehouse device nonce 1";
+    crypto_auth_hmacsha256_init(&state, app->device_key, sizeof app->device_key);
+    crypto_auth_hmacsha256_update(&state, (const unsigned char *)domain, sizeof domain);
+    crypto_auth_hmacsha256_update(&state, (const unsigned char *)session_id,
+                                  strlen(session_id) + 1);
+    crypto_auth_hmacsha256_final(&state, mac);
+    sodium_bin2base64(nonce, DEVICE_NONCE_LEN + 1, mac, 16,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void device_cookie_issue(const struct app *app, const char *account, const char *session_id,
+                         int64_t now, char out[DEVICE_COOKIE_MAX])
+{
+    char expiry[24], nonce[DEVICE_NONCE_LEN + 1], mac[MAC_B64_LEN + 1];
+    session_nonce(app, session_id, nonce);
+    snprintf(expiry, sizeof expiry, "%lld", (long long)(now + DEVICE_COOKIE_LIFETIME));
+    sign(app, expiry, nonce, account, mac);
+    snprintf(out, DEVICE_COOKIE_MAX, "1.%s.%s.%s", expiry, nonce, mac);
+}
+
+/* True when s[0..n) is n characters of base64url (n > 0). */
+static bool is_base64url(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", s[i]) ||
+            !s[i])
+            return false;
+    return true;
+}
+
+bool device_cookie_verify(const struct app *app, const char *account, const char *value,
+                          int64_t now, char nonce[DEVICE_NONCE_LEN + 1])
+{
+    char expiry[24], mac[MAC_B64_LEN + 1];
+    if (!value || !account || !account[0] || strncmp(value, "1.", 2))
+        return false;
+    /* "1." <digits> "." <22 base64url> "." <43 base64url>, nothing else */
+    const char *p = value + 2;
+    size_t digits = strspn(p, "0123456789");
+    if (digits == 0 || digits >= sizeof expiry || p[digits] != '.')
+        return false;
+    memcpy(expiry, p, digits);
+    expiry[digits] = '\0';
+    const char *n = p + digits + 1, *m = n + DEVICE_NONCE_LEN + 1;
+    if (strlen(n) != DEVICE_NONCE_LEN + 1 + MAC_B64_LEN || n[DEVICE_NONCE_LEN] != '.' ||
+        !is_base64url(n, DEVICE_NONCE_LEN) || !is_base64url(m, MAC_B64_LEN))
+        return false;
+    memcpy(nonce, n, DEVICE_NONCE_LEN);
+    nonce[DEVICE_NONCE_LEN] = '\0';
+    sign(app, expiry, nonce, account, mac);
+    bool ok = sodium_memcmp(mac, m, MAC_B64_LEN) == 0 && strtoll(expiry, NULL, 10) > now;
+    if (!ok)
+        nonce[0] = '\0';
+    return ok;
+}
+
+bool device_cookie_refresh(const struct app *app, const char *account, const char *session_id,
+                           const char *presented, char out[DEVICE_COOKIE_MAX])
+{
+    char nonce[DEVICE_NONCE_LEN + 1];
+    int64_t now = time_now();
+    if (device_cookie_verify(app, account, presented, now, nonce))
+        return false;
+    device_cookie_issue(app, account, session_id, now, out);
+    return true;
+}
