@@ -149,10 +149,12 @@ static void addr_remove(struct conn_guard *g, const struct addr_key *key)
     }
 }
 
-/* Peers that carry many users' connections (trusted reverse proxies) are not capped. */
+/* Peers that carry many users' connections (trusted reverse proxies, relaying frontends) are
+ * not capped. */
 static bool addr_exempt(const struct conn_guard *g, const struct addr_key *key, const char *ip)
 {
-    return key->len == 0 || config_proxy_trusted(g->cfg, ip);
+    return key->len == 0 || config_proxy_trusted(g->cfg, ip) ||
+           config_frontend_relaying(g->cfg, ip);
 }
 
 /* ---- connections ---- */

@@ -142,7 +142,7 @@ test('a multipart body that does not match its boundary, never closes it or is g
     assert.equal(a.body.code, 'invalid_form', `${what}: ${text}`);
   }
   assert.equal((await currentUser(s, cookie)).first_name, 'Ada', 'nothing was changed');
-  const ok = await raw(s, patchRequest({ cookie, contentType: 'multipart/form-data; boundary=XyZ', body: good }));
+  const ok = await raw(s, patchRequest({ cookie, contentType: 'multipart/form-data; boundary=XyZ', body: good }), { end: false });
   assert.equal(parseAnswer(ok.text).status, 200, ok.text);
   assert.equal((await currentUser(s, cookie)).first_name, 'Bob', 'the well-formed form is applied');
   await s.stop();
@@ -302,6 +302,18 @@ test('one address cannot hold more than GATEHOUSE_MAX_CONNECTIONS_PER_IP connect
   assert.match(again.text, /^HTTP\/1\.1 200 /, 'the address is served again once its connections closed');
   const metrics = await get(s, '/metrics');
   assert.match(metrics.text, /^gatehouse_connections_refused_total [1-9]\d*$/m, 'the refusal is counted');
+  await s.stop();
+});
+
+test('a relaying frontend is not held to the per-address connection cap', async () => {
+  const s = await startServer({ env: { GATEHOUSE_MAX_CONNECTIONS_PER_IP: '3', GATEHOUSE_RELAYING_FRONTENDS: '127.0.0.3', GATEHOUSE_HEADER_TIMEOUT: '30' } });
+  const held = [];
+  for (let i = 0; i < 10; i++) held.push(await open(s, '127.0.0.3'));
+  await sleep(300);
+  const { text } = await raw(s, 'GET /health-check/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { localAddress: '127.0.0.3' });
+  assert.match(text, /^HTTP\/1\.1 200 /, 'the eleventh connection of the frontend is served');
+  for (const c of held) assert.ok(!c.sock.destroyed, 'none of the frontend\'s connections was refused');
+  for (const c of held) c.sock.destroy();
   await s.stop();
 });
 
