@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "core/model.h"
+#include "records.h"
 #include "core/password.h"
 #include "http/json_input.h"
 

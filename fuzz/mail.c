@@ -14,7 +14,7 @@
 
 #include "config.h"
 #include "core/email.h"
-#include "core/model.h"
+#include "records.h"
 #include "core/password.h"
 #include "mail/mail.h"
 #include "util/secret.h"

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "core/email.h"
-#include "core/model.h"
+#include "records.h"
 #include "core/password.h"
 #include "core/profile.h"
 #include "media/media.h"

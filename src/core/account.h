@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "../app.h"
-#include "model.h"
+#include "../records.h"
 #include "ratelimit.h"
 
 struct registration {

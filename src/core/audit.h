@@ -3,7 +3,7 @@
 #define GH_AUDIT_H
 
 #include "../app.h"
-#include "model.h"
+#include "../records.h"
 
 /* Writes an audit row through st (inside the caller's transaction when one is open). */
 GH_MUST_CHECK gh_status audit_write(struct store *st, const char *event, const char *user_id,

@@ -9,7 +9,7 @@
 #include "../store/store.h"
 #include "../util/log.h"
 #include "../util/timeutil.h"
-#include "model.h"
+#include "../records.h"
 
 /* The row of server_secrets holding the key, hex-encoded. */
 #define DEVICE_KEY_NAME "device_cookie_key"

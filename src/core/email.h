@@ -3,7 +3,7 @@
 #define GH_EMAIL_H
 
 #include "../util/status.h"
-#include "model.h"
+#include "../records.h"
 
 /* Trims surrounding whitespace, checks the syntax (an ASCII local part of atext and dots, a
  * domain of at least two DNS labels) and lower-cases the result into out.

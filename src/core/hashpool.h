@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "../util/status.h"
-#include "model.h"
+#include "../records.h"
 
 enum hash_job_kind { HASH_JOB_HASH, HASH_JOB_VERIFY };
 

@@ -8,7 +8,7 @@
 #define GH_MAILER_H
 
 #include "../app.h"
-#include "model.h"
+#include "../records.h"
 
 struct store;
 

@@ -5,7 +5,7 @@
 #define GH_PASSWORD_CHANGE_H
 
 #include "../app.h"
-#include "model.h"
+#include "../records.h"
 #include "ratelimit.h"
 
 /* Requests a reset mail for the address, which the outbox worker sends only when an active

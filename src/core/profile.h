@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "../app.h"
-#include "model.h"
+#include "../records.h"
 
 /* What a client sent; NULL (or image NULL) = the part was absent, so the value is kept. */
 struct profile_update {

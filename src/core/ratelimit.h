@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "../app.h"
-#include "model.h"
+#include "../records.h"
 
 enum rate_kind {
     RATE_IP,              /* credential and email requests per client IP */

@@ -4,7 +4,7 @@
 #define GH_SESSION_H
 
 #include "../app.h"
-#include "model.h"
+#include "../records.h"
 
 /* Creates a session for user_id and writes its token (the cookie value) into token. */
 GH_MUST_CHECK gh_status session_create(struct app *app, const char *user_id,

@@ -11,7 +11,7 @@
 
 #include "../app.h"
 #include "../core/hashpool.h"
-#include "../core/model.h"
+#include "../records.h"
 #include "../util/buf.h"
 #include "../util/workpool.h"
 #include "form.h"

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/model.h"
+#include "../records.h"
 #include "../util/status.h"
 
 struct store;

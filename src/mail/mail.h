@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "../config.h"
-#include "../core/model.h"
+#include "../records.h"
 #include "../util/buf.h"
 
 struct store;

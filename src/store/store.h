@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "../core/model.h"
+#include "../records.h"
 #include "../util/status.h"
 
 struct store {

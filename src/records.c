@@ -1,5 +1,5 @@
-/* Helpers for the records of model.h. */
-#include "model.h"
+/* Helpers for the records of records.h. */
+#include "records.h"
 
 #include <sodium.h>
 #include <stdlib.h>

@@ -1,12 +1,13 @@
-/* The records gatehouse keeps, as plain C structs shared by core/ and store/.
- * Strings are fixed-size and NUL-terminated; an empty string stands for SQL NULL. */
-#ifndef GH_MODEL_H
-#define GH_MODEL_H
+/* The records gatehouse keeps, as plain C structs: below every module that uses them (core/,
+ * store/, kv/, mail/, http/), so every include of it points down. Strings are fixed-size and
+ * NUL-terminated; an empty string stands for SQL NULL. */
+#ifndef GH_RECORDS_H
+#define GH_RECORDS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../util/secret.h"
+#include "util/secret.h"
 
 #define EMAIL_MAX         254
 #define NAME_MAX_CHARS    150
