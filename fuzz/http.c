@@ -79,7 +79,6 @@ static const struct setting settings[] = {
 
 static struct config cfg;
 static struct app app = {.cfg = &cfg};
-static struct mail_transport *transport;
 static struct http_server *srv;
 static uint16_t port;
 static struct session fuzz_session;
@@ -107,14 +106,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 static void stop_app(void)
 {
     http_server_stop(&srv);
-    hashpool_stop(&app.hashpool);
-    outbox_stop(&app.outbox);
-    if (app.media)
-        app.media->close(app.media);
-    if (app.kv)
-        app.kv->close(app.kv);
-    if (app.store)
-        app.store->close(app.store);
+    app_close(&app);
     password_list_free();
     curl_global_cleanup();
     if (data_dir[0])
@@ -160,7 +152,7 @@ static void ensure_fuzz_session(void)
         die("cannot restore the fuzz session");
 }
 
-/* Assembles the app as serve() in src/main.c does, on a fresh data directory. */
+/* Assembles the app as serve() in src/main.c does (app_open), on a fresh data directory. */
 static void start_app(void)
 {
     char err[512] = "";
@@ -176,19 +168,9 @@ static void start_app(void)
     log_init(false);
     if (password_list_init() != GH_OK)
         die("cannot load the common-password list");
-    if (fs_mkdir_p(cfg.data_dir) != GH_OK || store_open(cfg.database_url, &app.store) != GH_OK ||
-        app.store->migrate(app.store) != GH_OK)
-        die("cannot open the database");
-    if (password_hash("fuzz dummy password", cfg.argon2_iterations, cfg.argon2_memory_kib,
-                      app.dummy_hash, sizeof app.dummy_hash) != GH_OK ||
-        hashpool_start(cfg.hash_threads, cfg.hash_queue, cfg.argon2_iterations,
-                       cfg.argon2_memory_kib, &app.hashpool) != GH_OK)
-        die("cannot start the hash pool");
-    if (kv_open(&cfg, app.store, &app.kv) != GH_OK || media_open(&cfg, &app.media) != GH_OK)
-        die("cannot open the kv or media backend");
-    if (mail_transport_open(&cfg, &transport) != GH_OK ||
-        outbox_start(&cfg, app.store, transport, &app.outbox) != GH_OK)
-        die("cannot start the mail outbox");
+    app.cfg = &cfg;
+    if (app_open(&cfg, &app) != GH_OK)
+        die("cannot open the app (database, pools, backends)");
     int fd = -1;
     if (http_listen(cfg.listen_host, cfg.listen_port, &fd, &port) != GH_OK ||
         config_set_port(&cfg, port) != GH_OK || http_server_start(&app, fd, &srv) != GH_OK)

@@ -26,4 +26,12 @@ struct app {
         device_key[32]; /* signs device cookies; shared by every instance (core/device.c) */
 };
 
+/* Opens the database named by the settings (creating the data directory) and migrates it. */
+GH_MUST_CHECK gh_status app_open_store(const struct config *cfg, struct store **out);
+/* Opens everything but the HTTP server into app (app->cfg set by the caller); on failure
+ * closes what was opened. */
+GH_MUST_CHECK gh_status app_open(const struct config *cfg, struct app *app);
+/* Stops and closes what app_open opened, in reverse order. Safe on a partly opened app. */
+void app_close(struct app *app);
+
 #endif

@@ -55,29 +55,6 @@ static void print_help(void)
            GATEHOUSE_VERSION);
 }
 
-/* Opens the database named by the settings (creating the data directory) and migrates it. */
-static gh_status open_store(const struct config *cfg, struct store **out)
-{
-    if (fs_mkdir_p(cfg->data_dir) != GH_OK) {
-        log_msg(LOG_ERROR, "cannot create the data directory %s", cfg->data_dir);
-        return GH_UNAVAILABLE;
-    }
-    struct store *st = NULL;
-    gh_status status = store_open(cfg->database_url, &st);
-    if (status != GH_OK) {
-        log_msg(LOG_ERROR, "cannot open the database");
-        return status;
-    }
-    status = st->migrate(st);
-    if (status != GH_OK) {
-        log_msg(LOG_ERROR, "database migration failed");
-        st->close(st);
-        return status;
-    }
-    *out = st;
-    return GH_OK;
-}
-
 /* Blocks the signals the main thread waits for, before any other thread exists, so every
  * thread inherits the mask and only sigwait sees them. */
 static void block_signals(sigset_t *set)
@@ -118,45 +95,13 @@ static int serve(struct config *cfg)
 {
     struct app app = {.cfg = cfg};
     struct http_server *srv = NULL;
-    struct mail_transport *transport = NULL;
     sigset_t signals;
     int fd = -1, exit_code = 1;
     uint16_t port = 0;
     block_signals(&signals);
     raise_fd_limit();
-    if (open_store(cfg, &app.store) != GH_OK)
+    if (app_open(cfg, &app) != GH_OK)
         goto out;
-    if (device_key_load(&app) != GH_OK) {
-        log_msg(LOG_ERROR, "the device cookie key could not be read or created");
-        goto out;
-    }
-    {
-        unsigned char seed[16];
-        randombytes_buf(seed, sizeof seed);
-        char dummy[33];
-        sodium_bin2hex(dummy, sizeof dummy, seed, sizeof seed);
-        if (password_hash(dummy, cfg->argon2_iterations, cfg->argon2_memory_kib, app.dummy_hash,
-                          sizeof app.dummy_hash) != GH_OK)
-            goto out;
-    }
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int hash_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
-    if (hashpool_start(hash_threads, cfg->hash_queue, cfg->argon2_iterations,
-                       cfg->argon2_memory_kib, &app.hashpool) != GH_OK)
-        goto out;
-    if (workpool_start("cpu", hash_threads, cfg->hash_queue, &app.cpu_pool) != GH_OK ||
-        workpool_start("io", cfg->io_threads, cfg->io_queue, &app.io_pool) != GH_OK)
-        goto out;
-    if (kv_open(cfg, app.store, &app.kv) != GH_OK || media_open(cfg, &app.media) != GH_OK) {
-        log_msg(LOG_ERROR, "the kv or media backend could not be opened");
-        goto out;
-    }
-    if (mail_transport_open(cfg, &transport) != GH_OK ||
-        outbox_start(cfg, app.store, transport, mailer_resolve_request, &app, &app.outbox) !=
-            GH_OK) {
-        log_msg(LOG_ERROR, "the mail outbox could not start");
-        goto out;
-    }
     if (http_listen(cfg->listen_host, cfg->listen_port, &fd, &port) != GH_OK ||
         config_set_port(cfg, port) != GH_OK)
         goto out;
@@ -175,16 +120,7 @@ out:
     http_server_stop(&srv);
     if (fd >= 0)
         close(fd);
-    hashpool_stop(&app.hashpool);
-    workpool_stop(&app.cpu_pool);
-    workpool_stop(&app.io_pool);
-    outbox_stop(&app.outbox);
-    if (app.media)
-        app.media->close(app.media);
-    if (app.kv)
-        app.kv->close(app.kv);
-    if (app.store)
-        app.store->close(app.store);
+    app_close(&app);
     if (exit_code == 0)
         log_msg(LOG_INFO, "stopped");
     return exit_code;
@@ -279,7 +215,7 @@ static int user_create(const struct config *cfg, const struct user_create_args *
         fprintf(stderr, "gatehouse: user create reads the password from standard input\n");
         return 1;
     }
-    if (open_store(cfg, &app.store) != GH_OK)
+    if (app_open_store(cfg, &app.store) != GH_OK)
         goto out;
     if (device_key_load(&app) != GH_OK) {
         log_msg(LOG_ERROR, "the device cookie key could not be read or created");
@@ -308,7 +244,7 @@ out:
 static int migrate(const struct config *cfg)
 {
     struct store *st = NULL;
-    if (open_store(cfg, &st) != GH_OK)
+    if (app_open_store(cfg, &st) != GH_OK)
         return 1;
     st->close(st);
     log_msg(LOG_INFO, "database is up to date");

@@ -1,0 +1,112 @@
+/* Assembling the app: everything a serving gatehouse needs besides its HTTP server — the
+ * database, the shared secrets, the worker pools, the kv, media and mail backends — opened in
+ * order at start and closed in reverse at the end. serve() and the fuzz harness share it. */
+#include <sodium.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "core/device.h"
+#include "core/hashpool.h"
+#include "core/mailer.h"
+#include "core/password.h"
+#include "kv/kv.h"
+#include "mail/mail.h"
+#include "media/media.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/workpool.h"
+
+/* Opens the database named by the settings (creating the data directory) and migrates it. */
+gh_status app_open_store(const struct config *cfg, struct store **out)
+{
+    if (fs_mkdir_p(cfg->data_dir) != GH_OK) {
+        log_msg(LOG_ERROR, "cannot create the data directory %s", cfg->data_dir);
+        return GH_UNAVAILABLE;
+    }
+    struct store *st = NULL;
+    gh_status status = store_open(cfg->database_url, &st);
+    if (status != GH_OK) {
+        log_msg(LOG_ERROR, "cannot open the database");
+        return status;
+    }
+    status = st->migrate(st);
+    if (status != GH_OK) {
+        log_msg(LOG_ERROR, "database migration failed");
+        st->close(st);
+        return status;
+    }
+    *out = st;
+    return GH_OK;
+}
+
+/* A hash of a random password, verified for unknown emails so every login costs the same. */
+static gh_status make_dummy_hash(const struct config *cfg, struct app *app)
+{
+    unsigned char seed[16];
+    char dummy[33];
+    randombytes_buf(seed, sizeof seed);
+    sodium_bin2hex(dummy, sizeof dummy, seed, sizeof seed);
+    return password_hash(dummy, cfg->argon2_iterations, cfg->argon2_memory_kib, app->dummy_hash,
+                         sizeof app->dummy_hash);
+}
+
+/* Starts the CPU pool (one thread per core unless set) and the I/O pool. */
+static gh_status start_pools(const struct config *cfg, struct app *app)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int cpu_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
+    gh_status st = hashpool_start(cpu_threads, cfg->hash_queue, cfg->argon2_iterations,
+                                  cfg->argon2_memory_kib, &app->hashpool);
+    if (st == GH_OK)
+        st = workpool_start("cpu", cpu_threads, cfg->hash_queue, &app->cpu_pool);
+    if (st == GH_OK)
+        st = workpool_start("io", cfg->io_threads, cfg->io_queue, &app->io_pool);
+    return st;
+}
+
+gh_status app_open(const struct config *cfg, struct app *app)
+{
+    struct mail_transport *transport = NULL;
+    gh_status st = app_open_store(cfg, &app->store);
+    if (st != GH_OK)
+        goto out;
+    if ((st = device_key_load(app)) != GH_OK) {
+        log_msg(LOG_ERROR, "the device cookie key could not be read or created");
+        goto out;
+    }
+    if ((st = make_dummy_hash(cfg, app)) != GH_OK || (st = start_pools(cfg, app)) != GH_OK)
+        goto out;
+    if ((st = kv_open(cfg, app->store, &app->kv)) != GH_OK ||
+        (st = media_open(cfg, &app->media)) != GH_OK) {
+        log_msg(LOG_ERROR, "the kv or media backend could not be opened");
+        goto out;
+    }
+    if ((st = mail_transport_open(cfg, &transport)) != GH_OK ||
+        (st = outbox_start(cfg, app->store, transport, mailer_resolve_request, app,
+                           &app->outbox)) != GH_OK) {
+        log_msg(LOG_ERROR, "the mail outbox could not start");
+        goto out;
+    }
+out:
+    if (st != GH_OK)
+        app_close(app);
+    return st;
+}
+
+void app_close(struct app *app)
+{
+    hashpool_stop(&app->hashpool);
+    workpool_stop(&app->cpu_pool);
+    workpool_stop(&app->io_pool);
+    outbox_stop(&app->outbox);
+    if (app->media)
+        app->media->close(app->media);
+    app->media = NULL;
+    if (app->kv)
+        app->kv->close(app->kv);
+    app->kv = NULL;
+    if (app->store)
+        app->store->close(app->store);
+    app->store = NULL;
+}
