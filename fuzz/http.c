@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "app.h"
 #include "config.h"
 #include "core/account.h"
-#include "core/hashpool.h"
 #include "core/password.h"
 #include "http/server.h"
 #include "kv/kv.h"
@@ -172,8 +172,10 @@ static void start_app(void)
     if (app_open(&cfg, &app) != GH_OK)
         die("cannot open the app (database, pools, backends)");
     int fd = -1;
+    struct http_setup setup;
+    api_http_setup(&app, &setup);
     if (http_listen(cfg.listen_host, cfg.listen_port, &fd, &port) != GH_OK ||
-        config_set_port(&cfg, port) != GH_OK || http_server_start(&app, fd, &srv) != GH_OK)
+        config_set_port(&cfg, port) != GH_OK || http_server_start(&setup, fd, &srv) != GH_OK)
         die("cannot start the HTTP server");
     create_fuzz_account();
 }

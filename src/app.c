@@ -6,7 +6,7 @@
 
 #include "app.h"
 #include "core/device.h"
-#include "core/hashpool.h"
+#include "core/housekeeping.h"
 #include "core/mailer.h"
 #include "core/password.h"
 #include "kv/kv.h"
@@ -56,10 +56,7 @@ static gh_status start_pools(const struct config *cfg, struct app *app)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int cpu_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
-    gh_status st = hashpool_start(cpu_threads, cfg->hash_queue, cfg->argon2_iterations,
-                                  cfg->argon2_memory_kib, &app->hashpool);
-    if (st == GH_OK)
-        st = workpool_start("cpu", cpu_threads, cfg->hash_queue, &app->cpu_pool);
+    gh_status st = workpool_start("cpu", cpu_threads, cfg->hash_queue, &app->cpu_pool);
     if (st == GH_OK)
         st = workpool_start("io", cfg->io_threads, cfg->io_queue, &app->io_pool);
     return st;
@@ -88,6 +85,8 @@ gh_status app_open(const struct config *cfg, struct app *app)
         log_msg(LOG_ERROR, "the mail outbox could not start");
         goto out;
     }
+    if ((st = housekeeping_start(app->store, &app->housekeeping)) != GH_OK)
+        log_msg(LOG_ERROR, "the housekeeping thread could not start");
 out:
     if (st != GH_OK)
         app_close(app);
@@ -96,7 +95,7 @@ out:
 
 void app_close(struct app *app)
 {
-    hashpool_stop(&app->hashpool);
+    housekeeping_stop(&app->housekeeping);
     workpool_stop(&app->cpu_pool);
     workpool_stop(&app->io_pool);
     outbox_stop(&app->outbox);

@@ -6,18 +6,18 @@
 #include "config.h"
 
 struct store;
-struct hashpool;
 struct outbox;
 struct kv;
 struct media;
 struct workpool;
+struct housekeeping;
 
 struct app {
     const struct config *cfg;
     struct store *store;
-    struct hashpool *hashpool;
     struct workpool *cpu_pool; /* handlers that hash passwords; one thread per core */
     struct workpool *io_pool;  /* handlers that block on outbound I/O (S3) */
+    struct housekeeping *housekeeping;
     struct outbox *outbox;
     struct kv *kv;
     struct media *media;

@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "app.h"
 #include "config.h"
 #include "core/account.h"
 #include "core/device.h"
-#include "core/hashpool.h"
 #include "core/mailer.h"
 #include "core/password.h"
 #include "http/router.h"
@@ -66,13 +66,13 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* Waits (bounded) for running hash jobs and in-flight requests to finish. */
+/* Waits (bounded) for the pools' jobs and in-flight requests to finish. */
 static void drain(struct app *app, struct http_server *srv)
 {
     int64_t deadline = time_mono_ms() + SHUTDOWN_GRACE_MS;
     while (time_mono_ms() < deadline &&
-           (hashpool_depth(app->hashpool) > 0 || workpool_depth(app->cpu_pool) > 0 ||
-            workpool_depth(app->io_pool) > 0 || http_server_in_flight(srv) > 0)) {
+           (workpool_depth(app->cpu_pool) > 0 || workpool_depth(app->io_pool) > 0 ||
+            http_server_in_flight(srv) > 0)) {
         struct timespec pause = {0, 20 * 1000000L};
         nanosleep(&pause, NULL);
     }
@@ -105,7 +105,9 @@ static int serve(struct config *cfg)
     if (http_listen(cfg->listen_host, cfg->listen_port, &fd, &port) != GH_OK ||
         config_set_port(cfg, port) != GH_OK)
         goto out;
-    if (http_server_start(&app, fd, &srv) != GH_OK)
+    struct http_setup setup;
+    api_http_setup(&app, &setup);
+    if (http_server_start(&setup, fd, &srv) != GH_OK)
         goto out;
     fd = -1;
     log_msg(LOG_INFO, "gatehouse %s listening on %s:%u (public URL %s)", GATEHOUSE_VERSION,
@@ -131,11 +133,11 @@ out:
  * documentation is checked against this list by the test suite. */
 static int print_routes(void)
 {
-    for (size_t i = 0; i < route_count; i++) {
-        const char *path = routes[i].path;
+    for (size_t i = 0; i < api_route_count; i++) {
+        const char *path = api_routes[i].path;
         size_t n = strlen(path);
         bool rest = n >= 2 && !strcmp(path + n - 2, "**");
-        printf("%s ", routes[i].method);
+        printf("%s ", api_routes[i].method);
         for (const char *p = path; *p; p++) {
             if (p[0] == '*' && p[1] == '*') {
                 fputs("{path}", stdout);

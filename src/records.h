@@ -84,6 +84,16 @@ struct mail {
 /* Wipes and frees the strings of a mail (NULL-safe) and clears them. */
 void mail_clear(struct mail *m);
 
+/* Who is calling: resolved by the HTTP layer from the credentials a route accepts (the
+ * session cookie; a Bearer token). NONE on routes anyone may call. */
+enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_BEARER };
+
+struct principal {
+    enum principal_kind kind;
+    struct user user;
+    struct session session; /* PRINCIPAL_SESSION: the session of the cookie */
+};
+
 /* Who did something and from where: attached to sessions and audit rows. */
 struct client_info {
     char ip[IP_MAX];

@@ -3,6 +3,15 @@
 #define GH_API_H
 
 #include "../http/request.h"
+#include "../http/server.h"
+
+/* The route table (routes.c). */
+extern const struct route api_routes[];
+extern const size_t api_route_count;
+
+/* What the HTTP layer needs from the API (auth.c): the routes, the pools they run on and the
+ * hooks that resolve the principal and apply the per-client limit. */
+void api_http_setup(struct app *app, struct http_setup *out);
 
 /* Shared helpers for handlers (common.c, user_json.c). */
 
@@ -15,12 +24,8 @@ struct json_field;
 
 /* Decodes req->json into out with fields; answers the 400 and returns false on failure. */
 bool api_decode(struct request *req, const struct json_field *fields, size_t n, void *out);
-/* Allocates size zeroed bytes as the request's state (freed with the request: it lives across
- * a hash job) and, when fields is not NULL, decodes the JSON body into it. Returns NULL after
- * answering when allocation or decoding fails. */
-void *api_state_decode(struct request *req, size_t size, const struct json_field *fields,
-                       size_t nfields);
-/* Answers a core status; password policy errors name password_field. */
+/* Answers a core status; password policy errors name password_field, others the field of the
+ * error table. */
 void reply_account_error(struct request *req, gh_status st, const char *password_field);
 /* Why a confirmation or reset link sent the browser to a frontend page (the ?reason= text). */
 enum redirect_reason {

@@ -17,42 +17,6 @@ bool api_decode(struct request *req, const struct json_field *fields, size_t n, 
     return true;
 }
 
-void *api_state_decode(struct request *req, size_t size, const struct json_field *fields,
-                       size_t nfields)
-{
-    void *state = calloc(1, size);
-    if (!state) {
-        reply_error(req, GH_NO_MEMORY, NULL);
-        return NULL;
-    }
-    req->state = state;
-    req->state_free = free;
-    if (fields && !api_decode(req, fields, nfields, state))
-        return NULL;
-    return state;
-}
-
-/* The field a core status is about, for the "field" key of the error. */
-static const char *field_of(gh_status st, const char *password_field)
-{
-    switch (st) {
-    case GH_ERR_INVALID_EMAIL:
-    case GH_ERR_EMAIL_TAKEN:
-        return "email";
-    case GH_ERR_INVALID_FIRST_NAME:
-        return "first_name";
-    case GH_ERR_INVALID_LAST_NAME:
-        return "last_name";
-    case GH_ERR_PASSWORD_TOO_SHORT:
-    case GH_ERR_PASSWORD_TOO_LONG:
-    case GH_ERR_PASSWORD_COMMON:
-    case GH_ERR_PASSWORD_CONTAINS_EMAIL:
-        return password_field;
-    default:
-        return NULL;
-    }
-}
-
 void reply_account_error(struct request *req, gh_status st, const char *password_field)
 {
     if (st == GH_ERR_PASSWORD_TOO_SHORT) {
@@ -62,7 +26,9 @@ void reply_account_error(struct request *req, gh_status st, const char *password
         reply_error_text(req, st, password_field, text);
         return;
     }
-    reply_error(req, st, field_of(st, password_field));
+    bool about_password = st == GH_ERR_PASSWORD_TOO_SHORT || st == GH_ERR_PASSWORD_TOO_LONG ||
+                          st == GH_ERR_PASSWORD_COMMON || st == GH_ERR_PASSWORD_CONTAINS_EMAIL;
+    reply_error(req, st, about_password ? password_field : NULL);
 }
 
 static const char *const reason_texts[REDIRECT_REASON_COUNT] = {

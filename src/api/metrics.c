@@ -1,6 +1,6 @@
 /* GET /metrics: Prometheus text format — requests by route and status, latency, logins, the
  * password-hash queue and the mail outbox. */
-#include "../core/hashpool.h"
+#include "../util/workpool.h"
 #include "../http/router.h"
 #include "../store/store.h"
 #include "../util/metrics.h"
@@ -8,25 +8,25 @@
 
 static const char *route_path(size_t i)
 {
-    return routes[i].path;
+    return api_routes[i].path;
 }
 
 static const char *route_method(size_t i)
 {
-    return routes[i].method;
+    return api_routes[i].method;
 }
 
 void api_metrics(struct request *req)
 {
     struct buf out = {0};
     int64_t pending = -1;
-    gh_status st = metrics_render(&out, route_count, route_path, route_method);
+    gh_status st = metrics_render(&out, api_route_count, route_path, route_method);
     if (st == GH_OK)
         st = buf_printf(&out,
                         "# HELP gatehouse_hash_queue_depth Password hash jobs waiting or running.\n"
                         "# TYPE gatehouse_hash_queue_depth gauge\n"
                         "gatehouse_hash_queue_depth %d\n",
-                        hashpool_depth(req->app->hashpool));
+                        workpool_depth(req->app->cpu_pool));
     if (st == GH_OK && req->app->store->outbox_pending(req->app->store, &pending) == GH_OK)
         st = buf_printf(&out,
                         "# HELP gatehouse_mail_outbox_pending Mails queued and not yet sent.\n"

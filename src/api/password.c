@@ -49,27 +49,12 @@ void api_password_confirm_reset(struct request *req)
     }
 }
 
-/* ---- POST /users/password-change/change-user-password/ ---- */
+/* ---- POST /users/password-change/change-user-password/ (CPU pool: it hashes) ---- */
 
 struct reset_input {
     const char *token;
     const char *password;
 };
-
-static void reset_hashed(struct request *req)
-{
-    const struct reset_input *in = req->state;
-    if (req->job.result != GH_OK) {
-        reply_error(req, req->job.result, NULL);
-        return;
-    }
-    gh_status st = reset_finish(req->app, in->token, req->job.hash, &req->client);
-    if (st != GH_OK) {
-        reply_error(req, st, st == GH_ERR_INVALID_TOKEN ? "token" : NULL);
-        return;
-    }
-    reply_message(req, 200, "Your password has been changed. You can now log in with it.");
-}
 
 void api_password_reset(struct request *req)
 {
@@ -77,11 +62,10 @@ void api_password_reset(struct request *req)
         JSON_FIELD(struct reset_input, token, true, 64),
         JSON_FIELD(struct reset_input, password, true, PASSWORD_INPUT_MAX),
     };
-    struct reset_input *in =
-        api_state_decode(req, sizeof *in, fields, sizeof fields / sizeof fields[0]);
-    if (!in)
+    struct reset_input in;
+    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
-    gh_status st = reset_check(req->app, in->token, in->password);
+    gh_status st = password_reset(req->app, in.token, in.password, &req->client);
     if (st == GH_ERR_INVALID_TOKEN) {
         reply_error(req, st, "token");
         return;
@@ -90,64 +74,29 @@ void api_password_reset(struct request *req)
         reply_account_error(req, st, "password");
         return;
     }
-    http_run_hash_job(req, HASH_JOB_HASH, in->password, NULL, reset_hashed);
+    reply_message(req, 200, "Your password has been changed. You can now log in with it.");
 }
 
-/* ---- POST /users/change-password/ ---- */
-
-struct change_input {
-    const char *current_password;
-    const char *new_password;
-    struct password_change_attempt attempt;
-};
-
-static void change_hashed(struct request *req)
-{
-    if (req->job.result != GH_OK) {
-        reply_error(req, req->job.result, NULL);
-        return;
-    }
-    gh_status st = password_change_finish(req->app, &req->user, req->job.hash,
-                                          req->session.token_hash, &req->client);
-    if (st != GH_OK) {
-        reply_error(req, st, NULL);
-        return;
-    }
-    reply_message(req, 200, "Your password has been changed. Your other sessions were signed out.");
-}
-
-static void change_verified(struct request *req)
-{
-    const struct change_input *in = req->state;
-    gh_status st =
-        password_change_verified(req->app, &req->user, &in->attempt, req->job.result, &req->client);
-    if (st != GH_OK) {
-        reply_error(req, st, st == GH_ERR_WRONG_PASSWORD ? "current_password" : NULL);
-        return;
-    }
-    http_run_hash_job(req, HASH_JOB_HASH, in->new_password, NULL, change_hashed);
-}
+/* ---- POST /users/change-password/ (CPU pool: it verifies and hashes) ---- */
 
 void api_password_change(struct request *req)
 {
     static const struct json_field fields[] = {
-        JSON_FIELD(struct change_input, current_password, true, PASSWORD_INPUT_MAX),
-        JSON_FIELD(struct change_input, new_password, true, PASSWORD_INPUT_MAX),
+        JSON_FIELD(struct password_change_input, current_password, true, PASSWORD_INPUT_MAX),
+        JSON_FIELD(struct password_change_input, new_password, true, PASSWORD_INPUT_MAX),
     };
-    struct change_input *in =
-        api_state_decode(req, sizeof *in, fields, sizeof fields / sizeof fields[0]);
-    if (!in)
+    struct password_change_input in = {0};
+    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
-    gh_status st = password_change_check(req->app, &req->user, in->new_password,
-                                         request_cookie(req, DEVICE_COOKIE_NAME), &req->client,
-                                         &in->attempt, &req->retry_after);
+    in.device_cookie = request_cookie(req, DEVICE_COOKIE_NAME);
+    gh_status st = password_change(req->app, &req->principal, &in, &req->client, &req->retry_after);
+    if (st == GH_ERR_WRONG_PASSWORD) {
+        reply_error(req, st, "current_password");
+        return;
+    }
     if (st != GH_OK) {
         reply_account_error(req, st, "new_password");
         return;
     }
-    if (!http_try_hash_job(req, HASH_JOB_VERIFY, in->current_password, req->user.password_hash,
-                           change_verified)) {
-        password_change_abandon(req->app, &in->attempt);
-        reply_error(req, GH_BUSY, NULL);
-    }
+    reply_message(req, 200, "Your password has been changed. Your other sessions were signed out.");
 }

@@ -35,10 +35,10 @@ void api_users_update_user(struct request *req)
         in.image_too_large = file->too_large;
     }
     const char *field = NULL;
-    gh_status st = profile_update(req->app, &req->user, &in, &req->client, &field);
+    gh_status st = profile_update(req->app, &req->principal.user, &in, &req->client, &field);
     if (st != GH_OK) {
         reply_error(req, st, field);
         return;
     }
-    reply_user(req, 200, &req->user);
+    reply_user(req, 200, &req->principal.user);
 }

@@ -1,5 +1,6 @@
 /* The /users/... account routes: register, confirm, regenerate-token, login, current-user,
  * logout. Each handler decodes its input, calls core/account.c and encodes the answer. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,28 +8,13 @@
 #include "../core/account.h"
 #include "../core/device.h"
 #include "../core/session.h"
+#include "../http/cookie.h"
 #include "../http/json_input.h"
 #include "../util/log.h"
 #include "../util/url.h"
 #include "api.h"
 
-/* ---- POST /users/register/ ---- */
-
-static void register_hashed(struct request *req)
-{
-    struct registration *r = req->state;
-    if (req->job.result != GH_OK) {
-        reply_error(req, req->job.result, NULL);
-        return;
-    }
-    gh_status st = account_register_finish(req->app, r, req->job.hash, &req->client);
-    if (st != GH_OK) {
-        reply_account_error(req, st, "password");
-        return;
-    }
-    /* The same answer whether or not the address already had an account (SPEC §8). */
-    reply_message(req, 201, "Registration received. Check your email to continue.");
-}
+/* ---- POST /users/register/ (CPU pool: it hashes) ---- */
 
 void api_users_register(struct request *req)
 {
@@ -38,16 +24,16 @@ void api_users_register(struct request *req)
         JSON_FIELD(struct registration, first_name, true, NAME_INPUT_MAX),
         JSON_FIELD(struct registration, last_name, true, NAME_INPUT_MAX),
     };
-    struct registration *r =
-        api_state_decode(req, sizeof *r, fields, sizeof fields / sizeof fields[0]);
-    if (!r)
+    struct registration in;
+    if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
-    gh_status st = account_register_check(req->app, r);
+    gh_status st = account_register(req->app, &in, &req->client);
     if (st != GH_OK) {
         reply_account_error(req, st, "password");
         return;
     }
-    http_run_hash_job(req, HASH_JOB_HASH, r->password, NULL, register_hashed);
+    /* The same answer whether or not the address already had an account (SPEC §8). */
+    reply_message(req, 201, "Registration received. Check your email to continue.");
 }
 
 /* ---- GET /users/register/confirm/?token= ---- */
@@ -88,40 +74,7 @@ void api_users_regenerate_token(struct request *req)
                   "its way.");
 }
 
-/* ---- POST /users/login/ ---- */
-
-struct login_input {
-    const char *email;
-    const char *password;
-};
-
-/* After a successful login whose hash had older parameters: store the new hash, answer. */
-static void login_rehashed(struct request *req)
-{
-    struct login_attempt *a = req->state;
-    if (req->job.result != GH_OK ||
-        account_upgrade_hash(req->app, a->user.id, req->job.hash) != GH_OK)
-        log_msg(LOG_WARN, "password hash upgrade failed; kept the old hash");
-    reply_user(req, 200, &a->user);
-}
-
-static void login_verified(struct request *req)
-{
-    struct login_attempt *a = req->state;
-    char token[TOKEN_LEN + 1];
-    bool needs_rehash = req->job.needs_rehash;
-    gh_status st = account_login_complete(req->app, a, req->job.result, request_session_token(req),
-                                          &req->client, token);
-    if (st != GH_OK) {
-        reply_error(req, st, NULL);
-        return;
-    }
-    reply_set_session_cookie(req, token);
-    /* The upgrade is best effort: with the pool full the login still succeeds now. */
-    if (needs_rehash && http_try_hash_job(req, HASH_JOB_HASH, a->password, NULL, login_rehashed))
-        return;
-    reply_user(req, 200, &a->user);
-}
+/* ---- POST /users/login/ (CPU pool: it verifies a hash) ---- */
 
 void api_users_login(struct request *req)
 {
@@ -129,28 +82,31 @@ void api_users_login(struct request *req)
         JSON_FIELD(struct login_input, email, true, EMAIL_MAX),
         JSON_FIELD(struct login_input, password, true, PASSWORD_INPUT_MAX),
     };
-    struct login_input in;
-    char hash[PASSWORD_HASH_MAX];
+    struct login_input in = {0};
+    struct login_result out;
     if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
-    struct login_attempt *a = api_state_decode(req, sizeof *a, NULL, 0);
-    if (!a)
-        return;
-    gh_status st =
-        account_login_prepare(req->app, in.email, request_cookie(req, DEVICE_COOKIE_NAME), a, hash,
-                              &req->client, &req->retry_after);
+    in.device_cookie = request_cookie(req, DEVICE_COOKIE_NAME);
+    in.old_session_token = request_session_token(req);
+    gh_status st = account_login(req->app, &in, &req->client, &out);
+    req->retry_after = out.retry_after;
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;
     }
-    a->password = in.password;
-    if (!http_try_hash_job(req, HASH_JOB_VERIFY, in.password, hash, login_verified)) {
-        account_login_abandon(req->app, a);
-        reply_error(req, GH_BUSY, NULL);
-    }
+    reply_set_session_cookie(req, out.session_token);
+    reply_user(req, 200, &out.user);
+    sodium_memzero(&out, sizeof out);
 }
 
 /* ---- GET /users/current-user/ ---- */
+
+/* Adds the Set-Cookie of the device cookie with value to the answer about to be sent. */
+static void set_device_cookie(struct request *req, const char *value)
+{
+    cookie_format_device(req->app->cfg, DEVICE_COOKIE_NAME, value, DEVICE_COOKIE_LIFETIME,
+                         req->cookie, sizeof req->cookie);
+}
 
 /* A browser without a valid device cookie for this user gets one here: the login answer may
  * carry only the session cookie (SPEC §2.2), and this is the call a frontend makes right after
@@ -158,17 +114,18 @@ void api_users_login(struct request *req)
 void api_users_current_user(struct request *req)
 {
     char device[DEVICE_COOKIE_MAX];
-    if (device_cookie_refresh(req->app, req->user.email, req->session.id,
+    if (device_cookie_refresh(req->app, req->principal.user.email, req->principal.session.id,
                               request_cookie(req, DEVICE_COOKIE_NAME), device))
-        reply_set_device_cookie(req, device);
-    reply_user(req, 200, &req->user);
+        set_device_cookie(req, device);
+    reply_user(req, 200, &req->principal.user);
 }
 
 /* ---- POST /users/logout/ ---- */
 
 void api_users_logout(struct request *req)
 {
-    gh_status st = account_logout(req->app, &req->session, &req->user, &req->client);
+    gh_status st =
+        account_logout(req->app, &req->principal.session, &req->principal.user, &req->client);
     if (st != GH_OK) {
         reply_error(req, st, NULL);
         return;

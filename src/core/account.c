@@ -1,6 +1,7 @@
 /* Accounts: registration, confirmation, login and logout. */
 #include "account.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,22 +20,32 @@
 #include "ratelimit.h"
 #include "session.h"
 
-gh_status account_register_check(struct app *app, struct registration *r)
+/* A registration checked and normalised. */
+struct new_account {
+    char email[EMAIL_MAX + 1];
+    char first_name[NAME_MAX_BYTES + 1];
+    char last_name[NAME_MAX_BYTES + 1];
+    char password_hash[PASSWORD_HASH_MAX];
+};
+
+/* Checks a registration (email, names, password policy, and with
+ * GATEHOUSE_REGISTER_REVEALS_EXISTING the email not taken) into a: GH_OK or the GH_ERR_*
+ * naming what is wrong. */
+static gh_status check_registration(struct app *app, const struct registration *r,
+                                    struct new_account *a)
 {
     struct user existing;
-    gh_status st = email_normalize(r->email, r->email_norm);
+    gh_status st = email_normalize(r->email, a->email);
     if (st != GH_OK)
         return st;
-    st = name_normalize(r->first_name, r->first_name_norm);
-    if (st != GH_OK)
+    if (name_normalize(r->first_name, a->first_name) != GH_OK)
         return GH_ERR_INVALID_FIRST_NAME;
-    st = name_normalize(r->last_name, r->last_name_norm);
-    if (st != GH_OK)
+    if (name_normalize(r->last_name, a->last_name) != GH_OK)
         return GH_ERR_INVALID_LAST_NAME;
-    st = password_check_policy(r->password, r->email_norm, app->cfg->password_min_length);
+    st = password_check_policy(r->password, a->email, app->cfg->password_min_length);
     if (st != GH_OK || !app->cfg->register_reveals_existing)
         return st;
-    st = app->store->user_by_email(app->store, r->email_norm, &existing);
+    st = app->store->user_by_email(app->store, a->email, &existing);
     if (st == GH_OK)
         return GH_ERR_EMAIL_TAKEN;
     return st == GH_NOT_FOUND ? GH_OK : st;
@@ -42,8 +53,7 @@ gh_status account_register_check(struct app *app, struct registration *r)
 
 struct register_tx {
     struct app *app;
-    const struct registration *r;
-    const char *password_hash;
+    const struct new_account *a;
     const struct client_info *client;
     const struct account_roles *roles; /* NULL: self-registration, confirmed by mail */
     char *user_id;                     /* out: the new user's id */
@@ -55,11 +65,10 @@ static gh_status register_in_tx(struct store *st, void *arg)
     struct user u = {0};
     secret_uuid_new(u.id);
     secret_uuid_new(u.profile.id);
-    strcpy(u.email, tx->r->email_norm);
-    strcpy(u.first_name, tx->r->first_name_norm);
-    strcpy(u.last_name, tx->r->last_name_norm);
-    if (str_copy(u.password_hash, sizeof u.password_hash, tx->password_hash) != GH_OK)
-        return GH_INTERNAL;
+    strcpy(u.email, tx->a->email);
+    strcpy(u.first_name, tx->a->first_name);
+    strcpy(u.last_name, tx->a->last_name);
+    strcpy(u.password_hash, tx->a->password_hash);
     u.date_joined = time_now();
     if (tx->roles) {
         u.is_active = true;
@@ -88,30 +97,38 @@ static gh_status register_in_tx(struct store *st, void *arg)
     return status;
 }
 
-gh_status account_create(struct app *app, struct registration *r, const struct account_roles *roles,
-                         char user_id[UUID_LEN + 1])
+/* Checks and hashes a registration, then creates the account (roles NULL: self-registration,
+ * confirmed by mail). */
+static gh_status create_account(struct app *app, const struct registration *r,
+                                const struct account_roles *roles, const struct client_info *client,
+                                char *user_id)
 {
-    char hash[PASSWORD_HASH_MAX];
-    gh_status st = account_register_check(app, r);
-    if (st != GH_OK)
-        return st;
-    st = password_hash(r->password, app->cfg->argon2_iterations, app->cfg->argon2_memory_kib, hash,
-                       sizeof hash);
-    if (st != GH_OK)
-        return st;
-    struct client_info operator= {.ip = "local", .user_agent = "gatehouse user create"};
-    struct register_tx tx = {app, r, hash, &operator, roles, user_id};
-    return store_transaction(app->store, register_in_tx, &tx);
+    struct new_account a = {0};
+    gh_status st = check_registration(app, r, &a);
+    if (st == GH_OK)
+        st = password_hash_for(app->cfg, r->password, a.password_hash);
+    if (st == GH_OK) {
+        struct register_tx tx = {app, &a, client, roles, user_id};
+        st = store_transaction(app->store, register_in_tx, &tx);
+    }
+    sodium_memzero(&a, sizeof a);
+    return st;
 }
 
-gh_status account_register_finish(struct app *app, const struct registration *r,
-                                  const char *password_hash, const struct client_info *client)
+gh_status account_register(struct app *app, const struct registration *r,
+                           const struct client_info *client)
 {
-    struct register_tx tx = {app, r, password_hash, client, NULL, NULL};
-    gh_status st = store_transaction(app->store, register_in_tx, &tx);
+    gh_status st = create_account(app, r, NULL, client, NULL);
     if (st == GH_OK)
         outbox_notify(app->outbox);
     return st;
+}
+
+gh_status account_create(struct app *app, const struct registration *r,
+                         const struct account_roles *roles, char user_id[UUID_LEN + 1])
+{
+    struct client_info operator= {.ip = "local", .user_agent = "gatehouse user create"};
+    return create_account(app, r, roles, &operator, user_id);
 }
 
 struct confirm_tx {
@@ -153,77 +170,88 @@ gh_status account_regenerate_confirmation(struct app *app, const char *email,
     return mailer_request_mail(app, norm, MAIL_REQUEST_CONFIRM, "confirmation_request", client);
 }
 
-gh_status account_login_prepare(struct app *app, const char *email, const char *device_cookie,
-                                struct login_attempt *a, char hash[PASSWORD_HASH_MAX],
-                                const struct client_info *client, int *retry_after)
+/* Counts a password check of account on its failure counters before the password is
+ * verified; a browser that logged in to this account before is counted on its own. */
+static gh_status charge_attempt(struct app *app, const char *account, const char *device_cookie,
+                                const struct client_info *client, struct rate_charge *charge,
+                                int *retry_after)
 {
     char nonce[DEVICE_NONCE_LEN + 1];
-    memset(a, 0, sizeof *a);
-    /* A malformed address cannot belong to an account: treat it as unknown, not as an error,
-     * so it is answered like every other failed login. */
-    if (email_normalize(email, a->email) != GH_OK)
-        a->email[0] = '\0';
-    /* Counted before the password is verified, so concurrent guesses cannot all slip under
-     * the limit; a right password takes the count back. A browser that logged in to this
-     * account before is counted on its own. */
-    if (a->email[0]) {
-        bool known_device = device_cookie_verify(app, a->email, device_cookie, time_now(), nonce);
-        gh_status st = ratelimit_charge_password_check(
-            app, a->email, client, known_device ? nonce : NULL, &a->charge, retry_after);
-        if (st == GH_ERR_RATE_LIMITED)
-            audit_record(app, "rate_limited", NULL, a->email, client, a->charge.refused_by);
-        if (st != GH_OK)
-            return st;
-    }
-    gh_status st =
-        a->email[0] ? app->store->user_by_email(app->store, a->email, &a->user) : GH_NOT_FOUND;
-    if (st != GH_OK && st != GH_NOT_FOUND) {
-        ratelimit_charge_refund(app, &a->charge);
-        return st;
-    }
-    a->user_found = st == GH_OK;
-    const char *src = a->user_found ? a->user.password_hash : app->dummy_hash;
-    return str_copy(hash, PASSWORD_HASH_MAX, src);
+    bool known_device = device_cookie_verify(app, account, device_cookie, time_now(), nonce);
+    gh_status st = ratelimit_charge_password_check(
+        app, account, client, known_device ? nonce : NULL, charge, retry_after);
+    if (st == GH_ERR_RATE_LIMITED)
+        audit_record(app, "rate_limited", NULL, account, client, charge->refused_by);
+    return st;
 }
 
-void account_login_abandon(struct app *app, const struct login_attempt *a)
+/* Stores a new hash of password when the stored one has other Argon2 parameters than now.
+ * Best effort: the login succeeds either way. */
+static void upgrade_hash(struct app *app, const struct user *u, const char *password)
 {
-    ratelimit_charge_refund(app, &a->charge);
+    char hash[PASSWORD_HASH_MAX];
+    if (!password_needs_rehash(app->cfg, u->password_hash))
+        return;
+    if (password_hash_for(app->cfg, password, hash) != GH_OK ||
+        app->store->user_set_password(app->store, u->id, hash) != GH_OK)
+        log_msg(LOG_WARN, "password hash upgrade failed; kept the old hash");
+    sodium_memzero(hash, sizeof hash);
 }
 
-gh_status account_login_complete(struct app *app, struct login_attempt *a, gh_status verified,
-                                 const char *old_token, const struct client_info *client,
-                                 char token[TOKEN_LEN + 1])
+gh_status account_login(struct app *app, const struct login_input *in,
+                        const struct client_info *client, struct login_result *out)
 {
-    if (verified != GH_OK && verified != GH_ERR_INVALID_CREDENTIALS) {
-        account_login_abandon(app, a);
-        return verified;
-    }
-    if (!a->user_found || verified != GH_OK || !a->user.is_active)
-        metrics_login(false);
-    if (!a->user_found || verified != GH_OK) {
+    struct rate_charge charge = {0};
+    char email[EMAIL_MAX + 1];
+    gh_status st = GH_OK;
+    memset(out, 0, sizeof *out);
+    /* A malformed address cannot belong to an account: it is answered like every other failed
+     * login, not as an error. */
+    if (email_normalize(in->email, email) != GH_OK)
+        email[0] = '\0';
+    /* Count first, verify second: of many concurrent guesses only the limit get verified. */
+    if (email[0] && (st = charge_attempt(app, email, in->device_cookie, client, &charge,
+                                         &out->retry_after)) != GH_OK)
+        goto out;
+    st = email[0] ? app->store->user_by_email(app->store, email, &out->user) : GH_NOT_FOUND;
+    if (st != GH_OK && st != GH_NOT_FOUND)
+        goto refund;
+    bool user_found = st == GH_OK;
+    /* An unknown address is verified against a dummy hash: both cost the same time. */
+    st = password_verify(in->password, user_found ? out->user.password_hash : app->dummy_hash);
+    if (st != GH_OK && st != GH_ERR_INVALID_CREDENTIALS)
+        goto refund;
+    if (!user_found || st != GH_OK) {
         /* The failure was counted before the verification: nothing more to count. */
-        audit_record(app, "login_failure", a->user_found ? a->user.id : NULL,
-                     a->email[0] ? a->email : NULL, client,
-                     a->user_found ? "wrong password" : "unknown email");
-        return GH_ERR_INVALID_CREDENTIALS;
+        metrics_login(false);
+        audit_record(app, "login_failure", user_found ? out->user.id : NULL,
+                     email[0] ? email : NULL, client,
+                     user_found ? "wrong password" : "unknown email");
+        st = GH_ERR_INVALID_CREDENTIALS;
+        goto out;
     }
-    ratelimit_charge_succeeded(app, &a->charge);
-    if (!a->user.is_active) {
-        audit_record(app, "login_failure", a->user.id, a->email, client, "not confirmed");
-        return GH_ERR_INACTIVE;
+    ratelimit_charge_succeeded(app, &charge);
+    if (!out->user.is_active) {
+        metrics_login(false);
+        audit_record(app, "login_failure", out->user.id, email, client, "not confirmed");
+        st = GH_ERR_INACTIVE;
+        goto out;
     }
-    if (old_token) {
-        gh_status st = session_revoke(app, old_token);
-        if (st != GH_OK && st != GH_ERR_NOT_AUTHENTICATED)
-            return st;
-    }
-    gh_status st = session_create(app, a->user.id, client, token);
-    if (st != GH_OK)
-        return st;
+    /* Rotation: the session this browser had is revoked before a new one is made. */
+    if (in->old_session_token && (st = session_revoke(app, in->old_session_token)) != GH_OK &&
+        st != GH_ERR_NOT_AUTHENTICATED)
+        goto out;
+    if ((st = session_create(app, out->user.id, client, out->session_token)) != GH_OK)
+        goto out;
+    upgrade_hash(app, &out->user, in->password);
     metrics_login(true);
-    audit_record(app, "login_success", a->user.id, a->email, client, NULL);
-    return GH_OK;
+    audit_record(app, "login_success", out->user.id, email, client, NULL);
+    goto out;
+refund:
+    /* The password was never judged: the attempt does not count. */
+    ratelimit_charge_refund(app, &charge);
+out:
+    return st;
 }
 
 gh_status account_logout(struct app *app, const struct session *s, const struct user *u,
@@ -235,9 +263,4 @@ gh_status account_logout(struct app *app, const struct session *s, const struct 
     if (st == GH_OK)
         audit_record(app, "logout", u->id, u->email, client, NULL);
     return st;
-}
-
-gh_status account_upgrade_hash(struct app *app, const char *user_id, const char *password_hash)
-{
-    return app->store->user_set_password(app->store, user_id, password_hash);
 }

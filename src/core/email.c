@@ -1,6 +1,8 @@
 /* Email address syntax (a practical subset of RFC 5321) and name trimming. */
 #include "email.h"
 
+#include "../util/utf8.h"
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
@@ -82,15 +84,17 @@ gh_status email_normalize(const char *in, char out[EMAIL_MAX + 1])
 
 gh_status name_normalize(const char *in, char out[NAME_MAX_BYTES + 1])
 {
-    if (!utf8_is_valid(in) || trim_copy(in, out, NAME_MAX_BYTES + 1) != GH_OK)
+    if (!utf8_is_valid(in))
+        return GH_ERR_INVALID_CHARACTERS;
+    if (trim_copy(in, out, NAME_MAX_BYTES + 1) != GH_OK)
         return GH_ERR_TOO_LONG;
     size_t chars = utf8_length(out);
     if (chars == 0)
-        return GH_NOT_FOUND;
+        return GH_ERR_EMPTY;
     if (chars > NAME_MAX_CHARS)
         return GH_ERR_TOO_LONG;
     for (const char *p = out; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return GH_ERR_TOO_LONG;
+            return GH_ERR_INVALID_CHARACTERS;
     return GH_OK;
 }

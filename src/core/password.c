@@ -66,36 +66,6 @@ bool password_is_common(const char *password)
     return bsearch(lower, common_words, common_count, sizeof *common_words, compare_entry) != NULL;
 }
 
-bool utf8_is_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (n == 9 || (n == 1 && c < 0xc2))
-            return false;
-        unsigned cp = n ? c & (0x3f >> n) : c;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return false;
-        p += n + 1;
-    }
-    return true;
-}
-
-size_t utf8_length(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
 /* Case-insensitive substring search for ASCII text. */
 static bool contains_ci(const char *hay, const char *needle, size_t nlen)
 {
@@ -138,4 +108,17 @@ gh_status password_verify(const char *password, const char *hash)
     if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0)
         return GH_OK;
     return GH_ERR_INVALID_CREDENTIALS;
+}
+
+gh_status password_hash_for(const struct config *cfg, const char *password,
+                            char out[PASSWORD_HASH_MAX])
+{
+    return password_hash(password, cfg->argon2_iterations, cfg->argon2_memory_kib, out,
+                         PASSWORD_HASH_MAX);
+}
+
+bool password_needs_rehash(const struct config *cfg, const char *hash)
+{
+    return crypto_pwhash_str_needs_rehash(hash, cfg->argon2_iterations,
+                                          (size_t)cfg->argon2_memory_kib * 1024u) != 0;
 }

@@ -1,6 +1,7 @@
 /* Password reset by email and password change while logged in. */
 #include "password_change.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,15 +77,6 @@ static gh_status change_token_user(struct app *app, const char *token, struct us
     return st == GH_NOT_FOUND ? GH_ERR_INVALID_TOKEN : st;
 }
 
-gh_status reset_check(struct app *app, const char *change_token, const char *password)
-{
-    struct user u;
-    gh_status st = change_token_user(app, change_token, &u);
-    if (st != GH_OK)
-        return st;
-    return password_check_policy(password, u.email, app->cfg->password_min_length);
-}
-
 /* Deletes the user's sessions but keep. Called before the password is replaced (so no session
  * made with the old password survives a failure here) and again after the commit (for a login
  * that slipped in between). */
@@ -135,12 +127,19 @@ static gh_status reset_finish_in_tx(struct store *st, void *arg)
     return status;
 }
 
-gh_status reset_finish(struct app *app, const char *change_token, const char *password_hash,
-                       const struct client_info *client)
+gh_status password_reset(struct app *app, const char *change_token, const char *password,
+                         const struct client_info *client)
 {
-    struct reset_finish_tx tx = {app, change_token, password_hash, client};
+    char hash[PASSWORD_HASH_MAX];
     struct user u;
+    struct reset_finish_tx tx = {app, change_token, hash, client};
+    /* The token is only looked at here: it is consumed in the transaction that stores the new
+     * password, so of two concurrent posts exactly one wins and a weak password burns nothing. */
     gh_status st = change_token_user(app, change_token, &u);
+    if (st == GH_OK)
+        st = password_check_policy(password, u.email, app->cfg->password_min_length);
+    if (st == GH_OK)
+        st = password_hash_for(app->cfg, password, hash);
     if (st == GH_OK)
         st = revoke_sessions(app, u.id, NULL);
     if (st == GH_OK)
@@ -150,46 +149,8 @@ gh_status reset_finish(struct app *app, const char *change_token, const char *pa
             log_msg(LOG_WARN, "sessions could not be revoked again after a password reset");
         outbox_notify(app->outbox);
     }
+    sodium_memzero(hash, sizeof hash);
     return st;
-}
-
-gh_status password_change_check(struct app *app, const struct user *u, const char *new_password,
-                                const char *device_cookie, const struct client_info *client,
-                                struct password_change_attempt *a, int *retry_after)
-{
-    char nonce[DEVICE_NONCE_LEN + 1];
-    memset(a, 0, sizeof *a);
-    gh_status st = password_check_policy(new_password, u->email, app->cfg->password_min_length);
-    if (st != GH_OK)
-        return st;
-    /* Counted before the current password is verified, on the counters a login uses. */
-    bool known_device = device_cookie_verify(app, u->email, device_cookie, time_now(), nonce);
-    st = ratelimit_charge_password_check(app, u->email, client, known_device ? nonce : NULL,
-                                         &a->charge, retry_after);
-    if (st == GH_ERR_RATE_LIMITED)
-        audit_record(app, "rate_limited", u->id, u->email, client, a->charge.refused_by);
-    return st;
-}
-
-gh_status password_change_verified(struct app *app, const struct user *u,
-                                   const struct password_change_attempt *a, gh_status verified,
-                                   const struct client_info *client)
-{
-    if (verified == GH_ERR_INVALID_CREDENTIALS) {
-        audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
-        return GH_ERR_WRONG_PASSWORD;
-    }
-    if (verified != GH_OK) {
-        password_change_abandon(app, a);
-        return verified;
-    }
-    ratelimit_charge_succeeded(app, &a->charge);
-    return GH_OK;
-}
-
-void password_change_abandon(struct app *app, const struct password_change_attempt *a)
-{
-    ratelimit_charge_refund(app, &a->charge);
 }
 
 struct change_tx {
@@ -205,17 +166,57 @@ static gh_status change_in_tx(struct store *st, void *arg)
     return replace_password(tx->app, st, tx->u, tx->hash, "password_change", tx->client);
 }
 
-gh_status password_change_finish(struct app *app, const struct user *u, const char *password_hash,
-                                 const char *keep_token_hash, const struct client_info *client)
+/* Counts a check of u's current password on the failures a login counts, before it is made. */
+static gh_status charge_attempt(struct app *app, const struct user *u, const char *device_cookie,
+                                const struct client_info *client, struct rate_charge *charge,
+                                int *retry_after)
 {
-    struct change_tx tx = {app, u, password_hash, client};
-    gh_status st = revoke_sessions(app, u->id, keep_token_hash);
+    char nonce[DEVICE_NONCE_LEN + 1];
+    bool known_device = device_cookie_verify(app, u->email, device_cookie, time_now(), nonce);
+    gh_status st = ratelimit_charge_password_check(
+        app, u->email, client, known_device ? nonce : NULL, charge, retry_after);
+    if (st == GH_ERR_RATE_LIMITED)
+        audit_record(app, "rate_limited", u->id, u->email, client, charge->refused_by);
+    return st;
+}
+
+gh_status password_change(struct app *app, const struct principal *p,
+                          const struct password_change_input *in, const struct client_info *client,
+                          int *retry_after)
+{
+    const struct user *u = &p->user;
+    struct rate_charge charge = {0};
+    char hash[PASSWORD_HASH_MAX];
+    struct change_tx tx = {app, u, hash, client};
+    gh_status st = password_check_policy(in->new_password, u->email, app->cfg->password_min_length);
+    if (st != GH_OK)
+        return st;
+    /* Count first, verify second, as a login does. */
+    if ((st = charge_attempt(app, u, in->device_cookie, client, &charge, retry_after)) != GH_OK)
+        return st;
+    st = password_verify(in->current_password, u->password_hash);
+    if (st == GH_ERR_INVALID_CREDENTIALS) {
+        audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
+        return GH_ERR_WRONG_PASSWORD;
+    }
+    if (st != GH_OK) {
+        ratelimit_charge_refund(app, &charge); /* never judged: does not count */
+        return st;
+    }
+    ratelimit_charge_succeeded(app, &charge);
+    /* Every other session ends: before the new hash is stored, so none made with the old
+     * password survives a failure, and again after the commit, for a login in between. */
+    const char *keep = p->session.token_hash[0] ? p->session.token_hash : NULL;
+    st = password_hash_for(app->cfg, in->new_password, hash);
+    if (st == GH_OK)
+        st = revoke_sessions(app, u->id, keep);
     if (st == GH_OK)
         st = store_transaction(app->store, change_in_tx, &tx);
     if (st == GH_OK) {
-        if (revoke_sessions(app, u->id, keep_token_hash) != GH_OK)
+        if (revoke_sessions(app, u->id, keep) != GH_OK)
             log_msg(LOG_WARN, "sessions could not be revoked again after a password change");
         outbox_notify(app->outbox);
     }
+    sodium_memzero(hash, sizeof hash);
     return st;
 }

@@ -1,12 +1,10 @@
 /* Password reset by email and password change while logged in (SPEC §2.3, §8). Both end by
- * revoking other sessions and mailing a notice. Hashing runs on the hash pool between the
- * *_check and *_finish steps. */
+ * revoking other sessions and mailing a notice. The flows that hash run on the CPU pool. */
 #ifndef GH_PASSWORD_CHANGE_H
 #define GH_PASSWORD_CHANGE_H
 
 #include "../app.h"
 #include "../records.h"
-#include "ratelimit.h"
 
 /* Requests a reset mail for the address, which the outbox worker sends only when an active
  * account has it: the same work and GH_OK whatever the address. GH_ERR_INVALID_EMAIL for a
@@ -21,47 +19,26 @@ GH_MUST_CHECK gh_status reset_exchange_token(struct app *app, const char *reset_
                                              const struct client_info *client,
                                              char change_token[TOKEN_LEN + 1]);
 
-/* Checks a password-change token (without consuming it) and the new password against the
- * policy for its user. GH_ERR_INVALID_TOKEN or a password policy error. */
-GH_MUST_CHECK gh_status reset_check(struct app *app, const char *change_token,
-                                    const char *password);
+/* Sets a new password with a password-change token: checks the token and the policy, hashes
+ * the password, then in one transaction consumes the token, stores the hash, revokes every
+ * session and every other reset token of the user and queues the notice.
+ * GH_ERR_INVALID_TOKEN or a password policy error (the token is kept then). */
+GH_MUST_CHECK gh_status password_reset(struct app *app, const char *change_token,
+                                       const char *password, const struct client_info *client);
 
-/* Consumes the password-change token, stores password_hash, revokes every session and every
- * other reset token of the user and queues the notice, in one transaction. */
-GH_MUST_CHECK gh_status reset_finish(struct app *app, const char *change_token,
-                                     const char *password_hash, const struct client_info *client);
-
-/* A change in progress: the failure counters its current-password check was charged to. */
-struct password_change_attempt {
-    struct rate_charge charge;
+/* A password change as received. */
+struct password_change_input {
+    const char *current_password;
+    const char *new_password;
+    const char *device_cookie; /* the browser's device cookie, NULL when none */
 };
 
-/* Before verifying the current password: a policy error for new_password, else one failure
- * counted on the account's failure limits as a login is (device_cookie may be NULL), taken back
- * when the current password is right; GH_ERR_RATE_LIMITED (with *retry_after) after too many
- * wrong passwords. */
-GH_MUST_CHECK gh_status password_change_check(struct app *app, const struct user *u,
-                                              const char *new_password, const char *device_cookie,
-                                              const struct client_info *client,
-                                              struct password_change_attempt *a, int *retry_after);
-
-/* After the current password was verified (verified is the verification's result): GH_OK when
- * it was right, GH_ERR_WRONG_PASSWORD (audited; the failure stays counted) when it was wrong,
- * otherwise the verification's failure. */
-GH_MUST_CHECK gh_status password_change_verified(struct app *app, const struct user *u,
-                                                 const struct password_change_attempt *a,
-                                                 gh_status verified,
-                                                 const struct client_info *client);
-
-/* The change is dropped before the current password was verified (the hash pool is full):
- * takes the count back. */
-void password_change_abandon(struct app *app, const struct password_change_attempt *a);
-
-/* Stores password_hash, revokes every session of u except keep_token_hash and queues the
- * notice, in one transaction. */
-GH_MUST_CHECK gh_status password_change_finish(struct app *app, const struct user *u,
-                                               const char *password_hash,
-                                               const char *keep_token_hash,
-                                               const struct client_info *client);
+/* Changes the password of the principal's user: the new one must meet the policy; the check of
+ * the current one is counted on the account's failure limits first, as a login is
+ * (GH_ERR_RATE_LIMITED with *retry_after), and a wrong one is GH_ERR_WRONG_PASSWORD (audited).
+ * Then the new hash is stored, every other session revoked and the notice queued. */
+GH_MUST_CHECK gh_status password_change(struct app *app, const struct principal *p,
+                                        const struct password_change_input *in,
+                                        const struct client_info *client, int *retry_after);
 
 #endif

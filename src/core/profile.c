@@ -105,13 +105,13 @@ static gh_status apply_fields(struct user *u, const struct profile_update *in, i
 {
     gh_status st;
     char name[NAME_MAX_BYTES + 1];
-    if (in->first_name && (st = name_normalize(in->first_name, name)) != GH_NOT_FOUND) {
+    if (in->first_name && (st = name_normalize(in->first_name, name)) != GH_ERR_EMPTY) {
         *field = "first_name";
         if (st != GH_OK)
             return GH_ERR_INVALID_FIRST_NAME;
         strcpy(u->first_name, name);
     }
-    if (in->last_name && (st = name_normalize(in->last_name, name)) != GH_NOT_FOUND) {
+    if (in->last_name && (st = name_normalize(in->last_name, name)) != GH_ERR_EMPTY) {
         *field = "last_name";
         if (st != GH_OK)
             return GH_ERR_INVALID_LAST_NAME;

@@ -8,6 +8,7 @@ struct error_info {
     unsigned http_status;
     const char *code;    /* stable machine-readable word */
     const char *message; /* one sentence; "%s" (at most one) is replaced by the field name */
+    const char *field;   /* the request field the error is about when the caller names none */
 };
 
 /* The answer for a status; unknown or GH_OK statuses map to a 500. */

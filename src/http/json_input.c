@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "../core/password.h"
+#include "../util/utf8.h"
 
 static const struct json_field *find_field(const struct json_field *fields, size_t n,
                                            const char *name)

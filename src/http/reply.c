@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/device.h"
 #include "../util/log.h"
 #include "cookie.h"
 #include "errors.h"
@@ -90,6 +89,8 @@ static void reply_error_with(struct request *req, gh_status err, const char *fie
     const struct error_info *info = error_lookup(err);
     char message[256];
     const char *fmt = info->message;
+    if (!field)
+        field = info->field;
     if (text)
         snprintf(message, sizeof message, "%s", text);
     else if (strstr(fmt, "%s"))
@@ -200,12 +201,6 @@ void reply_clear_session_cookie(struct request *req)
     cookie_format_session(req->app->cfg, NULL, req->cookie, sizeof req->cookie);
 }
 
-void reply_set_device_cookie(struct request *req, const char *value)
-{
-    cookie_format_device(req->app->cfg, DEVICE_COOKIE_NAME, value, DEVICE_COOKIE_LIFETIME,
-                         req->cookie, sizeof req->cookie);
-}
-
 /* ---- request accessors ---- */
 
 const char *request_header(struct request *req, const char *name)
@@ -226,43 +221,6 @@ const char *request_session_token(struct request *req)
 const char *request_cookie(struct request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
-}
-
-/* ---- the hash pool around a suspended connection ---- */
-
-static void hash_job_done(struct hash_job *job, void *arg)
-{
-    struct request *req = arg;
-    (void)job;
-    req->phase = PHASE_RESUMED;
-    MHD_resume_connection(req->conn);
-}
-
-bool http_try_hash_job(struct request *req, enum hash_job_kind kind, const char *password,
-                       const char *hash, void (*resume)(struct request *req))
-{
-    if (hashpool_reserve(req->app->hashpool) != GH_OK)
-        return false;
-    memset(&req->job, 0, sizeof req->job);
-    req->job.kind = kind;
-    req->job.password = password;
-    if (hash && str_copy(req->job.hash, sizeof req->job.hash, hash) != GH_OK)
-        req->job.hash[0] = '\0'; /* an impossible hash simply fails verification */
-    req->job.done = hash_job_done;
-    req->job.arg = req;
-    req->resume = resume;
-    req->phase = PHASE_SUSPENDED;
-    MHD_suspend_connection(req->conn);
-    req->handed_off = true;
-    hashpool_submit(req->app->hashpool, &req->job);
-    return true;
-}
-
-void http_run_hash_job(struct request *req, enum hash_job_kind kind, const char *password,
-                       const char *hash, void (*resume)(struct request *req))
-{
-    if (!http_try_hash_job(req, kind, password, hash, resume))
-        reply_error(req, GH_BUSY, NULL);
 }
 
 const struct form_field *request_form_field(const struct request *req, const char *name)

@@ -1,6 +1,6 @@
 /* One HTTP request as handlers see it, and the calls a handler uses to answer it.
- * A handler must end in exactly one reply_* call or one http_run_hash_job call. The reply_*
- * calls only build the answer: the HTTP layer sends it, so a handler may run on any thread. */
+ * A handler must end in exactly one reply_* call. The reply_* calls only build the answer: the
+ * HTTP layer sends it, so a handler may run on any thread (routes on a worker pool). */
 #ifndef GH_REQUEST_H
 #define GH_REQUEST_H
 
@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 #include "../app.h"
-#include "../core/hashpool.h"
 #include "../records.h"
 #include "../util/buf.h"
 #include "../util/workpool.h"
@@ -20,8 +19,8 @@ struct route;
 
 enum request_phase {
     PHASE_RECEIVING, /* headers seen, body arriving */
-    PHASE_SUSPENDED, /* the handler or a hash job runs on a worker pool */
-    PHASE_RESUMED,   /* the pool is done; the answer (or a continuation) goes out next call */
+    PHASE_SUSPENDED, /* the handler runs on a worker pool */
+    PHASE_RESUMED,   /* the handler is done; its answer goes out on the next call */
     PHASE_ANSWERED,  /* the answer is queued with libmicrohttpd */
 };
 
@@ -49,9 +48,8 @@ struct request {
     gh_status form_status; /* GH_OK, or why form_start refused the Content-Type */
     struct form form;
     struct client_info client;
-    /* Filled for ROUTE_SESSION routes before the handler runs. */
-    struct session session;
-    struct user user;
+    /* Who is calling: resolved before the handler runs on routes with an auth requirement. */
+    struct principal principal;
     char cookie[256];              /* Set-Cookie value to send, empty for none */
     bool answered;                 /* a reply_* call was made */
     struct MHD_Response *response; /* its answer, queued by the HTTP layer; NULL when none */
@@ -59,12 +57,7 @@ struct request {
     int retry_after;               /* seconds, for GH_ERR_RATE_LIMITED answers */
     unsigned status;               /* status answered, for the access log */
     int64_t started_us;
-    /* Continuation after a hash job, with handler state that lives across the suspension. */
-    void (*resume)(struct request *req);
-    bool handed_off; /* a hash job was submitted by the current handler call */
-    struct hash_job job;
-    void *state;
-    void (*state_free)(void *state);
+    bool handed_off; /* the handler was handed to a worker pool by the current call */
 };
 
 /* Header and cookie values; NULL when absent. */
@@ -105,16 +98,5 @@ void reply_static(struct request *req, const char *data, size_t len, const char 
 void reply_set_session_cookie(struct request *req, const char *token);
 /* Adds a Set-Cookie that removes the session cookie. */
 void reply_clear_session_cookie(struct request *req);
-/* Adds the Set-Cookie of a device cookie (core/device.h) with value to the reply about to be
- * sent; an answer carries one Set-Cookie, so never on an answer that sets the session. */
-void reply_set_device_cookie(struct request *req, const char *value);
-
-/* Runs a hash job on the pool with the connection suspended, then calls resume(req) on a
- * connection thread with req->job filled in. Answers 503 + Retry-After when the pool is full. */
-void http_run_hash_job(struct request *req, enum hash_job_kind kind, const char *password,
-                       const char *hash, void (*resume)(struct request *req));
-/* Like http_run_hash_job, but returns false without answering when the pool is full. */
-bool http_try_hash_job(struct request *req, enum hash_job_kind kind, const char *password,
-                       const char *hash, void (*resume)(struct request *req));
 
 #endif

@@ -30,13 +30,14 @@ static bool path_matches(const char *pattern, const char *path, char *param, siz
     return *pattern == '\0' && *path == '\0';
 }
 
-enum route_match router_find(const char *method, const char *path, const struct route **out,
-                             char *param, size_t param_cap, char *allow, size_t allow_cap)
+enum route_match router_find(const struct route *routes, size_t count, const char *method,
+                             const char *path, const struct route **out, char *param,
+                             size_t param_cap, char *allow, size_t allow_cap)
 {
     bool path_known = false;
     bool is_head = !strcmp(method, "HEAD");
     allow[0] = '\0';
-    for (size_t i = 0; i < route_count; i++) {
+    for (size_t i = 0; i < count; i++) {
         const struct route *r = &routes[i];
         if (!path_matches(r->path, path, param, param_cap))
             continue;

@@ -16,9 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../core/audit.h"
-#include "../core/ratelimit.h"
-#include "../core/session.h"
 #include "../util/log.h"
 #include "../util/metrics.h"
 #include "../util/timeutil.h"
@@ -28,6 +25,9 @@
 
 struct http_server {
     struct app *app;
+    const struct route *routes;
+    size_t route_count;
+    struct http_hooks hooks;
     struct workpool *cpu_pool, *io_pool; /* where ROUTE_ON_*_POOL handlers run */
     struct MHD_Daemon *daemon;
     int fd;
@@ -46,14 +46,11 @@ static void request_free(struct request *req)
 {
     if (!req)
         return;
-    if (req->state_free)
-        req->state_free(req->state);
     if (req->response)
         MHD_destroy_response(req->response);
     form_free(&req->form);
     json_decref(req->json);
     buf_free(&req->body);
-    sodium_memzero(&req->job, sizeof req->job);
     free(req);
 }
 
@@ -199,7 +196,7 @@ static size_t body_limit(const struct request *req)
 /* The checks that need only the headers, in the order they are answered. A session is checked
  * here only for requests with a body, so an upload without a valid session is refused before
  * anything of it is read; without a body the check waits for dispatch, as for every request. */
-static gh_status check_headers(struct request *req, size_t announced)
+static gh_status check_headers(struct http_server *srv, struct request *req, size_t announced)
 {
     if (req->route_match == ROUTE_NO_PATH)
         return GH_ERR_NOT_FOUND_ROUTE;
@@ -212,9 +209,8 @@ static gh_status check_headers(struct request *req, size_t announced)
         return GH_ERR_BAD_ORIGIN;
     if (announced != SIZE_MAX && announced > body_limit(req))
         return GH_ERR_BODY_TOO_LARGE;
-    if ((flags & ROUTE_SESSION) && announced > 0)
-        return session_authenticate(req->app, request_session_token(req), &req->session,
-                                    &req->user);
+    if (req->route->auth && announced > 0)
+        return srv->hooks.authenticate(req, req->route->auth, &req->principal);
     return GH_OK;
 }
 
@@ -333,22 +329,17 @@ static bool finish_body(struct request *req)
 /* The checks of the route's flags that need the body, in order; answers and returns false when
  * one fails. The session is checked (again) here so a handler sees its state of now, not of
  * when an upload began. */
-static bool run_route_checks(struct request *req)
+static bool run_route_checks(struct http_server *srv, struct request *req)
 {
-    unsigned flags = req->route->flags;
+    const struct route *route = req->route;
     if (!finish_body(req))
         return false;
     gh_status st;
-    /* A relaying frontend's address is shared by all its users: not limited per IP. */
-    if ((flags & ROUTE_RATE_IP) && !config_frontend_relaying(req->app->cfg, req->client.ip) &&
-        (st = ratelimit_hit(req->app, RATE_IP, req->client.ip, &req->retry_after)) != GH_OK) {
-        audit_record(req->app, "rate_limited", NULL, NULL, &req->client, req->path);
+    if ((route->flags & ROUTE_RATE_IP) && (st = srv->hooks.admit(req)) != GH_OK) {
         reply_error(req, st, NULL);
         return false;
     }
-    if ((flags & ROUTE_SESSION) &&
-        (st = session_authenticate(req->app, request_session_token(req), &req->session,
-                                   &req->user)) != GH_OK) {
+    if (route->auth && (st = srv->hooks.authenticate(req, route->auth, &req->principal)) != GH_OK) {
         reply_error(req, st, NULL);
         return false;
     }
@@ -386,7 +377,7 @@ static void dispatch(struct http_server *srv, struct request *req)
     req->handed_off = false;
     if (req->early_error != GH_OK)
         reply_early_error(req);
-    else if (!run_route_checks(req))
+    else if (!run_route_checks(srv, req))
         return;
     else if (req->route->flags & ROUTE_ON_CPU_POOL)
         hand_to_pool(req, srv->cpu_pool);
@@ -432,8 +423,8 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
     req->started_us = time_mono_us();
     req->phase = PHASE_RECEIVING;
     normalize_path(url, req->path, sizeof req->path);
-    req->route_match = router_find(method, req->path, &req->route, req->param, sizeof req->param,
-                                   req->allow, sizeof req->allow);
+    req->route_match = router_find(srv->routes, srv->route_count, method, req->path, &req->route,
+                                   req->param, sizeof req->param, req->allow, sizeof req->allow);
     if (req->route_match != ROUTE_FOUND)
         req->route = NULL;
     fill_client(req);
@@ -457,7 +448,7 @@ static void begin_request(struct http_server *srv, struct request *req)
         return;
     }
     size_t announced = announced_body(req);
-    req->early_error = check_headers(req, announced);
+    req->early_error = check_headers(srv, req, announced);
     if (req->early_error != GH_OK) {
         /* A small body is read and dropped so the connection stays usable; a large one, or one
          * the client holds back until told to continue, is not read at all. */
@@ -490,10 +481,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->phase == PHASE_RESUMED) {
         req->handed_off = false;
-        void (*continuation)(struct request *) = req->resume;
-        req->resume = NULL;
-        if (continuation)
-            continuation(req);
         return send_answer(req);
     }
     if (*upload_data_size) {
@@ -518,7 +505,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     double ms = (double)(time_mono_us() - req->started_us) / 1000.0;
-    metrics_request(req->route ? (int)(req->route - routes) : -1, req->status, ms);
+    metrics_request(req->route ? (int)(req->route - srv->routes) : -1, req->status, ms);
     if (srv->app->cfg->log_requests)
         log_request(req->method, req->path, req->status, ms, req->client.ip);
     if (req->body_reserved)
@@ -601,8 +588,9 @@ out:
     return st;
 }
 
-gh_status http_server_start(struct app *app, int fd, struct http_server **out)
+gh_status http_server_start(const struct http_setup *setup, int fd, struct http_server **out)
 {
+    struct app *app = setup->app;
     const struct config *cfg = app->cfg;
     struct http_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
@@ -610,8 +598,11 @@ gh_status http_server_start(struct app *app, int fd, struct http_server **out)
         return GH_NO_MEMORY;
     }
     srv->app = app;
-    srv->cpu_pool = app->cpu_pool;
-    srv->io_pool = app->io_pool;
+    srv->routes = setup->routes;
+    srv->route_count = setup->route_count;
+    srv->hooks = setup->hooks;
+    srv->cpu_pool = setup->cpu_pool;
+    srv->io_pool = setup->io_pool;
     srv->fd = fd;
     srv->budget.cap = cfg->body_memory_max;
     if (guard_start(cfg, &srv->guard) != GH_OK) {

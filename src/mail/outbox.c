@@ -1,7 +1,6 @@
 /* The outbox worker: one thread that claims due rows of mail_outbox, resolves mail requests
  * into messages (or drops them), sends messages through the transport and marks them sent, or
- * schedules a retry with exponential backoff. It also purges expired sessions, tokens and
- * rate-limit windows every ten minutes. It wakes when a request queues mail (outbox_notify)
+ * schedules a retry with exponential backoff. It wakes when a request queues mail (outbox_notify)
  * and otherwise polls once a second, so rows queued by other instances or left by a crash are
  * sent too. */
 #include <pthread.h>
@@ -18,7 +17,6 @@
 /* How long a claimed row is reserved for this worker before another may take it. */
 #define OUTBOX_LEASE_SECONDS 120
 /* How often expired sessions, tokens and rate-limit windows are deleted. */
-#define PURGE_INTERVAL_SECONDS 600
 
 struct outbox {
     const struct config *cfg;
@@ -77,26 +75,13 @@ static gh_status send_one(struct outbox *o)
     return st;
 }
 
-/* Deletes expired rows now and then; the worker is the one background thread there is. */
-static void purge_if_due(struct outbox *o, int64_t *last_purge)
-{
-    int64_t now = time_now();
-    if (now - *last_purge < PURGE_INTERVAL_SECONDS)
-        return;
-    *last_purge = now;
-    if (o->store->purge_expired(o->store, now) != GH_OK)
-        log_msg(LOG_WARN, "expired rows could not be purged");
-}
-
 static void *outbox_main(void *arg)
 {
     struct outbox *o = arg;
-    int64_t last_purge = 0;
     pthread_mutex_lock(&o->lock);
     while (!o->stopping) {
         o->pending = false;
         pthread_mutex_unlock(&o->lock);
-        purge_if_due(o, &last_purge);
         gh_status st;
         do
             st = send_one(o);

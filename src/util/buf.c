@@ -13,7 +13,7 @@ static gh_status buf_reserve(struct buf *b, size_t extra)
         return GH_NO_MEMORY;
     size_t need = b->len + extra + 1;
     if (b->limit && b->len + extra > b->limit)
-        return GH_BUSY;
+        return GH_ERR_TOO_LARGE;
     if (need <= b->cap)
         return GH_OK;
     size_t cap = b->cap ? b->cap : 64;

@@ -10,13 +10,15 @@
 #include "status.h"
 
 struct buf {
-    char *data;   /* NULL until the first append; always NUL-terminated after */
-    size_t len;   /* bytes used, not counting the terminating NUL */
-    size_t cap;   /* bytes allocated */
-    size_t limit; /* appends that would grow len past this fail with GH_BUSY; 0 = no limit */
+    char *data; /* NULL until the first append; always NUL-terminated after */
+    size_t len; /* bytes used, not counting the terminating NUL */
+    size_t cap; /* bytes allocated */
+    size_t
+        limit; /* appends that would grow len past this fail with GH_ERR_TOO_LARGE; 0 = no limit */
 };
 
-/* Appends n bytes; GH_BUSY when the limit would be passed, GH_NO_MEMORY on allocation failure. */
+/* Appends n bytes; GH_ERR_TOO_LARGE when the limit would be passed, GH_NO_MEMORY on allocation
+ * failure. */
 GH_MUST_CHECK gh_status buf_append(struct buf *b, const void *data, size_t n);
 GH_MUST_CHECK gh_status buf_append_str(struct buf *b, const char *s);
 GH_MUST_CHECK gh_status buf_printf(struct buf *b, const char *fmt, ...)

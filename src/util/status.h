@@ -20,6 +20,9 @@ typedef enum gh_status {
     GH_ERR_WRONG_TYPE,
     GH_ERR_UNKNOWN_FIELD,
     GH_ERR_TOO_LONG,
+    GH_ERR_TOO_LARGE, /* a size limit of a buffer was reached */
+    GH_ERR_EMPTY,     /* a value that must not be empty is */
+    GH_ERR_CONFIG,    /* a setting is not valid */
     GH_ERR_BODY_TOO_LARGE,
     GH_ERR_UNSUPPORTED_MEDIA_TYPE,
     GH_ERR_NOT_FOUND_ROUTE,
@@ -41,6 +44,7 @@ typedef enum gh_status {
     GH_ERR_INVALID_CREDENTIALS,
     GH_ERR_INACTIVE,
     GH_ERR_NOT_AUTHENTICATED,
+    GH_ERR_FORBIDDEN,
     GH_ERR_INVALID_TOKEN,
     GH_ERR_RATE_LIMITED,
     GH_ERR_WRONG_PASSWORD,

@@ -75,16 +75,16 @@ static void test_buf_limit_is_busy_and_leaves_data_unchanged(void **state)
     (void)state;
     struct buf b = {.limit = 8};
     assert_int_equal(buf_append_str(&b, "12345"), GH_OK);
-    assert_int_equal(buf_append_str(&b, "6789"), GH_BUSY);
+    assert_int_equal(buf_append_str(&b, "6789"), GH_ERR_TOO_LARGE);
     assert_int_equal(b.len, 5);
     assert_string_equal(b.data, "12345");
-    assert_int_equal(buf_printf(&b, "%s", "abcd"), GH_BUSY);
+    assert_int_equal(buf_printf(&b, "%s", "abcd"), GH_ERR_TOO_LARGE);
     assert_int_equal(b.len, 5);
     assert_string_equal(b.data, "12345");
     /* Filling exactly up to the limit is allowed. */
     assert_int_equal(buf_append_str(&b, "678"), GH_OK);
     assert_string_equal(b.data, "12345678");
-    assert_int_equal(buf_append(&b, "9", 1), GH_BUSY);
+    assert_int_equal(buf_append(&b, "9", 1), GH_ERR_TOO_LARGE);
     assert_string_equal(b.data, "12345678");
     buf_free(&b);
 }
@@ -93,7 +93,7 @@ static void test_buf_limit_on_first_append(void **state)
 {
     (void)state;
     struct buf b = {.limit = 4};
-    assert_int_equal(buf_append_str(&b, "too long"), GH_BUSY);
+    assert_int_equal(buf_append_str(&b, "too long"), GH_ERR_TOO_LARGE);
     assert_int_equal(b.len, 0);
     buf_free(&b);
 }

@@ -193,13 +193,13 @@ static void test_name_trims(void **state)
     assert_string_equal(out, "Ada Lovelace");
 }
 
-static void test_name_empty_or_whitespace_is_not_found(void **state)
+static void test_name_empty_or_whitespace_is_empty(void **state)
 {
     (void)state;
     char out[NAME_MAX_BYTES + 1];
-    assert_int_equal(name_normalize("", out), GH_NOT_FOUND);
-    assert_int_equal(name_normalize("   ", out), GH_NOT_FOUND);
-    assert_int_equal(name_normalize(" \t\n ", out), GH_NOT_FOUND);
+    assert_int_equal(name_normalize("", out), GH_ERR_EMPTY);
+    assert_int_equal(name_normalize("   ", out), GH_ERR_EMPTY);
+    assert_int_equal(name_normalize(" \t\n ", out), GH_ERR_EMPTY);
 }
 
 static void test_name_150_chars_ok_151_too_long(void **state)
@@ -238,11 +238,11 @@ static void test_name_rejects_control_characters(void **state)
 {
     (void)state;
     char out[NAME_MAX_BYTES + 1];
-    assert_int_equal(name_normalize("Ada\nLovelace", out), GH_ERR_TOO_LONG);
-    assert_int_equal(name_normalize("Ada\tLovelace", out), GH_ERR_TOO_LONG);
-    assert_int_equal(name_normalize("Ada\x01", out), GH_ERR_TOO_LONG);
-    assert_int_equal(name_normalize("Ada\x7f", out), GH_ERR_TOO_LONG);
-    assert_int_equal(name_normalize("\x1b[31mAda", out), GH_ERR_TOO_LONG);
+    assert_int_equal(name_normalize("Ada\nLovelace", out), GH_ERR_INVALID_CHARACTERS);
+    assert_int_equal(name_normalize("Ada\tLovelace", out), GH_ERR_INVALID_CHARACTERS);
+    assert_int_equal(name_normalize("Ada\x01", out), GH_ERR_INVALID_CHARACTERS);
+    assert_int_equal(name_normalize("Ada\x7f", out), GH_ERR_INVALID_CHARACTERS);
+    assert_int_equal(name_normalize("\x1b[31mAda", out), GH_ERR_INVALID_CHARACTERS);
 }
 
 static void test_name_keeps_inner_spaces_and_punctuation(void **state)
@@ -274,7 +274,7 @@ int main(void)
         cmocka_unit_test(test_email_length_is_checked_after_trimming),
         cmocka_unit_test(test_email_label_longer_than_63_rejected),
         cmocka_unit_test(test_name_trims),
-        cmocka_unit_test(test_name_empty_or_whitespace_is_not_found),
+        cmocka_unit_test(test_name_empty_or_whitespace_is_empty),
         cmocka_unit_test(test_name_150_chars_ok_151_too_long),
         cmocka_unit_test(test_name_counts_multibyte_characters),
         cmocka_unit_test(test_name_rejects_control_characters),

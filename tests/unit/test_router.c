@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "http/router.h"
 
 static enum route_match find(const char *method, const char *path, const struct route **r,
@@ -13,7 +14,8 @@ static enum route_match find(const char *method, const char *path, const struct 
 {
     char param[64];
     *r = NULL;
-    return router_find(method, path, r, param, sizeof param, allow, allow_cap);
+    return router_find(api_routes, api_route_count, method, path, r, param, sizeof param, allow,
+                       allow_cap);
 }
 
 static void test_router_login_post_found(void **state)
@@ -77,13 +79,13 @@ static void test_router_head_on_post_route_is_no_method(void **state)
 static void test_router_every_route_is_found_by_its_method(void **state)
 {
     (void)state;
-    assert_true(route_count > 0);
-    for (size_t i = 0; i < route_count; i++) {
+    assert_true(api_route_count > 0);
+    for (size_t i = 0; i < api_route_count; i++) {
         const struct route *r;
         char allow[64];
-        assert_int_equal(find(routes[i].method, routes[i].path, &r, allow, sizeof allow),
+        assert_int_equal(find(api_routes[i].method, api_routes[i].path, &r, allow, sizeof allow),
                          ROUTE_FOUND);
-        assert_ptr_equal(r, &routes[i]);
+        assert_ptr_equal(r, &api_routes[i]);
     }
 }
 
