@@ -170,21 +170,6 @@ gh_status account_regenerate_confirmation(struct app *app, const char *email,
     return mailer_request_mail(app, norm, MAIL_REQUEST_CONFIRM, "confirmation_request", client);
 }
 
-/* Counts a password check of account on its failure counters before the password is
- * verified; a browser that logged in to this account before is counted on its own. */
-static gh_status charge_attempt(struct app *app, const char *account, const char *device_cookie,
-                                const struct client_info *client, struct rate_charge *charge,
-                                int *retry_after)
-{
-    char nonce[DEVICE_NONCE_LEN + 1];
-    bool known_device = device_cookie_verify(app, account, device_cookie, time_now(), nonce);
-    gh_status st = ratelimit_charge_password_check(
-        app, account, client, known_device ? nonce : NULL, charge, retry_after);
-    if (st == GH_ERR_RATE_LIMITED)
-        audit_record(app, "rate_limited", NULL, account, client, charge->refused_by);
-    return st;
-}
-
 /* Stores a new hash of password when the stored one has other Argon2 parameters than now.
  * Best effort: the login succeeds either way. */
 static void upgrade_hash(struct app *app, const struct user *u, const char *password)
@@ -210,8 +195,8 @@ gh_status account_login(struct app *app, const struct login_input *in,
     if (email_normalize(in->email, email) != GH_OK)
         email[0] = '\0';
     /* Count first, verify second: of many concurrent guesses only the limit get verified. */
-    if (email[0] && (st = charge_attempt(app, email, in->device_cookie, client, &charge,
-                                         &out->retry_after)) != GH_OK)
+    if (email[0] && (st = ratelimit_charge_attempt(app, email, NULL, in->device_cookie, client,
+                                                   &charge, &out->retry_after)) != GH_OK)
         goto out;
     st = email[0] ? app->store->user_by_email(app->store, email, &out->user) : GH_NOT_FOUND;
     if (st != GH_OK && st != GH_NOT_FOUND)

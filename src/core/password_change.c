@@ -11,7 +11,6 @@
 #include "../util/log.h"
 #include "../util/timeutil.h"
 #include "audit.h"
-#include "device.h"
 #include "email.h"
 #include "mailer.h"
 #include "onetime.h"
@@ -166,20 +165,6 @@ static gh_status change_in_tx(struct store *st, void *arg)
     return replace_password(tx->app, st, tx->u, tx->hash, "password_change", tx->client);
 }
 
-/* Counts a check of u's current password on the failures a login counts, before it is made. */
-static gh_status charge_attempt(struct app *app, const struct user *u, const char *device_cookie,
-                                const struct client_info *client, struct rate_charge *charge,
-                                int *retry_after)
-{
-    char nonce[DEVICE_NONCE_LEN + 1];
-    bool known_device = device_cookie_verify(app, u->email, device_cookie, time_now(), nonce);
-    gh_status st = ratelimit_charge_password_check(
-        app, u->email, client, known_device ? nonce : NULL, charge, retry_after);
-    if (st == GH_ERR_RATE_LIMITED)
-        audit_record(app, "rate_limited", u->id, u->email, client, charge->refused_by);
-    return st;
-}
-
 gh_status password_change(struct app *app, const struct principal *p,
                           const struct password_change_input *in, const struct client_info *client,
                           int *retry_after)
@@ -192,7 +177,8 @@ gh_status password_change(struct app *app, const struct principal *p,
     if (st != GH_OK)
         return st;
     /* Count first, verify second, as a login does. */
-    if ((st = charge_attempt(app, u, in->device_cookie, client, &charge, retry_after)) != GH_OK)
+    if ((st = ratelimit_charge_attempt(app, u->email, u->id, in->device_cookie, client, &charge,
+                                       retry_after)) != GH_OK)
         return st;
     st = password_verify(in->current_password, u->password_hash);
     if (st == GH_ERR_INVALID_CREDENTIALS) {

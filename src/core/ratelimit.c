@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "../kv/kv.h"
+#include "audit.h"
+#include "device.h"
 #include "../util/log.h"
 #include "../util/timeutil.h"
 
@@ -171,4 +173,17 @@ void ratelimit_charge_refund(struct app *app, const struct rate_charge *charge)
 {
     for (int i = 0; !charge->unavailable && i < charge->count; i++)
         refund(app, charge->kinds[i], charge->subjects[i]);
+}
+
+gh_status ratelimit_charge_attempt(struct app *app, const char *account, const char *user_id,
+                                   const char *device_cookie, const struct client_info *client,
+                                   struct rate_charge *charge, int *retry_after)
+{
+    char nonce[DEVICE_NONCE_LEN + 1];
+    bool known_device = device_cookie_verify(app, account, device_cookie, time_now(), nonce);
+    gh_status st = ratelimit_charge_password_check(
+        app, account, client, known_device ? nonce : NULL, charge, retry_after);
+    if (st == GH_ERR_RATE_LIMITED)
+        audit_record(app, "rate_limited", user_id, account, client, charge->refused_by);
+    return st;
 }

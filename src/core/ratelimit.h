@@ -58,6 +58,14 @@ GH_MUST_CHECK gh_status ratelimit_charge_password_check(struct app *app, const c
                                                         struct rate_charge *charge,
                                                         int *retry_after);
 
+/* ratelimit_charge_password_check for a login or a password change, with what the request
+ * carries: the device cookie (NULL when none) is verified for account first, and a refusal is
+ * audited (user_id may be NULL). */
+GH_MUST_CHECK gh_status ratelimit_charge_attempt(struct app *app, const char *account,
+                                                 const char *user_id, const char *device_cookie,
+                                                 const struct client_info *client,
+                                                 struct rate_charge *charge, int *retry_after);
+
 /* The password was right: forgets the failures of this address (or device) on the account
  * and takes the charge of the ceiling back. */
 void ratelimit_charge_succeeded(struct app *app, const struct rate_charge *charge);

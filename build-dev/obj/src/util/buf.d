@@ -1,0 +1,4 @@
+build-dev/obj/src/util/buf.o: src/util/buf.c src/util/buf.h \
+ src/util/status.h
+src/util/buf.h:
+src/util/status.h:

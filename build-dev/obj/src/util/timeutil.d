@@ -1,0 +1,3 @@
+build-dev/obj/src/util/timeutil.o: src/util/timeutil.c \
+ src/util/timeutil.h
+src/util/timeutil.h:

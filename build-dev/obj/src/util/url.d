@@ -1,0 +1,2 @@
+build-dev/obj/src/util/url.o: src/util/url.c src/util/url.h
+src/util/url.h:
