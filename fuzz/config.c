@@ -1,7 +1,8 @@
 /* libFuzzer target for configuration parsing: the input is a settings file (KEY=VALUE lines).
  * It is read twice — split into pairs that config_load looks up, and written to a file that
  * config_load_env parses with its own reader (quotes, comments, blanks) — and every accepted
- * configuration is checked against the promises the rest of gatehouse relies on. */
+ * configuration is checked against the promises the rest of gatehouse relies on, and printed as
+ * `gatehouse config` prints it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util/buf.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -187,6 +189,15 @@ static void check_config(struct config *cfg)
                   cfg->cookie_secure != 0,
               "an unsafe production configuration");
     (void)config_cookie_secure(cfg);
+    /* `gatehouse config` prints every setting, and a secret only as the mask */
+    for (size_t i = 0; i < config_setting_count; i++) {
+        struct buf value = {0};
+        check(config_setting_value(cfg, &config_settings[i], &value) == GH_OK && value.data,
+              "a setting that cannot be printed");
+        if (config_settings[i].flags & SETTING_SECRET)
+            check(!value.data[0] || !strcmp(value.data, CONFIG_MASK), "a secret printed");
+        buf_free(&value);
+    }
 }
 
 static void check_outcome(gh_status st, struct config *cfg, const char *err, size_t errlen)

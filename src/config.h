@@ -80,11 +80,79 @@ struct config {
     bool log_requests;
 };
 
+/* How a setting is written in the environment and what it fills in struct config. */
+enum setting_type {
+    SETTING_INT,          /* int: a whole number from min to max */
+    SETTING_U32,          /* uint32_t: a whole number from min to max */
+    SETTING_BYTES,        /* size_t: a number of bytes from min to max */
+    SETTING_MIB,          /* size_t bytes, written as a number of MiB from min to max */
+    SETTING_BOOL,         /* bool: true/false, yes/no, on/off, 1/0 */
+    SETTING_AUTO_BOOL,    /* int: auto = -1, or a bool as 1/0 */
+    SETTING_CHOICE,       /* bool or int-sized enum: one of the words of choices */
+    SETTING_TEXT,         /* char[size] */
+    SETTING_URL,          /* char[size]; a password in it is masked when printed */
+    SETTING_LISTEN,       /* host:port into a char[size] host and the uint16_t at second */
+    SETTING_ORIGIN_LIST,  /* http(s) origins, without trailing slash, into char[rows][size] */
+    SETTING_ADDRESS_LIST, /* addresses compared as written, into char[rows][size] */
+    SETTING_IP_LIST,      /* IPv4 or IPv6 addresses, into char[rows][size] */
+};
+
+#define SETTING_SECRET (1u << 0) /* printed as a mask, never as its value */
+
+/* A word of a SETTING_CHOICE and the value it stands for. The first word of each value is the
+ * one printed and named in the error message; later words with the same value are aliases. */
+struct setting_choice {
+    const char *word;
+    int value;
+};
+
+/* One setting: a row of the table in config.c from which come the defaults, the parsing,
+ * `gatehouse config` and the check of the README's table. */
+struct config_setting {
+    const char *name;       /* the environment variable */
+    enum setting_type type; /* how it is written and stored */
+    size_t field;           /* offsetof the struct config member it fills */
+    size_t size;            /* text, host and list items: capacity in bytes; choice: sizeof */
+    size_t second;          /* host:port: offsetof the port; lists: offsetof the size_t count */
+    size_t rows;            /* lists: items the member holds */
+    long min, max;          /* numbers: bounds; lists: max = most items (0: rows) */
+    const struct setting_choice *choices; /* choice: the words, ended by a NULL word */
+    const char *def;     /* default, written as in the environment; NULL or "" = none */
+    const char *derived; /* when the default follows from other settings: how, for the docs */
+    unsigned flags;      /* SETTING_SECRET */
+    const char *help;    /* one line */
+};
+
+/* Every setting, in the order of the README's table and of `gatehouse config`. */
+extern const struct config_setting config_settings[];
+extern const size_t config_setting_count;
+
+/* The default as the docs show it: the derivation when there is one, else the literal default
+ * ("" when there is none). Borrowed. */
+const char *config_setting_default(const struct config_setting *s);
+
+/* Applies value to the member s fills, with s's rules. An empty value keeps the default, except
+ * for text and lists, which it empties. On failure returns GH_ERR_CONFIG and writes a sentence
+ * naming the setting into err. */
+GH_MUST_CHECK gh_status config_setting_parse(struct config *cfg, const struct config_setting *s,
+                                             const char *value, char *err, size_t errlen);
+
+struct buf;
+
+/* Appends the value of s in cfg to out, written as it would be set, with secrets masked:
+ * SETTING_SECRET values whole, and in URLs the password of the user part and of a password=
+ * query parameter. */
+GH_MUST_CHECK gh_status config_setting_value(const struct config *cfg,
+                                             const struct config_setting *s, struct buf *out);
+
+/* What a masked secret is printed as. */
+#define CONFIG_MASK "********"
+
 /* Looks a setting up by name; returns NULL when unset. */
 typedef const char *(*config_lookup_fn)(void *ctx, const char *name);
 
 /* Fills cfg from lookup (applied over the defaults), derives dependent defaults and checks the
- * result. On failure returns GH_INTERNAL and writes a sentence naming the setting into err. */
+ * result. On failure returns GH_ERR_CONFIG and writes a sentence naming the setting into err. */
 GH_MUST_CHECK gh_status config_load(struct config *cfg, config_lookup_fn lookup, void *ctx,
                                     char *err, size_t errlen);
 

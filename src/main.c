@@ -22,6 +22,7 @@
 #include "media/media.h"
 #include "mail/mail.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -43,6 +44,8 @@ static void print_help(void)
            "  serve      start the HTTP server (default)\n"
            "  migrate    apply database migrations and exit\n"
            "  routes     print the route table (METHOD PATH per line) and exit\n"
+           "  config     print the effective settings (NAME=value per line, secrets masked)\n"
+           "             and exit; a setting that is refused is named on standard error\n"
            "  user create --email EMAIL [--first-name F] [--last-name L] [--staff] "
            "[--superuser]\n"
            "             create an active account; the password is read from standard input\n\n"
@@ -51,7 +54,8 @@ static void print_help(void)
            "  --help         show this help\n"
            "  --version      show the version\n\n"
            "Settings are environment variables such as GATEHOUSE_LISTEN, GATEHOUSE_PUBLIC_URL,\n"
-           "GATEHOUSE_DATA_DIR, DATABASE_URL and GATEHOUSE_MAIL_URL; see the README.\n",
+           "GATEHOUSE_DATA_DIR, DATABASE_URL and GATEHOUSE_MAIL_URL; `gatehouse config` lists\n"
+           "them all with their values, and the README says what each means.\n",
            GATEHOUSE_VERSION);
 }
 
@@ -150,6 +154,34 @@ static int print_routes(void)
         }
         puts(rest || !strcmp(path, "/") ? "" : "/");
     }
+    return 0;
+}
+
+/* gatehouse config: every setting as NAME=value, in the order of the settings table, with the
+ * values the server would use (derived ones filled in) and secrets masked. */
+static int print_settings(const struct config *cfg)
+{
+    for (size_t i = 0; i < config_setting_count; i++) {
+        struct buf value = {0};
+        gh_status st = config_setting_value(cfg, &config_settings[i], &value);
+        if (st == GH_OK)
+            printf("%s=%s\n", config_settings[i].name, value.data);
+        buf_free(&value);
+        if (st != GH_OK) {
+            fprintf(stderr, "gatehouse: out of memory\n");
+            return 1;
+        }
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* gatehouse config --list: NAME, default and help of every setting, tab-separated, one per
+ * line. The test suite checks the README's settings table against it. */
+static int print_settings_table(void)
+{
+    for (size_t i = 0; i < config_setting_count; i++)
+        printf("%s\t%s\t%s\n", config_settings[i].name, config_setting_default(&config_settings[i]),
+               config_settings[i].help);
     return 0;
 }
 
@@ -273,7 +305,10 @@ int main(int argc, char **argv)
             config_path = argv[++i];
         } else if (!strcmp(argv[i], "routes")) {
             return print_routes();
-        } else if (!strcmp(argv[i], "serve") || !strcmp(argv[i], "migrate")) {
+        } else if (!strcmp(argv[i], "config") && i + 1 < argc && !strcmp(argv[i + 1], "--list")) {
+            return print_settings_table();
+        } else if (!strcmp(argv[i], "serve") || !strcmp(argv[i], "migrate") ||
+                   !strcmp(argv[i], "config")) {
             command = argv[i];
         } else if (!strcmp(argv[i], "user") && i + 1 < argc && !strcmp(argv[i + 1], "create")) {
             if (!parse_user_create(argc - i - 2, argv + i + 2, &create))
@@ -292,6 +327,10 @@ int main(int argc, char **argv)
     secret_wipe_json_memory();
     if (config_load_env(&cfg, config_path, err, sizeof err) != GH_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);
+        goto out;
+    }
+    if (!strcmp(command, "config")) {
+        rc = print_settings(&cfg);
         goto out;
     }
     log_init(cfg.log_format == LOG_FORMAT_JSON ||

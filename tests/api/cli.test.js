@@ -1,8 +1,11 @@
-// The command line: --help, --version, routes, migrate, and `user create`, which makes an
-// active account without a confirmation mail (for the first administrator).
+// The command line: --help, --version, routes, migrate, config (the effective settings, secrets
+// masked), and `user create`, which makes an active account without a confirmation mail (for
+// the first administrator).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   GATEHOUSE_BIN, startServer, cleanup, login, randomEmail, PASSWORD, sql, sqlQuote,
 } from '../support/server.js';
@@ -19,7 +22,7 @@ function cli(args, input = '') {
 test('--help lists the commands and --version prints the version', () => {
   const help = cli(['--help']);
   assert.equal(help.status, 0);
-  for (const word of ['serve', 'migrate', 'routes', 'user create']) assert.ok(help.stdout.includes(word), word);
+  for (const word of ['serve', 'migrate', 'routes', 'config', 'user create']) assert.ok(help.stdout.includes(word), word);
   const version = cli(['--version']);
   assert.equal(version.status, 0);
   assert.match(version.stdout, /^gatehouse \d+\.\d+\.\d+/);
@@ -29,6 +32,84 @@ test('an unknown argument exits 2 with a message', () => {
   const r = cli(['frobnicate']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown argument 'frobnicate'/);
+});
+
+/** Runs the binary with no settings in its environment but the given ones. */
+function withSettings(args, settings = {}) {
+  const env = Object.fromEntries(Object.entries(process.env)
+    .filter(([name]) => !/^(GATEHOUSE_|DATABASE_URL$|REDIS_URL$)/.test(name)));
+  return spawnSync(GATEHOUSE_BIN, args, { env: { ...env, ...settings }, cwd: server.dataDir, encoding: 'utf8' });
+}
+
+/** NAME → value of the `NAME=value` lines `gatehouse config` printed, in their order. */
+function printedSettings(stdout) {
+  const settings = new Map();
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    assert.ok(m, `a NAME=value line: ${JSON.stringify(line)}`);
+    assert.ok(!settings.has(m[1]), `${m[1]} printed twice`);
+    settings.set(m[1], m[2]);
+  }
+  return settings;
+}
+
+test('config prints every setting once, with the defaults that follow from others filled in', () => {
+  const r = withSettings(['config']);
+  assert.equal(r.status, 0, r.stderr);
+  const printed = printedSettings(r.stdout);
+  const listed = withSettings(['config', '--list']).stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+  assert.deepEqual([...printed.keys()], listed, 'the settings of `config --list`, in its order');
+  assert.equal(printed.get('GATEHOUSE_ENV'), 'development');
+  assert.equal(printed.get('GATEHOUSE_LISTEN'), '127.0.0.1:5000');
+  assert.equal(printed.get('GATEHOUSE_PUBLIC_URL'), 'http://127.0.0.1:5000');
+  assert.equal(printed.get('GATEHOUSE_FRONTEND_URL'), 'http://127.0.0.1:5000');
+  assert.equal(printed.get('DATABASE_URL'), 'sqlite:./data/gatehouse.db');
+  assert.equal(printed.get('REDIS_URL'), '');
+  assert.equal(printed.get('GATEHOUSE_MAIL_URL'), 'file:./data/mail');
+  assert.equal(printed.get('GATEHOUSE_MEDIA_URL'), 'file:./data/media');
+  assert.equal(printed.get('GATEHOUSE_COOKIE_SECURE'), 'auto');
+  assert.equal(printed.get('GATEHOUSE_MAX_CONNECTIONS_PER_IP'), '128');
+  assert.equal(printed.get('GATEHOUSE_BODY_MEMORY_MIB'), '64');
+  assert.equal(printed.get('GATEHOUSE_LOG_FORMAT'), 'auto');
+});
+
+test('config masks the S3 secret key and the passwords in database, Redis and mail URLs', () => {
+  const secrets = ['pg-Secret-1', 'pg-Secret-2', 'redis-Secret-3', 'mail-Secret-4', 's3-Secret-5'];
+  const r = withSettings(['config'], {
+    DATABASE_URL: `postgres://gatehouse:${secrets[0]}@db.internal:5432/gatehouse?sslmode=require&password=${secrets[1]}`,
+    REDIS_URL: `redis://:${secrets[2]}@127.0.0.1:6379/0`,
+    GATEHOUSE_MAIL_URL: `smtp://mailer:${secrets[3]}@smtp.example.com:587`,
+    GATEHOUSE_MEDIA_URL: 's3://avatars',
+    GATEHOUSE_S3_ENDPOINT: 'https://s3.example.com/',
+    GATEHOUSE_S3_ACCESS_KEY: 'AKIAEXAMPLE',
+    GATEHOUSE_S3_SECRET_KEY: secrets[4],
+  });
+  assert.equal(r.status, 0, r.stderr);
+  for (const secret of secrets) assert.ok(!r.stdout.includes(secret), `${secret} is not printed`);
+  const printed = printedSettings(r.stdout);
+  assert.equal(printed.get('DATABASE_URL'),
+    'postgres://gatehouse:********@db.internal:5432/gatehouse?sslmode=require&password=********');
+  assert.equal(printed.get('REDIS_URL'), 'redis://:********@127.0.0.1:6379/0');
+  assert.equal(printed.get('GATEHOUSE_MAIL_URL'), 'smtp://mailer:********@smtp.example.com:587');
+  assert.equal(printed.get('GATEHOUSE_S3_SECRET_KEY'), '********');
+  assert.equal(printed.get('GATEHOUSE_S3_ACCESS_KEY'), 'AKIAEXAMPLE', 'the key id is not a secret');
+  assert.equal(printed.get('GATEHOUSE_S3_ENDPOINT'), 'https://s3.example.com');
+  assert.equal(printed.get('GATEHOUSE_S3_PUBLIC_URL'), 'https://s3.example.com/avatars');
+});
+
+test('config reads --config FILE under the environment, and a refused setting exits 1 naming it', () => {
+  const file = join(server.dataDir, 'settings.env');
+  writeFileSync(file, 'GATEHOUSE_PUBLIC_URL=https://auth.example.com/\nGATEHOUSE_SESSION_TTL=600\n');
+  const r = withSettings(['--config', file, 'config'], { GATEHOUSE_SESSION_TTL: '900' });
+  assert.equal(r.status, 0, r.stderr);
+  const printed = printedSettings(r.stdout);
+  assert.equal(printed.get('GATEHOUSE_PUBLIC_URL'), 'https://auth.example.com');
+  assert.equal(printed.get('GATEHOUSE_FRONTEND_URL'), 'https://auth.example.com');
+  assert.equal(printed.get('GATEHOUSE_SESSION_TTL'), '900', 'the environment wins');
+  const refused = withSettings(['config'], { GATEHOUSE_SESSION_TTL: '5' });
+  assert.equal(refused.status, 1);
+  assert.equal(refused.stdout, '');
+  assert.match(refused.stderr, /GATEHOUSE_SESSION_TTL must be a whole number from 60 to 31536000/);
 });
 
 test('migrate on an up-to-date database succeeds and changes nothing', () => {

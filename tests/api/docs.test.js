@@ -1,5 +1,6 @@
 // docs/api.md cannot drift from the server: the routes it documents are exactly the routes
-// `gatehouse routes` prints, and every one of them is served.
+// `gatehouse routes` prints, and every one of them is served. Likewise README.md's settings
+// table lists exactly the settings `gatehouse config --list` prints, with their defaults.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -52,6 +53,78 @@ test('docs/api.md documents exactly the routes the server serves', () => {
     { undocumented: [], unserved: [] },
     `served but not in docs/api.md: ${JSON.stringify(undocumented)}; in docs/api.md but not served: ${JSON.stringify(unserved)}`,
   );
+});
+
+/** name → {def, help} of every setting, from `gatehouse config --list` (NAME, default, help). */
+function tableSettings() {
+  const out = execFileSync(GATEHOUSE_BIN, ['config', '--list'], { encoding: 'utf8' });
+  const settings = new Map();
+  for (const line of out.split('\n').filter(Boolean)) {
+    const fields = line.split('\t');
+    assert.equal(fields.length, 3, `setting line: ${JSON.stringify(line)}`);
+    const [name, def, help] = fields;
+    assert.match(name, /^[A-Z][A-Z0-9_]*$/, `setting name: ${JSON.stringify(name)}`);
+    assert.ok(!settings.has(name), `${name} listed twice`);
+    settings.set(name, { def, help });
+  }
+  return settings;
+}
+
+/** A default as README.md writes it, compared as `config --list` prints it: without the
+ *  backticks, and "–" for none. */
+function plainDefault(text) {
+  const plain = text.replace(/`/g, '').trim();
+  return plain === '–' ? '' : plain;
+}
+
+/** name → default of every setting in README.md's Configuration table. A row may document
+ *  several settings (`A`, `B`) with one default each (`1`, `2`) or one default for all. */
+function readmeSettings() {
+  const md = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = md.indexOf('\n## Configuration\n');
+  assert.ok(start >= 0, 'README.md has a "## Configuration" section');
+  const end = md.indexOf('\n## ', start + 1);
+  const settings = new Map();
+  for (const line of md.slice(start, end < 0 ? undefined : end).split('\n')) {
+    const row = /^\|([^|]*)\|([^|]*)\|/.exec(line);
+    if (!row || !row[1].includes('`')) continue; // the header and its underline
+    const names = [...row[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    const split = row[2].split(/,\s*/);
+    const defaults = names.length > 1 && split.length === names.length ? split : names.map(() => row[2]);
+    names.forEach((name, i) => {
+      assert.ok(!settings.has(name), `README.md documents ${name} twice`);
+      settings.set(name, plainDefault(defaults[i]));
+    });
+  }
+  return settings;
+}
+
+test('gatehouse config --list gives every setting a default column and a help text', () => {
+  const settings = tableSettings();
+  assert.ok(settings.size >= 50, `only ${settings.size} settings`);
+  for (const [name, { help }] of settings) assert.ok(help.trim().length > 0, `${name} has a help text`);
+  assert.equal(settings.get('GATEHOUSE_LISTEN').def, '127.0.0.1:5000');
+});
+
+test('README.md documents exactly the settings gatehouse reads, with their defaults', () => {
+  const table = tableSettings();
+  const readme = readmeSettings();
+  const undocumented = [...table.keys()].filter((n) => !readme.has(n));
+  const unknown = [...readme.keys()].filter((n) => !table.has(n));
+  assert.deepEqual(
+    { undocumented, unknown },
+    { undocumented: [], unknown: [] },
+    `read but not in README.md's table: ${JSON.stringify(undocumented)}; in README.md's table but not read: ${JSON.stringify(unknown)}`,
+  );
+  const wrong = [...table].filter(([name, { def }]) => readme.get(name) !== def)
+    .map(([name, { def }]) => `${name}: README.md says ${JSON.stringify(readme.get(name))}, gatehouse ${JSON.stringify(def)}`);
+  assert.deepEqual(wrong, [], 'defaults that differ');
+});
+
+test('fuzz/config.dict names every setting, so the fuzzer writes them all', () => {
+  const dict = readFileSync(join(REPO_ROOT, 'fuzz', 'config.dict'), 'utf8');
+  const missing = [...tableSettings().keys()].filter((name) => !dict.includes(`"${name}="`));
+  assert.deepEqual(missing, [], 'settings missing from fuzz/config.dict');
 });
 
 let server;

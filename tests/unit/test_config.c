@@ -1,9 +1,11 @@
-/* Settings parsing (config.h): defaults, validation, production rules, origins, files. */
+/* Settings parsing (config.h): the settings table, defaults, validation, production rules,
+ * origins, printing with secrets masked, files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #include "config.h"
 #include "config_table.h"
+#include "util/buf.h"
 
 /* Loads a single setting that must be refused with a message naming `mentions`. */
 static void expect_refused(struct setting *table, const char *mentions)
@@ -18,8 +21,8 @@ static void expect_refused(struct setting *table, const char *mentions)
     struct config cfg;
     char err[512] = "";
     gh_status st = config_load(&cfg, setting_lookup, table, err, sizeof err);
-    if (st != GH_INTERNAL)
-        fail_msg("%s=%s gave status %d, want GH_INTERNAL", table[0].name, table[0].value, st);
+    if (st != GH_ERR_CONFIG)
+        fail_msg("%s=%s gave status %d, want GH_ERR_CONFIG", table[0].name, table[0].value, st);
     if (!strstr(err, mentions))
         fail_msg("error \"%s\" does not name %s", err, mentions);
 }
@@ -274,7 +277,7 @@ static void test_config_production_refuses_http_public_url(void **state)
                           {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_ERR_CONFIG);
     assert_non_null(strstr(err, "GATEHOUSE_PUBLIC_URL"));
 }
 
@@ -286,7 +289,7 @@ static void test_config_production_refuses_derived_public_url(void **state)
                           {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_ERR_CONFIG);
     assert_non_null(strstr(err, "GATEHOUSE_PUBLIC_URL"));
 }
 
@@ -298,7 +301,7 @@ static void test_config_production_refuses_file_mail(void **state)
                           {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_ERR_CONFIG);
     assert_non_null(strstr(err, "GATEHOUSE_MAIL_URL"));
 }
 
@@ -312,7 +315,7 @@ static void test_config_production_refuses_insecure_cookie(void **state)
                           {NULL, NULL}};
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_ERR_CONFIG);
     assert_non_null(strstr(err, "GATEHOUSE_COOKIE_SECURE"));
 }
 
@@ -458,6 +461,254 @@ static void test_config_set_port_keeps_explicit_public_url(void **state)
     assert_true(config_origin_allowed(&cfg, "https://a.example.com"));
 }
 
+/* ---- the settings table ---- */
+
+static const struct config_setting *setting_named(const char *name)
+{
+    for (size_t i = 0; i < config_setting_count; i++)
+        if (!strcmp(config_settings[i].name, name))
+            return &config_settings[i];
+    fail_msg("no setting %s in the table", name);
+    return NULL;
+}
+
+/* Writes what `gatehouse config` prints for the setting into out. */
+static void printed_value(const struct config *cfg, const struct config_setting *s, char *out,
+                          size_t cap)
+{
+    struct buf b = {0};
+    assert_int_equal(config_setting_value(cfg, s, &b), GH_OK);
+    assert_non_null(b.data);
+    assert_true(strlen(b.data) < cap);
+    strcpy(out, b.data);
+    buf_free(&b);
+}
+
+/* True when the row's member, bounds and words fit its type. */
+static bool row_fits_its_type(const struct config_setting *s)
+{
+    size_t words = 0;
+    switch (s->type) {
+    case SETTING_INT:
+    case SETTING_AUTO_BOOL:
+        return s->min <= s->max && s->min >= INT_MIN && s->max <= INT_MAX;
+    case SETTING_U32:
+    case SETTING_BYTES:
+    case SETTING_MIB:
+        return s->min <= s->max && s->min >= 0 && (unsigned long)s->max <= UINT32_MAX;
+    case SETTING_BOOL:
+        return true;
+    case SETTING_CHOICE:
+        for (const struct setting_choice *c = s->choices; c && c->word; c++)
+            words++;
+        return words >= 2 && (s->size == sizeof(bool) || s->size == sizeof(int));
+    case SETTING_TEXT:
+    case SETTING_URL:
+    case SETTING_LISTEN:
+        return s->size >= 2 && s->field + s->size <= sizeof(struct config);
+    case SETTING_ORIGIN_LIST:
+    case SETTING_ADDRESS_LIST:
+    case SETTING_IP_LIST:
+        return s->size >= 2 && s->rows >= 1 && s->max >= 0 && (size_t)s->max <= s->rows;
+    }
+    return false;
+}
+
+static void test_config_table_rows_have_help_and_a_default_that_parses(void **state)
+{
+    (void)state;
+    static struct config scratch;
+    assert_true(config_setting_count >= 50);
+    for (size_t i = 0; i < config_setting_count; i++) {
+        const struct config_setting *s = &config_settings[i];
+        char err[512] = "";
+        assert_non_null(s->name);
+        if (strncmp(s->name, "GATEHOUSE_", 10) && strcmp(s->name, "DATABASE_URL") &&
+            strcmp(s->name, "REDIS_URL"))
+            fail_msg("%s: a setting of gatehouse starts with GATEHOUSE_", s->name);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(config_settings[j].name, s->name))
+                fail_msg("%s is in the table twice", s->name);
+        if (!s->help || !s->help[0] || strpbrk(s->help, "\t\n"))
+            fail_msg("%s needs a help text of one line", s->name);
+        if (s->derived && (!s->derived[0] || strpbrk(s->derived, "\t\n")))
+            fail_msg("%s: the derivation must be one line of text", s->name);
+        if (!row_fits_its_type(s))
+            fail_msg("%s: its member, bounds or words do not fit its type", s->name);
+        memset(&scratch, 0, sizeof scratch);
+        if (config_setting_parse(&scratch, s, s->def ? s->def : "", err, sizeof err) != GH_OK)
+            fail_msg("%s: the default \"%s\" is refused: %s", s->name, s->def, err);
+    }
+}
+
+/* A default in the table is what the server uses and what `gatehouse config` prints. */
+static void test_config_defaults_print_as_the_table_writes_them(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting none[] = {{NULL, NULL}};
+    config_load_ok(&cfg, none);
+    for (size_t i = 0; i < config_setting_count; i++) {
+        const struct config_setting *s = &config_settings[i];
+        char value[2048];
+        if (!s->def || s->derived)
+            continue;
+        printed_value(&cfg, s, value, sizeof value);
+        if (strcmp(value, s->def))
+            fail_msg("%s: default \"%s\" but prints \"%s\"", s->name, s->def, value);
+    }
+}
+
+/* `gatehouse config`'s output, read back as settings, is the same configuration. */
+static void test_config_printed_settings_load_back_the_same(void **state)
+{
+    (void)state;
+    static struct config first, second;
+    static char values[2][80][1024];
+    static struct setting printed[80];
+    struct setting t[] = {{"GATEHOUSE_ENV", "production"},
+                          {"GATEHOUSE_LISTEN", "0.0.0.0:8080"},
+                          {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com/"},
+                          {"GATEHOUSE_ALLOWED_ORIGINS", "https://a.example.com/ http://b:3000"},
+                          {"DATABASE_URL", "postgres://db.internal/gatehouse"},
+                          {"REDIS_URL", "redis://127.0.0.1:6379/1"},
+                          {"GATEHOUSE_MAIL_URL", "smtps://smtp.example.com"},
+                          {"GATEHOUSE_COOKIE_SECURE", "yes"},
+                          {"GATEHOUSE_BODY_MEMORY_MIB", "3"},
+                          {"GATEHOUSE_ARGON2_MEMORY_KIB", "65536"},
+                          {"GATEHOUSE_TRUSTED_PROXIES", "10.0.0.1,10.0.0.2"},
+                          {"GATEHOUSE_RELAYING_FRONTENDS", "::1"},
+                          {"GATEHOUSE_LOG_FORMAT", "text"},
+                          {"GATEHOUSE_LOG_REQUESTS", "off"},
+                          {NULL, NULL}};
+    assert_true(config_setting_count < 80);
+    config_load_ok(&first, t);
+    for (size_t i = 0; i < config_setting_count; i++) {
+        printed_value(&first, &config_settings[i], values[0][i], sizeof values[0][i]);
+        printed[i] = (struct setting){config_settings[i].name, values[0][i]};
+    }
+    printed[config_setting_count] = (struct setting){NULL, NULL};
+    config_load_ok(&second, printed);
+    for (size_t i = 0; i < config_setting_count; i++) {
+        printed_value(&second, &config_settings[i], values[1][i], sizeof values[1][i]);
+        assert_string_equal(values[1][i], values[0][i]);
+    }
+    assert_string_equal(values[0][setting_named("GATEHOUSE_LISTEN") - config_settings],
+                        "0.0.0.0:8080");
+    assert_string_equal(values[0][setting_named("GATEHOUSE_ALLOWED_ORIGINS") - config_settings],
+                        "https://a.example.com,http://b:3000");
+}
+
+/* Loads one setting and returns what `gatehouse config` prints for it. */
+static const char *printed_alone(const char *name, const char *value)
+{
+    static char out[CONFIG_URL_MAX + 64];
+    struct config cfg;
+    struct setting t[] = {{name, value}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    printed_value(&cfg, setting_named(name), out, sizeof out);
+    return out;
+}
+
+static void test_config_printing_masks_passwords_in_urls(void **state)
+{
+    (void)state;
+    assert_string_equal(printed_alone("DATABASE_URL", "postgres://gh:pw@db:5432/gh"),
+                        "postgres://gh:********@db:5432/gh");
+    assert_string_equal(printed_alone("DATABASE_URL", "postgres://gh@db/gh"),
+                        "postgres://gh@db/gh");
+    assert_string_equal(printed_alone("DATABASE_URL", "postgresql://db/gh"), "postgresql://db/gh");
+    /* whatever stands between the user's ':' and the last '@' could be the password */
+    assert_string_equal(printed_alone("DATABASE_URL", "postgresql://gh:p@ss/w:rd@db/gh"),
+                        "postgresql://gh:********@db/gh");
+    assert_string_equal(
+        printed_alone("DATABASE_URL", "postgres://db/gh?sslmode=require&password=pw&x=1"),
+        "postgres://db/gh?sslmode=require&password=********&x=1");
+    assert_string_equal(printed_alone("DATABASE_URL", "postgres://db/gh?password="),
+                        "postgres://db/gh?password=");
+    assert_string_equal(printed_alone("DATABASE_URL", "sqlite:/var/lib/gh@x/gh.db"),
+                        "sqlite:/var/lib/gh@x/gh.db");
+    assert_string_equal(printed_alone("REDIS_URL", "redis://:pw@127.0.0.1:6379/0"),
+                        "redis://:********@127.0.0.1:6379/0");
+    assert_string_equal(printed_alone("GATEHOUSE_MAIL_URL", "smtp://apikey:k3y@smtp.example.com"),
+                        "smtp://apikey:********@smtp.example.com");
+    assert_string_equal(printed_alone("GATEHOUSE_MAIL_URL", "smtps://smtp.example.com:465"),
+                        "smtps://smtp.example.com:465");
+}
+
+static void test_config_printing_masks_secret_settings(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char value[256];
+    struct setting t[] = {{"GATEHOUSE_MEDIA_URL", "s3://avatars"},
+                          {"GATEHOUSE_S3_ENDPOINT", "https://s3.example.com"},
+                          {"GATEHOUSE_S3_ACCESS_KEY", "AKIAEXAMPLE"},
+                          {"GATEHOUSE_S3_SECRET_KEY", "wJalrXUtnFEMI"},
+                          {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    assert_true(setting_named("GATEHOUSE_S3_SECRET_KEY")->flags & SETTING_SECRET);
+    for (size_t i = 0; i < config_setting_count; i++) {
+        printed_value(&cfg, &config_settings[i], value, sizeof value);
+        assert_null(strstr(value, "wJalrXUtnFEMI"));
+    }
+    printed_value(&cfg, setting_named("GATEHOUSE_S3_SECRET_KEY"), value, sizeof value);
+    assert_string_equal(value, CONFIG_MASK);
+    printed_value(&cfg, setting_named("GATEHOUSE_S3_ACCESS_KEY"), value, sizeof value);
+    assert_string_equal(value, "AKIAEXAMPLE");
+    /* an unset secret prints as unset */
+    assert_string_equal(printed_alone("GATEHOUSE_S3_SECRET_KEY", ""), "");
+}
+
+/* Loads a single setting that must be refused with exactly the message want. */
+static void expect_message(const char *name, const char *value, const char *want)
+{
+    struct config cfg;
+    char err[512] = "";
+    struct setting t[] = {{name, value}, {NULL, NULL}};
+    assert_int_equal(config_load(&cfg, setting_lookup, t, err, sizeof err), GH_ERR_CONFIG);
+    assert_string_equal(err, want);
+}
+
+static void test_config_refusals_say_what_each_type_takes(void **state)
+{
+    (void)state;
+    expect_message("GATEHOUSE_SESSION_TTL", "59",
+                   "GATEHOUSE_SESSION_TTL must be a whole number from 60 to 31536000.");
+    expect_message("GATEHOUSE_ARGON2_ITERATIONS", "x",
+                   "GATEHOUSE_ARGON2_ITERATIONS must be a whole number from 1 to 100.");
+    expect_message("GATEHOUSE_BODY_MEMORY_MIB", "0",
+                   "GATEHOUSE_BODY_MEMORY_MIB must be a whole number from 1 to 1048576.");
+    expect_message("GATEHOUSE_MAX_JSON_BODY", "16777217",
+                   "GATEHOUSE_MAX_JSON_BODY must be a whole number from 1024 to 16777216.");
+    expect_message("GATEHOUSE_LOG_REQUESTS", "maybe",
+                   "GATEHOUSE_LOG_REQUESTS must be true or false.");
+    expect_message("GATEHOUSE_COOKIE_SECURE", "AUTO",
+                   "GATEHOUSE_COOKIE_SECURE must be true or false.");
+    expect_message("GATEHOUSE_ENV", "test-ing", "GATEHOUSE_ENV must be development or production.");
+    expect_message("GATEHOUSE_LOG_FORMAT", "xml",
+                   "GATEHOUSE_LOG_FORMAT must be auto, json or text.");
+    expect_message("GATEHOUSE_LISTEN", "5000", "GATEHOUSE_LISTEN must look like 127.0.0.1:5000.");
+    expect_message("GATEHOUSE_ALLOWED_ORIGINS", "a.example.com",
+                   "GATEHOUSE_ALLOWED_ORIGINS must list http:// or https:// origins.");
+    expect_message("GATEHOUSE_RELAYING_FRONTENDS", "frontend",
+                   "GATEHOUSE_RELAYING_FRONTENDS must list IP addresses.");
+    expect_message("GATEHOUSE_S3_REGION",
+                   "a-region-name-that-is-much-longer-than-sixty-four-bytes-of-its-field",
+                   "GATEHOUSE_S3_REGION is too long.");
+}
+
+/* "test" is an alias of development: accepted, printed as development. */
+static void test_config_env_test_is_development(void **state)
+{
+    (void)state;
+    struct config cfg;
+    struct setting t[] = {{"GATEHOUSE_ENV", "test"}, {NULL, NULL}};
+    config_load_ok(&cfg, t);
+    assert_false(cfg.production);
+    assert_string_equal(printed_alone("GATEHOUSE_ENV", "test"), "development");
+}
+
 /* ---- config_load_env ---- */
 
 static const char *const env_names[] = {
@@ -543,7 +794,7 @@ static void test_config_file_bad_value_names_variable(void **state)
     write_settings("GATEHOUSE_PASSWORD_MIN_LENGTH=7\n");
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load_env(&cfg, settings_path, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load_env(&cfg, settings_path, err, sizeof err), GH_ERR_CONFIG);
     assert_non_null(strstr(err, "GATEHOUSE_PASSWORD_MIN_LENGTH"));
 }
 
@@ -553,7 +804,7 @@ static void test_config_file_line_without_equals_refused(void **state)
     write_settings("GATEHOUSE_LISTEN\n");
     struct config cfg;
     char err[512] = "";
-    assert_int_equal(config_load_env(&cfg, settings_path, err, sizeof err), GH_INTERNAL);
+    assert_int_equal(config_load_env(&cfg, settings_path, err, sizeof err), GH_ERR_CONFIG);
     assert_non_null(strstr(err, settings_path));
 }
 
@@ -563,7 +814,7 @@ static void test_config_missing_file_refused(void **state)
     struct config cfg;
     char err[512] = "";
     assert_int_equal(config_load_env(&cfg, "/nonexistent/gatehouse.conf", err, sizeof err),
-                     GH_INTERNAL);
+                     GH_ERR_CONFIG);
     assert_non_null(strstr(err, "/nonexistent/gatehouse.conf"));
 }
 
@@ -640,6 +891,13 @@ int main(void)
         cmocka_unit_test(test_config_origin_rejects_others),
         cmocka_unit_test(test_config_set_port_rederives_derived_public_url),
         cmocka_unit_test(test_config_set_port_keeps_explicit_public_url),
+        cmocka_unit_test(test_config_table_rows_have_help_and_a_default_that_parses),
+        cmocka_unit_test(test_config_defaults_print_as_the_table_writes_them),
+        cmocka_unit_test(test_config_printed_settings_load_back_the_same),
+        cmocka_unit_test(test_config_printing_masks_passwords_in_urls),
+        cmocka_unit_test(test_config_printing_masks_secret_settings),
+        cmocka_unit_test(test_config_refusals_say_what_each_type_takes),
+        cmocka_unit_test(test_config_env_test_is_development),
         cmocka_unit_test_setup_teardown(test_config_file_is_read, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_config_environment_overrides_file, setup_env,
                                         teardown_env),

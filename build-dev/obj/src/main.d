@@ -14,8 +14,9 @@ build-dev/obj/src/main.o: src/main.c src/api/api.h \
  src/kv/../util/status.h src/media/media.h src/media/../config.h \
  src/mail/mail.h src/mail/../config.h src/mail/../records.h \
  src/mail/../util/buf.h src/store/store.h src/store/../records.h \
- src/store/../util/status.h src/util/fs.h src/util/status.h \
- src/util/log.h src/util/secret.h src/util/timeutil.h src/util/workpool.h
+ src/store/../util/status.h src/util/buf.h src/util/fs.h \
+ src/util/status.h src/util/log.h src/util/secret.h src/util/timeutil.h \
+ src/util/workpool.h
 src/api/api.h:
 src/api/../http/request.h:
 src/api/../http/../app.h:
@@ -57,6 +58,7 @@ src/mail/../util/buf.h:
 src/store/store.h:
 src/store/../records.h:
 src/store/../util/status.h:
+src/util/buf.h:
 src/util/fs.h:
 src/util/status.h:
 src/util/log.h:

@@ -1,0 +1,46 @@
+build-dev/fuzz/obj/src/api/user_json.o: src/api/user_json.c \
+  src/api/../media/media.h src/api/../media/../config.h \
+  src/api/../media/../util/status.h src/api/../util/jsonw.h \
+  src/api/../media/../util/buf.h src/api/../util/timeutil.h \
+  src/api/api.h src/api/../http/request.h src/api/../http/../app.h \
+  src/api/../http/../records.h src/api/../media/../util/secret.h \
+  src/api/../http/../util/buf.h src/api/../http/../util/workpool.h \
+  src/api/../http/form.h src/api/../http/../util/status.h \
+  src/api/../http/budget.h src/api/../http/server.h \
+  src/api/../http/router.h
+
+src/api/../media/media.h:
+
+src/api/../media/../config.h:
+
+src/api/../media/../util/status.h:
+
+src/api/../util/jsonw.h:
+
+src/api/../media/../util/buf.h:
+
+src/api/../util/timeutil.h:
+
+src/api/api.h:
+
+src/api/../http/request.h:
+
+src/api/../http/../app.h:
+
+src/api/../http/../records.h:
+
+src/api/../media/../util/secret.h:
+
+src/api/../http/../util/buf.h:
+
+src/api/../http/../util/workpool.h:
+
+src/api/../http/form.h:
+
+src/api/../http/../util/status.h:
+
+src/api/../http/budget.h:
+
+src/api/../http/server.h:
+
+src/api/../http/router.h:

@@ -1,0 +1,18 @@
+build-dev/fuzz/obj/src/core/password.o: src/core/password.c \
+  src/core/password.h src/core/../config.h src/core/../util/status.h \
+  src/core/../records.h src/core/../util/secret.h \
+  src/core/../util/utf8.h src/core/../embed.h
+
+src/core/password.h:
+
+src/core/../config.h:
+
+src/core/../util/status.h:
+
+src/core/../records.h:
+
+src/core/../util/secret.h:
+
+src/core/../util/utf8.h:
+
+src/core/../embed.h:

@@ -1,0 +1,28 @@
+build-dev/fuzz/obj/src/core/session.o: src/core/session.c \
+  src/core/session.h src/core/../app.h src/core/../config.h \
+  src/core/../util/status.h src/core/../records.h \
+  src/core/../util/secret.h src/core/../kv/kv.h \
+  src/core/../kv/../records.h src/core/../kv/../util/status.h \
+  src/core/../util/timeutil.h src/core/audit.h
+
+src/core/session.h:
+
+src/core/../app.h:
+
+src/core/../config.h:
+
+src/core/../util/status.h:
+
+src/core/../records.h:
+
+src/core/../util/secret.h:
+
+src/core/../kv/kv.h:
+
+src/core/../kv/../records.h:
+
+src/core/../kv/../util/status.h:
+
+src/core/../util/timeutil.h:
+
+src/core/audit.h:
