@@ -22,7 +22,7 @@ die() { log "error: $*"; exit 1; }
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 pkgs_build=(gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev
-            libsqlite3-dev libcurl4-openssl-dev libpq-dev libhiredis-dev)
+            libsqlite3-dev libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev)
 pkgs_test=("${pkgs_build[@]}" libcmocka-dev sqlite3 valgrind python3-botocore
            postgresql redis-server chromium)
 pkgs_bench=(wrk nginx-light curl)
