@@ -3,8 +3,6 @@
  * embedded in the binary. A broken connection makes the call fail fast with GH_UNAVAILABLE and
  * is reset (at most once a second) by the thread's next call. */
 #include <libpq-fe.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +10,7 @@
 
 #include "../embed.h"
 #include "../util/log.h"
+#include "../util/thread_conn.h"
 #include "store.h"
 
 enum stmt_id {
@@ -180,27 +179,19 @@ static const struct migration migrations[] = {
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */
 #define MIGRATION_LOCK_KEY "7450488393542283635"
 
-/* A connection owned by one thread, registered with its store so close() can free it. */
+/* A connection owned by one thread. */
 struct conn {
     PGconn *pg;
     bool prepared[ST_COUNT];
     bool in_tx;          /* between begin and commit/rollback */
     int64_t reset_after; /* monotonic second before which a broken connection is not reset */
-    struct conn *next;
 };
 
 struct pg_store {
     struct store base;
-    uint64_t generation; /* distinguishes stores, so a thread never reuses a closed one's conn */
     char *url;
-    pthread_mutex_t lock; /* guards conns */
-    struct conn *conns;
+    struct thread_conns conns;
 };
-
-static atomic_uint_fast64_t store_generation = 1;
-
-static _Thread_local struct conn *tl_conn;
-static _Thread_local uint64_t tl_generation;
 
 static struct pg_store *impl_of(struct store *st)
 {
@@ -252,8 +243,9 @@ static gh_status map_error(struct conn *c, const PGresult *res)
     return GH_INTERNAL;
 }
 
-static void conn_free(struct conn *c)
+static void conn_free(void *conn)
 {
+    struct conn *c = conn;
     if (!c)
         return;
     PQfinish(c->pg);
@@ -267,8 +259,11 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
-static gh_status conn_open(struct pg_store *s, struct conn **out)
+/* Opens the calling thread's connection (thread_conn_open_fn). A server that cannot be reached
+ * still gives a connection, marked broken: conn_get reports it and resets it later. */
+static gh_status conn_open(void *owner, void **out)
 {
+    struct pg_store *s = owner;
     struct conn *c = calloc(1, sizeof *c);
     if (!c)
         return GH_NO_MEMORY;
@@ -285,10 +280,6 @@ static gh_status conn_open(struct pg_store *s, struct conn **out)
         log_pg(LOG_ERROR, "cannot connect", PQerrorMessage(c->pg));
         c->reset_after = monotonic_seconds() + 1;
     }
-    pthread_mutex_lock(&s->lock);
-    c->next = s->conns;
-    s->conns = c;
-    pthread_mutex_unlock(&s->lock);
     *out = c;
     return GH_OK;
 }
@@ -299,16 +290,11 @@ static gh_status conn_open(struct pg_store *s, struct conn **out)
  * running its remaining statements outside a transaction would be wrong. */
 static gh_status conn_get(struct pg_store *s, struct conn **out)
 {
-    struct conn *c = NULL;
-    if (tl_conn && tl_generation == s->generation) {
-        c = tl_conn;
-    } else {
-        gh_status st = conn_open(s, &c);
-        if (st != GH_OK)
-            return st;
-        tl_conn = c;
-        tl_generation = s->generation;
-    }
+    void *opened = NULL;
+    gh_status st = thread_conn_get(&s->conns, &opened);
+    if (st != GH_OK)
+        return st;
+    struct conn *c = opened;
     if (PQstatus(c->pg) != CONNECTION_OK) {
         int64_t now = monotonic_seconds();
         if (c->in_tx || now < c->reset_after)
@@ -585,10 +571,9 @@ static gh_status pg_commit(struct store *st)
 
 static void pg_rollback(struct store *st)
 {
-    struct pg_store *s = impl_of(st);
-    if (!tl_conn || tl_generation != s->generation)
+    struct conn *c = thread_conn_peek(&impl_of(st)->conns);
+    if (!c)
         return;
-    struct conn *c = tl_conn;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
         (void)exec_simple(c, "ROLLBACK", NULL);
@@ -1100,17 +1085,7 @@ static void pg_close(struct store *st)
     struct pg_store *s = impl_of(st);
     if (!s)
         return;
-    struct conn *c = s->conns;
-    while (c) {
-        struct conn *next = c->next;
-        conn_free(c);
-        c = next;
-    }
-    if (tl_generation == s->generation) {
-        tl_conn = NULL;
-        tl_generation = 0;
-    }
-    pthread_mutex_destroy(&s->lock);
+    thread_conns_close(&s->conns);
     free(s->url);
     free(s);
 }
@@ -1120,12 +1095,13 @@ gh_status store_postgres_open(const char *url, struct store **out)
     struct pg_store *s = calloc(1, sizeof *s);
     struct conn *c = NULL;
     gh_status st = GH_NO_MEMORY;
-    if (!s || !(s->url = strdup(url))) {
+    if (!s || !(s->url = strdup(url)) ||
+        (st = thread_conns_init(&s->conns, s, conn_open, conn_free)) != GH_OK) {
+        if (s)
+            free(s->url);
         free(s);
         return st;
     }
-    pthread_mutex_init(&s->lock, NULL);
-    s->generation = atomic_fetch_add(&store_generation, 1);
     s->base = (struct store){
         .impl = s,
         .migrate = pg_migrate,

@@ -1,14 +1,13 @@
 /* The SQLite implementation of the store: one connection per thread (WAL, busy timeout),
  * prepared statements cached per connection, migrations embedded in the binary. */
-#include <pthread.h>
 #include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../embed.h"
 #include "../util/log.h"
+#include "../util/thread_conn.h"
 #include "store.h"
 
 enum stmt_id {
@@ -153,26 +152,17 @@ struct migration {
     const char *sql;
 };
 
-/* A connection owned by one thread, registered with its store so close() can free it. */
+/* A connection owned by one thread. */
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
-    struct conn *next;
 };
 
 struct sqlite_store {
     struct store base;
-    uint64_t generation; /* distinguishes stores, so a thread never reuses a closed one's conn */
     char *path;
-    pthread_mutex_t lock; /* guards conns */
-    struct conn *conns;
+    struct thread_conns conns;
 };
-
-static atomic_uint_fast64_t store_generation = 1;
-
-/* This thread's connection and the generation of the store it belongs to. */
-static _Thread_local struct conn *tl_conn;
-static _Thread_local uint64_t tl_generation;
 
 static struct sqlite_store *impl_of(struct store *st)
 {
@@ -200,8 +190,9 @@ static gh_status map_rc(sqlite3 *db, int rc)
     return GH_INTERNAL;
 }
 
-static void conn_free(struct conn *c)
+static void conn_free(void *conn)
 {
+    struct conn *c = conn;
     if (!c)
         return;
     for (int i = 0; i < ST_COUNT; i++)
@@ -210,8 +201,10 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
-static gh_status conn_open(struct sqlite_store *s, struct conn **out)
+/* Opens a connection for the calling thread (thread_conn_open_fn). */
+static gh_status conn_open(void *owner, void **out)
 {
+    struct sqlite_store *s = owner;
     struct conn *c = calloc(1, sizeof *c);
     gh_status st = GH_NO_MEMORY;
     if (!c)
@@ -232,10 +225,6 @@ static gh_status conn_open(struct sqlite_store *s, struct conn **out)
         st = map_rc(c->db, rc);
         goto out;
     }
-    pthread_mutex_lock(&s->lock);
-    c->next = s->conns;
-    s->conns = c;
-    pthread_mutex_unlock(&s->lock);
     *out = c;
     c = NULL;
     st = GH_OK;
@@ -247,15 +236,10 @@ out:
 /* Returns this thread's connection to the store, opening it on first use. */
 static gh_status conn_get(struct sqlite_store *s, struct conn **out)
 {
-    if (tl_conn && tl_generation == s->generation) {
-        *out = tl_conn;
-        return GH_OK;
-    }
-    gh_status st = conn_open(s, out);
-    if (st == GH_OK) {
-        tl_conn = *out;
-        tl_generation = s->generation;
-    }
+    void *c = NULL;
+    gh_status st = thread_conn_get(&s->conns, &c);
+    if (st == GH_OK)
+        *out = c;
     return st;
 }
 
@@ -966,17 +950,7 @@ static void sq_close(struct store *st)
     struct sqlite_store *s = impl_of(st);
     if (!s)
         return;
-    struct conn *c = s->conns;
-    while (c) {
-        struct conn *next = c->next;
-        conn_free(c);
-        c = next;
-    }
-    if (tl_generation == s->generation) {
-        tl_conn = NULL;
-        tl_generation = 0;
-    }
-    pthread_mutex_destroy(&s->lock);
+    thread_conns_close(&s->conns);
     free(s->path);
     free(s);
 }
@@ -988,8 +962,8 @@ gh_status store_sqlite_open(const char *path, struct store **out)
     gh_status st = GH_NO_MEMORY;
     if (!s || !(s->path = strdup(path)))
         goto fail;
-    pthread_mutex_init(&s->lock, NULL);
-    s->generation = atomic_fetch_add(&store_generation, 1);
+    if ((st = thread_conns_init(&s->conns, s, conn_open, conn_free)) != GH_OK)
+        goto fail;
     s->base = (struct store){
         .impl = s,
         .migrate = sq_migrate,
@@ -1039,6 +1013,8 @@ gh_status store_sqlite_open(const char *path, struct store **out)
     *out = &s->base;
     return GH_OK;
 fail:
+    if (s)
+        free(s->path);
     free(s);
     return st;
 }
