@@ -16,6 +16,7 @@ EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/store/migrations/po
                        src/mail/templates/*) \
             assets/common-passwords.txt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_HDR := $(wildcard tests/unit/*.h)
 WEB      := $(shell find web -type f ! -name '.*' 2>/dev/null | sort)
 
 # Objects of a variant: $(call objs,DIR,SOURCES)
@@ -186,10 +187,11 @@ fuzz: deps-fuzz
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 format:
-	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HDR) $(FUZZ_SRC)
 
 format-check:
-	clang-format --dry-run --Werror $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format --dry-run --Werror $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HDR) \
+	  $(FUZZ_SRC)
 
 clean:
 	rm -rf $(BUILD)
