@@ -294,18 +294,28 @@ static int newest_first(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* Reads every live session of the user (forgetting expired ones), then keeps the newest cap:
+ * a set has no order, so all are read before any is dropped. */
 static gh_status rd_session_list(struct kv *kv, const char *user_id, int64_t now,
                                  struct session *out, size_t cap, size_t *count)
 {
     redisReply *set = NULL;
+    struct session *live = NULL;
+    size_t n = 0;
     char ukey[64];
-    gh_status st = user_sessions(kv, user_id, &set);
     *count = 0;
-    for (size_t i = 0; st == GH_OK && i < set->elements && *count < cap; i++) {
+    gh_status st = user_sessions(kv, user_id, &set);
+    if (st != GH_OK)
+        return st;
+    if (set->elements && !(live = calloc(set->elements, sizeof *live))) {
+        st = GH_NO_MEMORY;
+        goto out;
+    }
+    for (size_t i = 0; st == GH_OK && i < set->elements; i++) {
         const char *hash = set->element[i]->str;
-        gh_status one = read_session(kv, hash, now, &out[*count]);
+        gh_status one = read_session(kv, hash, now, &live[n]);
         if (one == GH_OK) {
-            (*count)++;
+            n++;
         } else if (one == GH_NOT_FOUND) {
             user_key(user_id, ukey, sizeof ukey);
             const char *srem[] = {"SREM", ukey, hash}; /* expired: forget it */
@@ -314,9 +324,14 @@ static gh_status rd_session_list(struct kv *kv, const char *user_id, int64_t now
             st = one;
         }
     }
+    if (st == GH_OK && n && cap) {
+        qsort(live, n, sizeof *live, newest_first);
+        *count = n < cap ? n : cap;
+        memcpy(out, live, *count * sizeof *live);
+    }
+out:
+    free(live);
     freeReplyObject(set);
-    if (st == GH_OK)
-        qsort(out, *count, sizeof *out, newest_first);
     return st;
 }
 
