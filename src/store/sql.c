@@ -1,10 +1,40 @@
-/* Parameter lists and record readers shared by the SQLite and PostgreSQL stores. */
+/* The store, parameter lists and record readers shared by the SQLite and PostgreSQL stores. */
 #include "sql.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/log.h"
+
+gh_status sql_store_new(const char *location, thread_conn_open_fn open_conn,
+                        thread_conn_close_fn close_conn, struct sql_store **out)
+{
+    struct sql_store *s = calloc(1, sizeof *s);
+    gh_status st = GH_NO_MEMORY;
+    if (!s || !(s->location = strdup(location)))
+        goto fail;
+    if ((st = thread_conns_init(&s->conns, s, open_conn, close_conn)) != GH_OK)
+        goto fail;
+    s->base.impl = s;
+    s->base.close = sql_store_close;
+    *out = s;
+    return GH_OK;
+fail:
+    if (s)
+        free(s->location);
+    free(s);
+    return st;
+}
+
+void sql_store_close(struct store *st)
+{
+    struct sql_store *s = sql_store_of(st);
+    if (!s)
+        return;
+    thread_conns_close(&s->conns);
+    free(s->location);
+    free(s);
+}
 
 /* Takes the next slot of p, or marks p overflowed and returns NULL. */
 static struct sql_param *param_add(struct sql_params *p, enum sql_param_type type)
@@ -39,12 +69,28 @@ void sql_param_bool(struct sql_params *p, bool b)
         v->num = b;
 }
 
-gh_status sql_params_check(const struct sql_params *p, const struct sql_statements *g, int id)
+gh_status sql_statement_check(const struct sql_statements *g, int id, const struct sql_params *p)
 {
-    if (!p || !p->overflow)
+    if (id < 0 || id >= g->count || !g->text[id]) {
+        log_msg(LOG_ERROR, "store: %s has no statement %d", g->name, id);
+        return GH_INTERNAL;
+    }
+    if (p && p->overflow) {
+        log_msg(LOG_ERROR, "store: %s statement %d binds more than %d parameters", g->name, id,
+                SQL_PARAMS_MAX);
+        return GH_INTERNAL;
+    }
+    return GH_OK;
+}
+
+gh_status sql_params_match(const struct sql_statements *g, int id, const struct sql_params *p,
+                           int expected)
+{
+    int n = p ? p->n : 0;
+    if (n == expected)
         return GH_OK;
-    log_msg(LOG_ERROR, "store: %s statement %d binds more than %d parameters", g->name, id,
-            SQL_PARAMS_MAX);
+    log_msg(LOG_ERROR, "store: %s statement %d binds %d parameters of %d", g->name, id, n,
+            expected);
     return GH_INTERNAL;
 }
 

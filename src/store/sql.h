@@ -1,6 +1,7 @@
-/* What the two SQL backends of the store (store/sqlite/, store/postgres/) share: the table
- * groups their statements are filed under, bounded parameter lists, a row that either backend's
- * result can be read through, and each record's column list with the one reader of it. */
+/* What the two SQL backends of the store (store/sqlite/, store/postgres/) share: the store
+ * itself with its connections, the table groups their statements are filed under, bounded
+ * parameter lists, a row that either backend's result can be read through, and each record's
+ * column list with the one reader of it. */
 #ifndef GH_STORE_SQL_H
 #define GH_STORE_SQL_H
 
@@ -10,6 +11,32 @@
 
 #include "../records.h"
 #include "../util/status.h"
+#include "../util/thread_conn.h"
+#include "store.h"
+
+/* ---- the store ---- */
+
+/* A SQL store: the struct store, where its database is, and one connection per thread. */
+struct sql_store {
+    struct store base;
+    char *location; /* SQLite: the database file; PostgreSQL: the URL */
+    struct thread_conns conns;
+};
+
+/* Makes a store for location whose threads' connections open_conn opens and close_conn frees
+ * (each given the struct sql_store as owner). Sets impl and close; the backend sets the other
+ * members. */
+GH_MUST_CHECK gh_status sql_store_new(const char *location, thread_conn_open_fn open_conn,
+                                      thread_conn_close_fn close_conn, struct sql_store **out);
+
+/* The store of st. */
+static inline struct sql_store *sql_store_of(struct store *st)
+{
+    return (struct sql_store *)st;
+}
+
+/* The close member of both backends: closes every thread's connection and frees the store. */
+void sql_store_close(struct store *st);
 
 /* ---- statements, filed by table group ---- */
 
@@ -64,10 +91,15 @@ void sql_param_text(struct sql_params *p, const char *v);
 void sql_param_int(struct sql_params *p, int64_t v);
 void sql_param_bool(struct sql_params *p, bool v);
 
-/* GH_OK when p can be bound; GH_INTERNAL, with a log line naming statement id of g, when more
- * parameters were added than fit. */
-GH_MUST_CHECK gh_status sql_params_check(const struct sql_params *p, const struct sql_statements *g,
-                                         int id);
+/* GH_OK when g has a statement id and p (NULL: none) has not overflowed; otherwise
+ * GH_INTERNAL, with a log line naming the statement. Both backends check before they run. */
+GH_MUST_CHECK gh_status sql_statement_check(const struct sql_statements *g, int id,
+                                            const struct sql_params *p);
+
+/* GH_OK when p (NULL: none) binds exactly the `expected` parameters of statement id of g, as
+ * the backend counted them; otherwise GH_INTERNAL, with a log line. */
+GH_MUST_CHECK gh_status sql_params_match(const struct sql_statements *g, int id,
+                                         const struct sql_params *p, int expected);
 
 /* ---- rows ---- */
 

@@ -11,7 +11,6 @@
 
 #include "../../embed.h"
 #include "../../util/log.h"
-#include "../../util/thread_conn.h"
 #include "postgres.h"
 
 enum { PING, STATEMENTS };
@@ -32,17 +31,6 @@ struct conn {
     bool in_tx;          /* between begin and commit/rollback */
     int64_t reset_after; /* monotonic second before which a broken connection is not reset */
 };
-
-struct pg_store {
-    struct store base;
-    char *url;
-    struct thread_conns conns;
-};
-
-static struct pg_store *impl_of(struct store *st)
-{
-    return (struct pg_store *)st;
-}
 
 static int64_t monotonic_seconds(void)
 {
@@ -111,13 +99,13 @@ static void ignore_notice(void *arg, const char *message)
  * still gives a connection, marked broken: conn_get reports it and resets it later. */
 static gh_status conn_open(void *owner, void **out)
 {
-    struct pg_store *s = owner;
+    struct sql_store *s = owner;
     struct conn *c = calloc(1, sizeof *c);
     if (!c)
         return GH_NO_MEMORY;
     /* Entries before dbname are defaults the URL may override. */
     const char *const keys[] = {"connect_timeout", "options", "application_name", "dbname", NULL};
-    const char *const values[] = {"3", "-c statement_timeout=5000", "gatehouse", s->url, NULL};
+    const char *const values[] = {"3", "-c statement_timeout=5000", "gatehouse", s->location, NULL};
     c->pg = PQconnectdbParams(keys, values, 1);
     if (!c->pg) {
         free(c);
@@ -139,7 +127,7 @@ static gh_status conn_open(void *owner, void **out)
 static gh_status conn_get(struct store *st, struct conn **out)
 {
     void *opened = NULL;
-    gh_status status = thread_conn_get(&impl_of(st)->conns, &opened);
+    gh_status status = thread_conn_get(&sql_store_of(st)->conns, &opened);
     if (status != GH_OK)
         return status;
     struct conn *c = opened;
@@ -194,9 +182,7 @@ static gh_status run(struct store *st, const struct sql_statements *g, int id,
                      const struct sql_params *p, PGresult **out)
 {
     struct conn *c = NULL;
-    if (id < 0 || id >= g->count)
-        return GH_INTERNAL;
-    gh_status status = sql_params_check(p, g, id);
+    gh_status status = sql_statement_check(g, id, p);
     if (status == GH_OK)
         status = conn_get(st, &c);
     if (status != GH_OK)
@@ -205,12 +191,9 @@ static gh_status run(struct store *st, const struct sql_statements *g, int id,
     snprintf(name, sizeof name, "g%d_%d", (int)g->group, id);
     if ((status = prepare(c, g, id, name)) != GH_OK)
         return status;
+    if ((status = sql_params_match(g, id, p, c->params[g->group][id] - 1)) != GH_OK)
+        return status;
     int n = p ? p->n : 0;
-    if (n != c->params[g->group][id] - 1) {
-        log_msg(LOG_ERROR, "store: %s statement %d binds %d parameters of %d", g->name, id, n,
-                c->params[g->group][id] - 1);
-        return GH_INTERNAL;
-    }
     const char *values[SQL_PARAMS_MAX];
     char numbers[SQL_PARAMS_MAX][24];
     for (int i = 0; i < n; i++) {
@@ -419,7 +402,7 @@ static gh_status pg_commit(struct store *st)
 
 static void pg_rollback(struct store *st)
 {
-    struct conn *c = thread_conn_peek(&impl_of(st)->conns);
+    struct conn *c = thread_conn_peek(&sql_store_of(st)->conns);
     if (!c)
         return;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
@@ -505,37 +488,18 @@ static gh_status pg_migrate(struct store *st)
 
 /* ---- the store ---- */
 
-static void pg_close(struct store *st)
-{
-    struct pg_store *s = impl_of(st);
-    if (!s)
-        return;
-    thread_conns_close(&s->conns);
-    free(s->url);
-    free(s);
-}
-
 gh_status store_postgres_open(const char *url, struct store **out)
 {
-    struct pg_store *s = calloc(1, sizeof *s);
+    struct sql_store *s = NULL;
     struct conn *c = NULL;
-    gh_status st = GH_NO_MEMORY;
-    if (!s || !(s->url = strdup(url)) ||
-        (st = thread_conns_init(&s->conns, s, conn_open, conn_free)) != GH_OK) {
-        if (s)
-            free(s->url);
-        free(s);
+    gh_status st = sql_store_new(url, conn_open, conn_free, &s);
+    if (st != GH_OK)
         return st;
-    }
-    s->base = (struct store){
-        .impl = s,
-        .migrate = pg_migrate,
-        .ping = pg_ping,
-        .begin = pg_begin,
-        .commit = pg_commit,
-        .rollback = pg_rollback,
-        .close = pg_close,
-    };
+    s->base.migrate = pg_migrate;
+    s->base.ping = pg_ping;
+    s->base.begin = pg_begin;
+    s->base.commit = pg_commit;
+    s->base.rollback = pg_rollback;
     pg_users_members(&s->base);
     pg_sessions_members(&s->base);
     pg_onetime_members(&s->base);
@@ -545,7 +509,7 @@ gh_status store_postgres_open(const char *url, struct store **out)
     pg_server_members(&s->base);
     /* Connect now so a wrong URL or an unreachable server fails at start. */
     if ((st = conn_get(&s->base, &c)) != GH_OK) {
-        pg_close(&s->base);
+        sql_store_close(&s->base);
         return st;
     }
     *out = &s->base;

@@ -8,7 +8,6 @@
 
 #include "../../embed.h"
 #include "../../util/log.h"
-#include "../../util/thread_conn.h"
 #include "sqlite.h"
 
 enum { PING, BEGIN, COMMIT, ROLLBACK, STATEMENTS };
@@ -28,17 +27,6 @@ struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQL_GROUPS][SQL_GROUP_MAX];
 };
-
-struct sqlite_store {
-    struct store base;
-    char *path;
-    struct thread_conns conns;
-};
-
-static struct sqlite_store *impl_of(struct store *st)
-{
-    return (struct sqlite_store *)st;
-}
 
 static gh_status map_rc(sqlite3 *db, int rc)
 {
@@ -78,13 +66,14 @@ static void conn_free(void *conn)
 /* Opens a connection for the calling thread (thread_conn_open_fn). */
 static gh_status conn_open(void *owner, void **out)
 {
-    struct sqlite_store *s = owner;
+    struct sql_store *s = owner;
     struct conn *c = calloc(1, sizeof *c);
     gh_status st = GH_NO_MEMORY;
     if (!c)
         goto out;
-    int rc = sqlite3_open_v2(
-        s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc =
+        sqlite3_open_v2(s->location, &c->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         st = map_rc(c->db, rc);
         goto out;
@@ -111,7 +100,7 @@ out:
 static gh_status conn_get(struct store *st, struct conn **out)
 {
     void *c = NULL;
-    gh_status status = thread_conn_get(&impl_of(st)->conns, &c);
+    gh_status status = thread_conn_get(&sql_store_of(st)->conns, &c);
     if (status == GH_OK)
         *out = c;
     return status;
@@ -126,9 +115,7 @@ static gh_status stmt_get(struct store *st, const struct sql_statements *g, int 
                           const struct sql_params *p, struct conn **cp, sqlite3_stmt **out)
 {
     struct conn *c = NULL;
-    if (id < 0 || id >= g->count)
-        return GH_INTERNAL;
-    gh_status status = sql_params_check(p, g, id);
+    gh_status status = sql_statement_check(g, id, p);
     if (status == GH_OK)
         status = conn_get(st, &c);
     if (status != GH_OK)
@@ -142,13 +129,9 @@ static gh_status stmt_get(struct store *st, const struct sql_statements *g, int 
     sqlite3_stmt *s = *slot;
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    int n = p ? p->n : 0;
-    if (n != sqlite3_bind_parameter_count(s)) {
-        log_msg(LOG_ERROR, "store: %s statement %d binds %d parameters of %d", g->name, id, n,
-                sqlite3_bind_parameter_count(s));
-        return GH_INTERNAL;
-    }
-    for (int i = 0; i < n; i++) {
+    if ((status = sql_params_match(g, id, p, sqlite3_bind_parameter_count(s))) != GH_OK)
+        return status;
+    for (int i = 0; p && i < p->n; i++) {
         const struct sql_param *v = &p->v[i];
         int rc = v->type != SQL_PARAM_TEXT ? sqlite3_bind_int64(s, i + 1, v->num)
                  : v->text                 ? sqlite3_bind_text(s, i + 1, v->text, -1, SQLITE_STATIC)
@@ -257,7 +240,7 @@ static gh_status sq_commit(struct store *st)
 
 static void sq_rollback(struct store *st)
 {
-    struct conn *c = thread_conn_peek(&impl_of(st)->conns);
+    struct conn *c = thread_conn_peek(&sql_store_of(st)->conns);
     if (c && !sqlite3_get_autocommit(c->db)) {
         gh_status status = sq_exec(st, &conn_sql, ROLLBACK, NULL, false);
         (void)status; /* a failure is logged; the caller has nothing left to undo */
@@ -342,34 +325,18 @@ static gh_status sq_migrate(struct store *st)
 
 /* ---- the store ---- */
 
-static void sq_close(struct store *st)
-{
-    struct sqlite_store *s = impl_of(st);
-    if (!s)
-        return;
-    thread_conns_close(&s->conns);
-    free(s->path);
-    free(s);
-}
-
 gh_status store_sqlite_open(const char *path, struct store **out)
 {
-    struct sqlite_store *s = calloc(1, sizeof *s);
+    struct sql_store *s = NULL;
     struct conn *c = NULL;
-    gh_status st = GH_NO_MEMORY;
-    if (!s || !(s->path = strdup(path)))
-        goto fail;
-    if ((st = thread_conns_init(&s->conns, s, conn_open, conn_free)) != GH_OK)
-        goto fail;
-    s->base = (struct store){
-        .impl = s,
-        .migrate = sq_migrate,
-        .ping = sq_ping,
-        .begin = sq_begin,
-        .commit = sq_commit,
-        .rollback = sq_rollback,
-        .close = sq_close,
-    };
+    gh_status st = sql_store_new(path, conn_open, conn_free, &s);
+    if (st != GH_OK)
+        return st;
+    s->base.migrate = sq_migrate;
+    s->base.ping = sq_ping;
+    s->base.begin = sq_begin;
+    s->base.commit = sq_commit;
+    s->base.rollback = sq_rollback;
     sq_users_members(&s->base);
     sq_sessions_members(&s->base);
     sq_onetime_members(&s->base);
@@ -379,14 +346,9 @@ gh_status store_sqlite_open(const char *path, struct store **out)
     sq_server_members(&s->base);
     /* Open one connection now so a bad path fails at start, not at the first request. */
     if ((st = conn_get(&s->base, &c)) != GH_OK) {
-        sq_close(&s->base);
+        sql_store_close(&s->base);
         return st;
     }
     *out = &s->base;
     return GH_OK;
-fail:
-    if (s)
-        free(s->path);
-    free(s);
-    return st;
 }
