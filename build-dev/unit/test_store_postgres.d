@@ -1,15 +1,28 @@
 build-dev/unit/test_store_postgres: tests/unit/test_store_postgres.c \
- /usr/include/postgresql/libpq-fe.h \
+ tests/unit/pg_cluster.h /usr/include/postgresql/libpq-fe.h \
  /usr/include/postgresql/postgres_ext.h \
- /usr/include/postgresql/pg_config_ext.h src/store/store.h \
- src/store/../records.h src/store/../util/secret.h \
- src/store/../util/status.h src/store/../util/status.h src/util/secret.h
+ /usr/include/postgresql/pg_config_ext.h tests/unit/free_port.h \
+ src/store/postgres/postgres.h src/store/postgres/../sql.h \
+ src/store/postgres/../../records.h \
+ src/store/postgres/../../util/secret.h \
+ src/store/postgres/../../util/status.h \
+ src/store/postgres/../../util/status.h \
+ src/store/postgres/../../util/thread_conn.h \
+ src/store/postgres/../store.h src/store/postgres/../store.h \
+ src/store/store.h src/util/secret.h
+tests/unit/pg_cluster.h:
 /usr/include/postgresql/libpq-fe.h:
 /usr/include/postgresql/postgres_ext.h:
 /usr/include/postgresql/pg_config_ext.h:
+tests/unit/free_port.h:
+src/store/postgres/postgres.h:
+src/store/postgres/../sql.h:
+src/store/postgres/../../records.h:
+src/store/postgres/../../util/secret.h:
+src/store/postgres/../../util/status.h:
+src/store/postgres/../../util/status.h:
+src/store/postgres/../../util/thread_conn.h:
+src/store/postgres/../store.h:
+src/store/postgres/../store.h:
 src/store/store.h:
-src/store/../records.h:
-src/store/../util/secret.h:
-src/store/../util/status.h:
-src/store/../util/status.h:
 src/util/secret.h:

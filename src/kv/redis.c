@@ -8,38 +8,30 @@
  *        gh:<rate key>      counter of a fixed window, expiring at the window's end */
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../store/store.h"
 #include "../util/log.h"
+#include "../util/thread_conn.h"
 #include "kv.h"
 
 #define REDIS_TIMEOUT_MS 1000
 
-/* A thread's connection, registered with its kv so close() can free it. */
+/* A thread's connection: ctx is NULL while Redis cannot be reached, and after an error. */
 struct rconn {
     redisContext *ctx;
-    struct rconn *next;
 };
 
 struct redis_kv {
     struct kv base;
-    uint64_t generation;
     char host[256];
     int port;
     int db;
     char password[256];
-    pthread_mutex_t lock; /* guards conns */
-    struct rconn *conns;
+    struct thread_conns conns;
 };
-
-static atomic_uint_fast64_t redis_generation = 1;
-static _Thread_local struct rconn *tl_rconn;
-static _Thread_local uint64_t tl_rgeneration;
 
 static struct redis_kv *impl_of(struct kv *kv)
 {
@@ -76,45 +68,51 @@ fail:
     return NULL;
 }
 
-/* This thread's connection, (re)connecting when there is none. */
-static redisContext *conn_get(struct redis_kv *r)
+/* Makes the calling thread's connection slot (thread_conn_open_fn); it connects on use. */
+static gh_status rconn_open(void *owner, void **out)
 {
-    if (!tl_rconn || tl_rgeneration != r->generation) {
-        struct rconn *rc = calloc(1, sizeof *rc);
-        if (!rc)
-            return NULL;
-        pthread_mutex_lock(&r->lock);
-        rc->next = r->conns;
-        r->conns = rc;
-        pthread_mutex_unlock(&r->lock);
-        tl_rconn = rc;
-        tl_rgeneration = r->generation;
-    }
-    if (!tl_rconn->ctx)
-        tl_rconn->ctx = connect_redis(r);
-    return tl_rconn->ctx;
+    (void)owner;
+    struct rconn *rc = calloc(1, sizeof *rc);
+    if (!rc)
+        return GH_NO_MEMORY;
+    *out = rc;
+    return GH_OK;
 }
 
-/* Drops this thread's broken connection so the next call reconnects. */
-static void conn_drop(void)
+static void rconn_free(void *conn)
 {
-    if (tl_rconn && tl_rconn->ctx) {
-        redisFree(tl_rconn->ctx);
-        tl_rconn->ctx = NULL;
-    }
+    struct rconn *rc = conn;
+    redisFree(rc->ctx);
+    free(rc);
 }
 
-/* Runs a command given as argv; GH_UNAVAILABLE (and a dropped connection) on any failure. */
+/* This thread's connection, (re)connecting when there is none; NULL when Redis cannot be
+ * reached. */
+static struct rconn *conn_get(struct redis_kv *r)
+{
+    void *conn = NULL;
+    if (thread_conn_get(&r->conns, &conn) != GH_OK)
+        return NULL;
+    struct rconn *rc = conn;
+    if (!rc->ctx)
+        rc->ctx = connect_redis(r);
+    return rc->ctx ? rc : NULL;
+}
+
+/* Runs a command given as argv; GH_UNAVAILABLE (and a dropped connection, so the next call
+ * reconnects) on any failure. */
 static gh_status command(struct kv *kv, redisReply **out, int argc, const char **argv)
 {
-    redisContext *c = conn_get(impl_of(kv));
-    if (!c)
+    struct rconn *rc = conn_get(impl_of(kv));
+    if (!rc)
         return GH_UNAVAILABLE;
+    redisContext *c = rc->ctx;
     redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
     if (!rep || c->err) {
         log_msg(LOG_WARN, "redis: %s", c->errstr[0] ? c->errstr : "no reply");
         freeReplyObject(rep);
-        conn_drop();
+        redisFree(c);
+        rc->ctx = NULL;
         return GH_UNAVAILABLE;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -296,18 +294,28 @@ static int newest_first(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* Reads every live session of the user (forgetting expired ones), then keeps the newest cap:
+ * a set has no order, so all are read before any is dropped. */
 static gh_status rd_session_list(struct kv *kv, const char *user_id, int64_t now,
                                  struct session *out, size_t cap, size_t *count)
 {
     redisReply *set = NULL;
+    struct session *live = NULL;
+    size_t n = 0;
     char ukey[64];
-    gh_status st = user_sessions(kv, user_id, &set);
     *count = 0;
-    for (size_t i = 0; st == GH_OK && i < set->elements && *count < cap; i++) {
+    gh_status st = user_sessions(kv, user_id, &set);
+    if (st != GH_OK)
+        return st;
+    if (set->elements && !(live = calloc(set->elements, sizeof *live))) {
+        st = GH_NO_MEMORY;
+        goto out;
+    }
+    for (size_t i = 0; st == GH_OK && i < set->elements; i++) {
         const char *hash = set->element[i]->str;
-        gh_status one = read_session(kv, hash, now, &out[*count]);
+        gh_status one = read_session(kv, hash, now, &live[n]);
         if (one == GH_OK) {
-            (*count)++;
+            n++;
         } else if (one == GH_NOT_FOUND) {
             user_key(user_id, ukey, sizeof ukey);
             const char *srem[] = {"SREM", ukey, hash}; /* expired: forget it */
@@ -316,9 +324,14 @@ static gh_status rd_session_list(struct kv *kv, const char *user_id, int64_t now
             st = one;
         }
     }
+    if (st == GH_OK && n && cap) {
+        qsort(live, n, sizeof *live, newest_first);
+        *count = n < cap ? n : cap;
+        memcpy(out, live, *count * sizeof *live);
+    }
+out:
+    free(live);
     freeReplyObject(set);
-    if (st == GH_OK)
-        qsort(out, *count, sizeof *out, newest_first);
     return st;
 }
 
@@ -394,16 +407,7 @@ static void rd_close(struct kv *kv)
     struct redis_kv *r = impl_of(kv);
     if (!r)
         return;
-    for (struct rconn *c = r->conns, *next; c; c = next) {
-        next = c->next;
-        redisFree(c->ctx);
-        free(c);
-    }
-    if (tl_rgeneration == r->generation) {
-        tl_rconn = NULL;
-        tl_rgeneration = 0;
-    }
-    pthread_mutex_destroy(&r->lock);
+    thread_conns_close(&r->conns);
     free(r);
 }
 
@@ -444,8 +448,10 @@ gh_status kv_redis_open(const char *url, struct store *store, struct kv **out)
     struct redis_kv *r = calloc(1, sizeof *r);
     if (!r)
         return GH_NO_MEMORY;
-    pthread_mutex_init(&r->lock, NULL);
-    r->generation = atomic_fetch_add(&redis_generation, 1);
+    if (thread_conns_init(&r->conns, r, rconn_open, rconn_free) != GH_OK) {
+        free(r);
+        return GH_INTERNAL;
+    }
     r->base = (struct kv){.impl = r,
                           .store = store,
                           .ping = rd_ping,

@@ -1,5 +1,5 @@
 /* The storage interface: every SQL statement of gatehouse lives behind these function pointers,
- * implemented once per database (store/sqlite.c; a PostgreSQL file adds one more).
+ * implemented once per database (store/sqlite/, store/postgres/: a file per table group).
  * Each call runs on the calling thread's own connection; begin/commit group calls into one
  * transaction on that connection. Functions return GH_OK, GH_NOT_FOUND when a looked-up row is
  * absent, GH_CONFLICT on a unique violation, GH_BUSY when the database is locked, and

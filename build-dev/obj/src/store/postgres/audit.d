@@ -1,0 +1,17 @@
+build-dev/obj/src/store/postgres/audit.o: src/store/postgres/audit.c \
+ src/store/postgres/postgres.h src/store/postgres/../sql.h \
+ src/store/postgres/../../records.h \
+ src/store/postgres/../../util/secret.h \
+ src/store/postgres/../../util/status.h \
+ src/store/postgres/../../util/status.h \
+ src/store/postgres/../../util/thread_conn.h \
+ src/store/postgres/../store.h src/store/postgres/../store.h
+src/store/postgres/postgres.h:
+src/store/postgres/../sql.h:
+src/store/postgres/../../records.h:
+src/store/postgres/../../util/secret.h:
+src/store/postgres/../../util/status.h:
+src/store/postgres/../../util/status.h:
+src/store/postgres/../../util/thread_conn.h:
+src/store/postgres/../store.h:
+src/store/postgres/../store.h:

@@ -1,0 +1,17 @@
+build-dev/unit/test_store_sqlite: tests/unit/test_store_sqlite.c \
+ src/store/sqlite/sqlite.h src/store/sqlite/../sql.h \
+ src/store/sqlite/../../records.h src/store/sqlite/../../util/secret.h \
+ src/store/sqlite/../../util/status.h \
+ src/store/sqlite/../../util/status.h \
+ src/store/sqlite/../../util/thread_conn.h src/store/sqlite/../store.h \
+ src/store/sqlite/../store.h src/store/store.h
+src/store/sqlite/sqlite.h:
+src/store/sqlite/../sql.h:
+src/store/sqlite/../../records.h:
+src/store/sqlite/../../util/secret.h:
+src/store/sqlite/../../util/status.h:
+src/store/sqlite/../../util/status.h:
+src/store/sqlite/../../util/thread_conn.h:
+src/store/sqlite/../store.h:
+src/store/sqlite/../store.h:
+src/store/store.h:

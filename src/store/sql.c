@@ -1,0 +1,155 @@
+/* The store, parameter lists and record readers shared by the SQLite and PostgreSQL stores. */
+#include "sql.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/log.h"
+
+gh_status sql_store_new(const char *location, thread_conn_open_fn open_conn,
+                        thread_conn_close_fn close_conn, struct sql_store **out)
+{
+    struct sql_store *s = calloc(1, sizeof *s);
+    gh_status st = GH_NO_MEMORY;
+    if (!s || !(s->location = strdup(location)))
+        goto fail;
+    if ((st = thread_conns_init(&s->conns, s, open_conn, close_conn)) != GH_OK)
+        goto fail;
+    s->base.impl = s;
+    s->base.close = sql_store_close;
+    *out = s;
+    return GH_OK;
+fail:
+    if (s)
+        free(s->location);
+    free(s);
+    return st;
+}
+
+void sql_store_close(struct store *st)
+{
+    struct sql_store *s = sql_store_of(st);
+    if (!s)
+        return;
+    thread_conns_close(&s->conns);
+    free(s->location);
+    free(s);
+}
+
+/* Takes the next slot of p, or marks p overflowed and returns NULL. */
+static struct sql_param *param_add(struct sql_params *p, enum sql_param_type type)
+{
+    if (p->n >= SQL_PARAMS_MAX) {
+        p->overflow = true;
+        return NULL;
+    }
+    struct sql_param *v = &p->v[p->n++];
+    *v = (struct sql_param){.type = type};
+    return v;
+}
+
+void sql_param_text(struct sql_params *p, const char *text)
+{
+    struct sql_param *v = param_add(p, SQL_PARAM_TEXT);
+    if (v)
+        v->text = text;
+}
+
+void sql_param_int(struct sql_params *p, int64_t num)
+{
+    struct sql_param *v = param_add(p, SQL_PARAM_INT);
+    if (v)
+        v->num = num;
+}
+
+void sql_param_bool(struct sql_params *p, bool b)
+{
+    struct sql_param *v = param_add(p, SQL_PARAM_BOOL);
+    if (v)
+        v->num = b;
+}
+
+gh_status sql_statement_check(const struct sql_statements *g, int id, const struct sql_params *p)
+{
+    if (id < 0 || id >= g->count || !g->text[id]) {
+        log_msg(LOG_ERROR, "store: %s has no statement %d", g->name, id);
+        return GH_INTERNAL;
+    }
+    if (p && p->overflow) {
+        log_msg(LOG_ERROR, "store: %s statement %d binds more than %d parameters", g->name, id,
+                SQL_PARAMS_MAX);
+        return GH_INTERNAL;
+    }
+    return GH_OK;
+}
+
+gh_status sql_params_match(const struct sql_statements *g, int id, const struct sql_params *p,
+                           int expected)
+{
+    int n = p ? p->n : 0;
+    if (n == expected)
+        return GH_OK;
+    log_msg(LOG_ERROR, "store: %s statement %d binds %d parameters of %d", g->name, id, n,
+            expected);
+    return GH_INTERNAL;
+}
+
+void sql_copy(const struct sql_row *r, int col, char *dst, size_t cap)
+{
+    const char *v = sql_text(r, col);
+    size_t n = strlen(v);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+void sql_read_user(const struct sql_row *r, int first, struct user *u)
+{
+    memset(u, 0, sizeof *u);
+    sql_copy(r, first + 0, u->id, sizeof u->id);
+    sql_copy(r, first + 1, u->email, sizeof u->email);
+    sql_copy(r, first + 2, u->password_hash, sizeof u->password_hash);
+    sql_copy(r, first + 3, u->first_name, sizeof u->first_name);
+    sql_copy(r, first + 4, u->last_name, sizeof u->last_name);
+    u->is_active = sql_bool(r, first + 5);
+    u->is_staff = sql_bool(r, first + 6);
+    u->is_superuser = sql_bool(r, first + 7);
+    sql_copy(r, first + 8, u->thumbnail, sizeof u->thumbnail);
+    u->date_joined = sql_int(r, first + 9);
+    sql_copy(r, first + 10, u->profile.id, sizeof u->profile.id);
+    sql_copy(r, first + 11, u->profile.phone_number, sizeof u->profile.phone_number);
+    sql_copy(r, first + 12, u->profile.birth_date, sizeof u->profile.birth_date);
+    sql_copy(r, first + 13, u->profile.github_link, sizeof u->profile.github_link);
+}
+
+void sql_read_session(const struct sql_row *r, int first, struct session *s)
+{
+    memset(s, 0, sizeof *s);
+    sql_copy(r, first + 0, s->token_hash, sizeof s->token_hash);
+    sql_copy(r, first + 1, s->id, sizeof s->id);
+    sql_copy(r, first + 2, s->user_id, sizeof s->user_id);
+    s->created_at = sql_int(r, first + 3);
+    s->expires_at = sql_int(r, first + 4);
+    s->last_seen_at = sql_int(r, first + 5);
+    sql_copy(r, first + 6, s->ip, sizeof s->ip);
+    sql_copy(r, first + 7, s->user_agent, sizeof s->user_agent);
+}
+
+gh_status sql_read_mail(const struct sql_row *r, int first, struct mail *m)
+{
+    memset(m, 0, sizeof *m);
+    m->id = sql_int(r, first + 0);
+    sql_copy(r, first + 1, m->recipient, sizeof m->recipient);
+    m->subject = strdup(sql_text(r, first + 2));
+    m->text_body = strdup(sql_text(r, first + 3));
+    m->html_body = strdup(sql_text(r, first + 4));
+    m->attempts = (int)sql_int(r, first + 5);
+    m->created_at = sql_int(r, first + 6);
+    sql_copy(r, first + 7, m->request, sizeof m->request);
+    if (!m->subject || !m->text_body || !m->html_body) {
+        mail_clear(m);
+        return GH_NO_MEMORY;
+    }
+    return GH_OK;
+}

@@ -1,0 +1,186 @@
+/* What the two SQL backends of the store (store/sqlite/, store/postgres/) share: the store
+ * itself with its connections, the table groups their statements are filed under, bounded
+ * parameter lists, a row that either backend's result can be read through, and each record's
+ * column list with the one reader of it. */
+#ifndef GH_STORE_SQL_H
+#define GH_STORE_SQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../records.h"
+#include "../util/status.h"
+#include "../util/thread_conn.h"
+#include "store.h"
+
+/* ---- the store ---- */
+
+/* A SQL store: the struct store, where its database is, and one connection per thread. */
+struct sql_store {
+    struct store base;
+    char *location; /* SQLite: the database file; PostgreSQL: the URL */
+    struct thread_conns conns;
+};
+
+/* Makes a store for location whose threads' connections open_conn opens and close_conn frees
+ * (each given the struct sql_store as owner). Sets impl and close; the backend sets the other
+ * members. */
+GH_MUST_CHECK gh_status sql_store_new(const char *location, thread_conn_open_fn open_conn,
+                                      thread_conn_close_fn close_conn, struct sql_store **out);
+
+/* The store of st. */
+static inline struct sql_store *sql_store_of(struct store *st)
+{
+    return (struct sql_store *)st;
+}
+
+/* The close member of both backends: closes every thread's connection and frees the store. */
+void sql_store_close(struct store *st);
+
+/* ---- statements, filed by table group ---- */
+
+/* The table groups. Each backend has one file per group (sqlite/users.c, postgres/users.c)
+ * holding the group's statements and the struct store members that run them. */
+enum sql_group {
+    SQL_CONN,     /* ping and transactions (conn.c) */
+    SQL_USERS,    /* users and user_profiles */
+    SQL_SESSIONS, /* sessions */
+    SQL_ONETIME,  /* one_time_tokens */
+    SQL_OUTBOX,   /* mail_outbox: mails and mail requests */
+    SQL_AUDIT,    /* audit_log */
+    SQL_RATE,     /* rate_limits */
+    SQL_SERVER,   /* server_secrets, readiness */
+    SQL_GROUPS
+};
+
+/* The most statements a group may have: a connection keeps its prepared statements in a
+ * [SQL_GROUPS][SQL_GROUP_MAX] table, and each group file asserts that it fits. */
+#define SQL_GROUP_MAX 10
+
+/* A group's statements: text[i] is the SQL of statement i, numbered by an enum of its file. */
+struct sql_statements {
+    enum sql_group group;
+    const char *name; /* for log lines */
+    int count;
+    const char *const *text;
+};
+
+/* ---- parameters ---- */
+
+/* The most parameters one statement binds (inserting a user binds 10). */
+#define SQL_PARAMS_MAX 12
+
+enum sql_param_type { SQL_PARAM_TEXT, SQL_PARAM_INT, SQL_PARAM_BOOL };
+
+/* A statement's parameters in order ($1 or ?1 first), each added with sql_param_*. Adding one
+ * past SQL_PARAMS_MAX writes nothing: it marks the list overflowed, and both backends refuse to
+ * run an overflowed list (GH_INTERNAL), so a statement that outgrows the capacity fails on its
+ * first run instead of binding a wrong list. Text is borrowed until the statement has run. */
+struct sql_params {
+    struct sql_param {
+        enum sql_param_type type;
+        const char *text; /* SQL_PARAM_TEXT; NULL binds SQL NULL */
+        int64_t num;      /* SQL_PARAM_INT, and SQL_PARAM_BOOL as 0 or 1 */
+    } v[SQL_PARAMS_MAX];
+    int n;
+    bool overflow;
+};
+
+void sql_param_text(struct sql_params *p, const char *v);
+void sql_param_int(struct sql_params *p, int64_t v);
+void sql_param_bool(struct sql_params *p, bool v);
+
+/* GH_OK when g has a statement id and p (NULL: none) has not overflowed; otherwise
+ * GH_INTERNAL, with a log line naming the statement. Both backends check before they run. */
+GH_MUST_CHECK gh_status sql_statement_check(const struct sql_statements *g, int id,
+                                            const struct sql_params *p);
+
+/* GH_OK when p (NULL: none) binds exactly the `expected` parameters of statement id of g, as
+ * the backend counted them; otherwise GH_INTERNAL, with a log line. */
+GH_MUST_CHECK gh_status sql_params_match(const struct sql_statements *g, int id,
+                                         const struct sql_params *p, int expected);
+
+/* ---- rows ---- */
+
+struct sql_row;
+
+/* How a backend reads its results (sqlite/conn.c, postgres/conn.c). */
+struct sql_row_ops {
+    /* Column col as text, "" for NULL; borrowed until the row moves on. */
+    const char *(*text)(const struct sql_row *r, int col);
+    int64_t (*integer)(const struct sql_row *r, int col);
+    bool (*boolean)(const struct sql_row *r, int col);
+    /* Moves to the next row: GH_OK on one, GH_NOT_FOUND past the last, or an error. */
+    gh_status (*next)(struct sql_row *r);
+    /* Finishes the statement (all its changes made) and releases the result. */
+    void (*done)(struct sql_row *r);
+};
+
+/* The current row of a statement's result, filled by sq_query or pg_query. */
+struct sql_row {
+    const struct sql_row_ops *ops;
+    void *result; /* sqlite3_stmt or PGresult */
+    void *conn;   /* the backend's connection, for errors */
+    int row;      /* PostgreSQL: the row of result */
+    bool ended;   /* SQLite: the statement has stepped past its last row */
+};
+
+static inline const char *sql_text(const struct sql_row *r, int col)
+{
+    return r->ops->text(r, col);
+}
+
+static inline int64_t sql_int(const struct sql_row *r, int col)
+{
+    return r->ops->integer(r, col);
+}
+
+static inline bool sql_bool(const struct sql_row *r, int col)
+{
+    return r->ops->boolean(r, col);
+}
+
+GH_MUST_CHECK static inline gh_status sql_next(struct sql_row *r)
+{
+    return r->ops->next(r);
+}
+
+static inline void sql_done(struct sql_row *r)
+{
+    r->ops->done(r);
+}
+
+/* Copies column col into dst (cap bytes), cut to fit. */
+void sql_copy(const struct sql_row *r, int col, char *dst, size_t cap);
+
+/* ---- records: one column list and one reader each ---- */
+
+/* A user and its profile, from users u JOIN user_profiles p. */
+#define SQL_USER_COLUMNS                                                                           \
+    "u.id, u.email, u.password_hash, u.first_name, u.last_name, u.is_active, u.is_staff, "         \
+    "u.is_superuser, u.thumbnail, u.date_joined, p.id, p.phone_number, p.birth_date, "             \
+    "p.github_link"
+#define SQL_USER_COLUMN_COUNT 14
+
+/* Reads the SQL_USER_COLUMNS that start at column first. */
+void sql_read_user(const struct sql_row *r, int first, struct user *u);
+
+/* A session, from sessions s. */
+#define SQL_SESSION_COLUMNS                                                                        \
+    "s.token_hash, s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip, "            \
+    "s.user_agent"
+#define SQL_SESSION_COLUMN_COUNT 8
+
+/* Reads the SQL_SESSION_COLUMNS that start at column first. */
+void sql_read_session(const struct sql_row *r, int first, struct session *s);
+
+/* A mail or mail request of mail_outbox. */
+#define SQL_MAIL_COLUMNS                                                                           \
+    "id, recipient, subject, text_body, html_body, attempts, created_at, request"
+
+/* Reads the SQL_MAIL_COLUMNS that start at column first; the strings of m are the caller's
+ * (mail_clear). GH_NO_MEMORY, with m cleared, when they cannot be copied. */
+GH_MUST_CHECK gh_status sql_read_mail(const struct sql_row *r, int first, struct mail *m);
+
+#endif

@@ -1,0 +1,354 @@
+/* The SQLite store's connections, statements, transactions and migrations: one connection per
+ * thread (WAL, busy timeout), prepared statements cached per connection, migrations embedded in
+ * the binary. store_sqlite_open builds the struct store from the table-group files. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../embed.h"
+#include "../../util/log.h"
+#include "sqlite.h"
+
+enum { PING, BEGIN, COMMIT, ROLLBACK, STATEMENTS };
+_Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
+
+static const char *const sql[STATEMENTS] = {
+    [PING] = "SELECT 1",
+    [BEGIN] = "BEGIN IMMEDIATE",
+    [COMMIT] = "COMMIT",
+    [ROLLBACK] = "ROLLBACK",
+};
+
+static const struct sql_statements conn_sql = {SQL_CONN, "connection", STATEMENTS, sql};
+
+/* A connection owned by one thread. */
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[SQL_GROUPS][SQL_GROUP_MAX];
+};
+
+static gh_status map_rc(sqlite3 *db, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return GH_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return GH_BUSY;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return GH_CONFLICT;
+        break;
+    default:
+        break;
+    }
+    log_msg(LOG_ERROR, "sqlite: %s (%d)", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+    return GH_INTERNAL;
+}
+
+/* ---- connections ---- */
+
+static void conn_free(void *conn)
+{
+    struct conn *c = conn;
+    if (!c)
+        return;
+    for (int g = 0; g < SQL_GROUPS; g++)
+        for (int i = 0; i < SQL_GROUP_MAX; i++)
+            sqlite3_finalize(c->stmts[g][i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* Opens a connection for the calling thread (thread_conn_open_fn). */
+static gh_status conn_open(void *owner, void **out)
+{
+    struct sql_store *s = owner;
+    struct conn *c = calloc(1, sizeof *c);
+    gh_status st = GH_NO_MEMORY;
+    if (!c)
+        goto out;
+    int rc =
+        sqlite3_open_v2(s->location, &c->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        st = map_rc(c->db, rc);
+        goto out;
+    }
+    sqlite3_extended_result_codes(c->db, 1); /* so unique violations are told apart */
+    sqlite3_busy_timeout(c->db, 5000);
+    rc = sqlite3_exec(c->db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                      "PRAGMA foreign_keys=ON;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        st = map_rc(c->db, rc);
+        goto out;
+    }
+    *out = c;
+    c = NULL;
+    st = GH_OK;
+out:
+    conn_free(c);
+    return st;
+}
+
+/* Returns this thread's connection to the store, opening it on first use. */
+static gh_status conn_get(struct store *st, struct conn **out)
+{
+    void *c = NULL;
+    gh_status status = thread_conn_get(&sql_store_of(st)->conns, &c);
+    if (status == GH_OK)
+        *out = c;
+    return status;
+}
+
+/* ---- statements ---- */
+
+/* Returns statement id of g on this thread's connection, prepared on first use, reset and with
+ * p bound. A list that overflowed, or that does not bind every parameter of the statement, is
+ * GH_INTERNAL: a wrong list must not run with some parameters left NULL. */
+static gh_status stmt_get(struct store *st, const struct sql_statements *g, int id,
+                          const struct sql_params *p, struct conn **cp, sqlite3_stmt **out)
+{
+    struct conn *c = NULL;
+    gh_status status = sql_statement_check(g, id, p);
+    if (status == GH_OK)
+        status = conn_get(st, &c);
+    if (status != GH_OK)
+        return status;
+    sqlite3_stmt **slot = &c->stmts[g->group][id];
+    if (!*slot) {
+        int rc = sqlite3_prepare_v3(c->db, g->text[id], -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+        if (rc != SQLITE_OK)
+            return map_rc(c->db, rc);
+    }
+    sqlite3_stmt *s = *slot;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if ((status = sql_params_match(g, id, p, sqlite3_bind_parameter_count(s))) != GH_OK)
+        return status;
+    for (int i = 0; p && i < p->n; i++) {
+        const struct sql_param *v = &p->v[i];
+        int rc = v->type != SQL_PARAM_TEXT ? sqlite3_bind_int64(s, i + 1, v->num)
+                 : v->text                 ? sqlite3_bind_text(s, i + 1, v->text, -1, SQLITE_STATIC)
+                                           : sqlite3_bind_null(s, i + 1);
+        if (rc != SQLITE_OK)
+            return map_rc(c->db, rc);
+    }
+    *cp = c;
+    *out = s;
+    return GH_OK;
+}
+
+gh_status sq_exec(struct store *st, const struct sql_statements *g, int id,
+                  const struct sql_params *p, bool must_change)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, g, id, p, &c, &s);
+    if (status != GH_OK)
+        return status;
+    int rc = sqlite3_step(s);
+    status = rc == SQLITE_DONE ? GH_OK : map_rc(c->db, rc);
+    if (status == GH_OK && must_change && sqlite3_changes(c->db) == 0)
+        status = GH_NOT_FOUND;
+    sqlite3_reset(s);
+    return status;
+}
+
+static const char *row_text(const struct sql_row *r, int col)
+{
+    const unsigned char *v = sqlite3_column_text(r->result, col);
+    return v ? (const char *)v : "";
+}
+
+static int64_t row_integer(const struct sql_row *r, int col)
+{
+    return sqlite3_column_int64(r->result, col);
+}
+
+static bool row_boolean(const struct sql_row *r, int col)
+{
+    return sqlite3_column_int(r->result, col) != 0;
+}
+
+static gh_status row_next(struct sql_row *r)
+{
+    if (r->ended)
+        return GH_NOT_FOUND;
+    int rc = sqlite3_step(r->result);
+    if (rc == SQLITE_ROW)
+        return GH_OK;
+    r->ended = true;
+    return rc == SQLITE_DONE ? GH_NOT_FOUND : map_rc(((struct conn *)r->conn)->db, rc);
+}
+
+/* Steps to the end, so that an UPDATE … RETURNING has made all its changes, and resets. */
+static void row_done(struct sql_row *r)
+{
+    while (!r->ended && sqlite3_step(r->result) == SQLITE_ROW)
+        ;
+    sqlite3_reset(r->result);
+}
+
+static const struct sql_row_ops row_ops = {
+    .text = row_text,
+    .integer = row_integer,
+    .boolean = row_boolean,
+    .next = row_next,
+    .done = row_done,
+};
+
+gh_status sq_query(struct store *st, const struct sql_statements *g, int id,
+                   const struct sql_params *p, struct sql_row *row)
+{
+    struct conn *c;
+    sqlite3_stmt *s;
+    gh_status status = stmt_get(st, g, id, p, &c, &s);
+    if (status != GH_OK)
+        return status;
+    *row = (struct sql_row){.ops = &row_ops, .result = s, .conn = c};
+    if ((status = row_next(row)) != GH_OK)
+        sqlite3_reset(s);
+    return status;
+}
+
+/* ---- ping and transactions ---- */
+
+static gh_status sq_ping(struct store *st)
+{
+    struct sql_row row;
+    gh_status status = sq_query(st, &conn_sql, PING, NULL, &row);
+    if (status == GH_OK)
+        sql_done(&row);
+    return status;
+}
+
+static gh_status sq_begin(struct store *st)
+{
+    return sq_exec(st, &conn_sql, BEGIN, NULL, false);
+}
+
+static gh_status sq_commit(struct store *st)
+{
+    return sq_exec(st, &conn_sql, COMMIT, NULL, false);
+}
+
+static void sq_rollback(struct store *st)
+{
+    struct conn *c = thread_conn_peek(&sql_store_of(st)->conns);
+    if (c && !sqlite3_get_autocommit(c->db)) {
+        gh_status status = sq_exec(st, &conn_sql, ROLLBACK, NULL, false);
+        (void)status; /* a failure is logged; the caller has nothing left to undo */
+    }
+}
+
+/* ---- migrations ---- */
+
+struct migration {
+    int version;
+    const char *sql;
+};
+
+static const struct migration migrations[] = {
+    {1, embed_sqlite_0001_start}, {2, embed_sqlite_0002_start}, {3, embed_sqlite_0003_start},
+    {4, embed_sqlite_0004_start}, {5, embed_sqlite_0005_start},
+};
+
+static gh_status exec_sql(sqlite3 *db, const char *text)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, text, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_msg(LOG_ERROR, "sqlite migration: %s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return map_rc(NULL, rc);
+    }
+    return GH_OK;
+}
+
+/* Applies one migration and records it, in one transaction; skips it if already applied. */
+static gh_status apply_migration(sqlite3 *db, const struct migration *m)
+{
+    sqlite3_stmt *s = NULL;
+    gh_status st = exec_sql(db, "BEGIN IMMEDIATE");
+    if (st != GH_OK)
+        return st;
+    int rc =
+        sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &s, NULL);
+    if (rc != SQLITE_OK) {
+        st = map_rc(db, rc);
+        goto out;
+    }
+    sqlite3_bind_int(s, 1, m->version);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        goto out; /* applied already */
+    if (rc != SQLITE_DONE) {
+        st = map_rc(db, rc);
+        goto out;
+    }
+    if ((st = exec_sql(db, m->sql)) != GH_OK)
+        goto out;
+    char record[160];
+    snprintf(record, sizeof record,
+             "INSERT INTO schema_migrations (version, applied_at) VALUES (%d, unixepoch())",
+             m->version);
+    if ((st = exec_sql(db, record)) != GH_OK)
+        goto out;
+    log_msg(LOG_INFO, "applied migration %d", m->version);
+out:
+    sqlite3_finalize(s);
+    if (st == GH_OK)
+        st = exec_sql(db, "COMMIT");
+    if (st != GH_OK)
+        (void)exec_sql(db, "ROLLBACK");
+    return st;
+}
+
+static gh_status sq_migrate(struct store *st)
+{
+    struct conn *c = NULL;
+    gh_status status = conn_get(st, &c);
+    if (status != GH_OK)
+        return status;
+    status = exec_sql(c->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    for (size_t i = 0; status == GH_OK && i < sizeof migrations / sizeof migrations[0]; i++)
+        status = apply_migration(c->db, &migrations[i]);
+    return status;
+}
+
+/* ---- the store ---- */
+
+gh_status store_sqlite_open(const char *path, struct store **out)
+{
+    struct sql_store *s = NULL;
+    struct conn *c = NULL;
+    gh_status st = sql_store_new(path, conn_open, conn_free, &s);
+    if (st != GH_OK)
+        return st;
+    s->base.migrate = sq_migrate;
+    s->base.ping = sq_ping;
+    s->base.begin = sq_begin;
+    s->base.commit = sq_commit;
+    s->base.rollback = sq_rollback;
+    sq_users_members(&s->base);
+    sq_sessions_members(&s->base);
+    sq_onetime_members(&s->base);
+    sq_outbox_members(&s->base);
+    sq_audit_members(&s->base);
+    sq_rate_members(&s->base);
+    sq_server_members(&s->base);
+    /* Open one connection now so a bad path fails at start, not at the first request. */
+    if ((st = conn_get(&s->base, &c)) != GH_OK) {
+        sql_store_close(&s->base);
+        return st;
+    }
+    *out = &s->base;
+    return GH_OK;
+}

@@ -1,0 +1,1413 @@
+/* The store contract (store/store.h): every scenario runs against every backend, SQLite on a
+ * temp file and PostgreSQL on a throwaway cluster this program starts (pg_cluster.h), each test
+ * on a fresh database. Together the scenarios call every member of struct store; what only one
+ * backend has (races of PostgreSQL migrations, losing the server, a read-only database) is in
+ * test_store_postgres.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pg_cluster.h"
+#include "store/store.h"
+#include "util/secret.h"
+
+/* Migrations embedded in the binary (store/migrations/<backend>/). */
+#define MIGRATIONS 5
+
+struct fixture;
+
+/* What differs between backends in a test: making a fresh database, and reading it behind the
+ * store's back. */
+struct backend {
+    const char *name;
+    /* Makes an empty database and sets f->url to its DATABASE_URL; 0 on success. */
+    int (*create)(struct fixture *f);
+    /* Removes what create made (the store is closed already). */
+    void (*destroy)(struct fixture *f);
+    /* Runs a one-row query on a connection of its own and copies the first value as text
+     * ("(null)" for NULL) into out. */
+    void (*query)(struct fixture *f, const char *sql, char *out, size_t cap);
+};
+
+struct fixture {
+    const struct backend *backend;
+    char url[200];
+    char dir[64]; /* SQLite: the temp directory of the database file */
+    struct store *st;
+};
+
+/* ---- SQLite ---- */
+
+static int sqlite_create(struct fixture *f)
+{
+    strcpy(f->dir, "/tmp/gh-store-test-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->url, sizeof f->url, "sqlite:%s/gatehouse.db", f->dir);
+    return 0;
+}
+
+static void sqlite_destroy(struct fixture *f)
+{
+    const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char p[256];
+        snprintf(p, sizeof p, "%s%s", f->url + strlen("sqlite:"), suffixes[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+}
+
+static void sqlite_query(struct fixture *f, const char *sql, char *out, size_t cap)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(f->url + strlen("sqlite:"), &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    const unsigned char *v = sqlite3_column_text(s, 0);
+    snprintf(out, cap, "%s", v ? (const char *)v : "(null)");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+/* ---- PostgreSQL ---- */
+
+static int pg_databases;
+
+static const char *pg_database(const struct fixture *f)
+{
+    return strrchr(f->url, '/') + 1;
+}
+
+static int pg_create(struct fixture *f)
+{
+    char name[32], sql[64];
+    snprintf(name, sizeof name, "t%d", ++pg_databases);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    pg_cluster_url(f->url, sizeof f->url, name);
+    return pg_cluster_exec("postgres", sql, NULL, 0);
+}
+
+static void pg_destroy(struct fixture *f)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "DROP DATABASE %s", pg_database(f));
+    (void)pg_cluster_exec("postgres", sql, NULL, 0);
+}
+
+static void pg_query(struct fixture *f, const char *sql, char *out, size_t cap)
+{
+    char wrapped[512];
+    /* NULL comes back as "" from libpq: spell it as SQLite's side does. */
+    snprintf(wrapped, sizeof wrapped, "SELECT coalesce((%s)::text, '(null)')", sql);
+    if (pg_cluster_exec(pg_database(f), wrapped, out, cap))
+        fail_msg("query failed: %s", sql);
+}
+
+static const struct backend backends[] = {
+    {"sqlite", sqlite_create, sqlite_destroy, sqlite_query},
+    {"postgres", pg_create, pg_destroy, pg_query},
+};
+#define BACKENDS (sizeof backends / sizeof backends[0])
+
+/* ---- fixture ---- */
+
+static int setup_cluster(void **state)
+{
+    (void)state;
+    return pg_cluster_create();
+}
+
+static int teardown_cluster(void **state)
+{
+    (void)state;
+    pg_cluster_remove();
+    return 0;
+}
+
+/* *state is the backend on entry (the test's initial state) and the fixture on exit. */
+static int setup_store(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->backend = *state;
+    if (f->backend->create(f) || store_open(f->url, &f->st) != GH_OK ||
+        f->st->migrate(f->st) != GH_OK) {
+        if (f->st)
+            f->st->close(f->st);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown_store(void **state)
+{
+    struct fixture *f = *state;
+    if (f->st)
+        f->st->close(f->st);
+    f->backend->destroy(f);
+    free(f);
+    return 0;
+}
+
+static int64_t query_int(struct fixture *f, const char *sql)
+{
+    char v[64];
+    f->backend->query(f, sql, v, sizeof v);
+    return strtoll(v, NULL, 10);
+}
+
+static void query_text(struct fixture *f, const char *sql, char *out, size_t cap)
+{
+    f->backend->query(f, sql, out, cap);
+}
+
+/* ---- records ---- */
+
+#define HASH_A     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HASH_B     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HASH_C     "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define NO_SUCH_ID "00000000-0000-4000-8000-000000000000"
+
+static void make_user(struct user *u, const char *email)
+{
+    memset(u, 0, sizeof *u);
+    secret_uuid_new(u->id);
+    strcpy(u->email, email);
+    strcpy(u->password_hash, "$argon2id$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA");
+    strcpy(u->first_name, "Ada");
+    strcpy(u->last_name, "Lovelace");
+    u->date_joined = 1700000000;
+    secret_uuid_new(u->profile.id);
+}
+
+static void insert_user(struct fixture *f, struct user *u, const char *email)
+{
+    make_user(u, email);
+    assert_int_equal(f->st->user_insert(f->st, u), GH_OK);
+}
+
+static void insert_token(struct fixture *f, const char *hash, const char *user_id,
+                         const char *purpose, int64_t created, int64_t expires)
+{
+    struct onetime t = {.purpose = purpose, .created_at = created, .expires_at = expires};
+    strcpy(t.token_hash, hash);
+    strcpy(t.user_id, user_id);
+    assert_int_equal(f->st->onetime_insert(f->st, &t), GH_OK);
+}
+
+static void make_session(struct session *s, const char *hash, const char *user_id, int64_t created,
+                         int64_t expires)
+{
+    memset(s, 0, sizeof *s);
+    strcpy(s->token_hash, hash);
+    secret_uuid_new(s->id);
+    strcpy(s->user_id, user_id);
+    s->created_at = created;
+    s->expires_at = expires;
+    s->last_seen_at = created;
+    strcpy(s->ip, "192.0.2.7");
+    strcpy(s->user_agent, "unit-test/1.0");
+}
+
+static void insert_session(struct fixture *f, const char *hash, const char *user_id,
+                           int64_t created, int64_t expires)
+{
+    struct session s;
+    make_session(&s, hash, user_id, created, expires);
+    assert_int_equal(f->st->session_insert(f->st, &s), GH_OK);
+}
+
+static void make_mail(struct mail *m, const char *to, const char *subject)
+{
+    memset(m, 0, sizeof *m);
+    strcpy(m->recipient, to);
+    m->subject = (char *)subject;
+    m->text_body = (char *)"Hello\nworld";
+    m->html_body = (char *)"<p>Hello</p>";
+}
+
+static int64_t pending(struct fixture *f)
+{
+    int64_t n = -1;
+    assert_int_equal(f->st->outbox_pending(f->st, &n), GH_OK);
+    return n;
+}
+
+/* Threads that race on one call: each connects first, then all start together. */
+#define RACERS 8
+
+struct race {
+    struct store *st;
+    pthread_barrier_t *start;
+    gh_status status;
+    int64_t count;
+    const char *token_hash;
+    char candidate[16];
+    char got[16];
+};
+
+static void race_run(struct store *a, struct store *b, void *(*fn)(void *), struct race races[])
+{
+    pthread_barrier_t start;
+    pthread_t threads[RACERS];
+    pthread_barrier_init(&start, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        races[i].st = i % 2 ? b : a;
+        races[i].start = &start;
+        pthread_create(&threads[i], NULL, fn, &races[i]);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&start);
+}
+
+/* Connects this thread, then waits for the others. */
+static void race_ready(struct race *r)
+{
+    (void)r->st->ping(r->st);
+    pthread_barrier_wait(r->start);
+}
+
+/* ==== the store as a whole ==== */
+
+/* The inventory: a backend that forgets a member fails here, not at the first request. */
+static void test_store_every_member_is_set(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = f->st;
+    void (*const members[])(void) = {
+        (void (*)(void))s->migrate,
+        (void (*)(void))s->ping,
+        (void (*)(void))s->ready_write,
+        (void (*)(void))s->begin,
+        (void (*)(void))s->commit,
+        (void (*)(void))s->rollback,
+        (void (*)(void))s->close,
+        (void (*)(void))s->user_insert,
+        (void (*)(void))s->user_by_email,
+        (void (*)(void))s->user_by_id,
+        (void (*)(void))s->user_activate,
+        (void (*)(void))s->user_set_password,
+        (void (*)(void))s->user_update_profile,
+        (void (*)(void))s->session_insert,
+        (void (*)(void))s->session_lookup,
+        (void (*)(void))s->session_delete,
+        (void (*)(void))s->session_touch,
+        (void (*)(void))s->session_list,
+        (void (*)(void))s->session_delete_all,
+        (void (*)(void))s->onetime_insert,
+        (void (*)(void))s->onetime_consume,
+        (void (*)(void))s->onetime_peek,
+        (void (*)(void))s->onetime_revoke_all,
+        (void (*)(void))s->outbox_insert,
+        (void (*)(void))s->outbox_request,
+        (void (*)(void))s->outbox_claim,
+        (void (*)(void))s->outbox_resolve,
+        (void (*)(void))s->outbox_discard,
+        (void (*)(void))s->outbox_mark_sent,
+        (void (*)(void))s->outbox_schedule_retry,
+        (void (*)(void))s->outbox_pending,
+        (void (*)(void))s->audit_insert,
+        (void (*)(void))s->rate_hit,
+        (void (*)(void))s->rate_peek,
+        (void (*)(void))s->rate_refund,
+        (void (*)(void))s->rate_clear,
+        (void (*)(void))s->secret_get_or_create,
+        (void (*)(void))s->purge_expired,
+    };
+    /* Every member but impl is listed: a member added to struct store without a line here
+     * changes the size. */
+    assert_int_equal(sizeof members / sizeof members[0] + 1, sizeof *s / sizeof(void *));
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        if (!members[i])
+            fail_msg("member %zu of struct store is not set", i);
+    assert_non_null(s->impl);
+}
+
+static void test_store_migrate_twice_is_idempotent(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(f->st->migrate(f->st), GH_OK);
+    assert_int_equal(f->st->migrate(f->st), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), MIGRATIONS);
+    assert_int_equal(query_int(f, "SELECT count(DISTINCT version) FROM schema_migrations"),
+                     MIGRATIONS);
+    assert_int_equal(query_int(f, "SELECT max(version) FROM schema_migrations"), MIGRATIONS);
+    assert_true(query_int(f, "SELECT min(applied_at) FROM schema_migrations") > 1600000000);
+}
+
+static void test_store_migration_creates_tables(void **state)
+{
+    struct fixture *f = *state;
+    const char *tables[] = {"users",           "user_profiles",  "sessions",
+                            "one_time_tokens", "mail_outbox",    "audit_log",
+                            "rate_limits",     "server_secrets", "readiness"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[80];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+        assert_true(query_int(f, sql) >= 0);
+    }
+}
+
+/* close() and a new store_open() keep the data and the recorded migrations. */
+static void test_store_close_and_reopen_keeps_data(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    insert_user(f, &u, "keep@example.com");
+    f->st->close(f->st);
+    f->st = NULL;
+    assert_int_equal(store_open(f->url, &f->st), GH_OK);
+    assert_int_equal(f->st->migrate(f->st), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), MIGRATIONS);
+    assert_int_equal(f->st->user_by_email(f->st, "keep@example.com", &got), GH_OK);
+    assert_string_equal(got.id, u.id);
+}
+
+static void test_store_open_by_url_and_unknown_scheme(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = NULL;
+    assert_int_equal(store_open(f->url, &st), GH_OK);
+    assert_int_equal(st->ping(st), GH_OK);
+    st->close(st);
+    assert_int_equal(store_open("mysql://localhost/gatehouse", &st), GH_INTERNAL);
+}
+
+static void test_store_ping(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(f->st->ping(f->st), GH_OK);
+}
+
+static gh_status ready_write_in_tx(struct store *st, void *ctx)
+{
+    return st->ready_write(st, *(const int64_t *)ctx);
+}
+
+static void test_store_ready_write_commits_the_time(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = 1700000123;
+    assert_int_equal(query_int(f, "SELECT checked_at FROM readiness WHERE id = 1"), 0);
+    assert_int_equal(store_transaction(f->st, ready_write_in_tx, &now), GH_OK);
+    assert_int_equal(query_int(f, "SELECT checked_at FROM readiness WHERE id = 1"), now);
+    /* A second probe in the same second still changes the row. */
+    assert_int_equal(store_transaction(f->st, ready_write_in_tx, &now), GH_OK);
+    assert_int_equal(query_int(f, "SELECT probes FROM readiness WHERE id = 1"), 2);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM readiness"), 1);
+}
+
+/* ==== transactions ==== */
+
+static gh_status insert_then_fail(struct store *st, void *ctx)
+{
+    gh_status s = st->user_insert(st, ctx);
+    return s == GH_OK ? GH_ERR_EMAIL_TAKEN : s;
+}
+
+static gh_status insert_ok(struct store *st, void *ctx)
+{
+    return st->user_insert(st, ctx);
+}
+
+static void test_store_transaction_rolls_back_on_failure(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    make_user(&u, "ada@example.com");
+    assert_int_equal(store_transaction(f->st, insert_then_fail, &u), GH_ERR_EMAIL_TAKEN);
+    assert_int_equal(f->st->user_by_email(f->st, "ada@example.com", &got), GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 0);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM user_profiles"), 0);
+    assert_int_equal(store_transaction(f->st, insert_ok, &u), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
+}
+
+static void test_store_begin_commit_rollback(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    f->st->rollback(f->st); /* outside a transaction: nothing to do */
+    make_user(&u, "ada@example.com");
+    assert_int_equal(f->st->begin(f->st), GH_OK);
+    assert_int_equal(f->st->user_insert(f->st, &u), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 0); /* not visible yet */
+    f->st->rollback(f->st);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->begin(f->st), GH_OK);
+    assert_int_equal(f->st->user_insert(f->st, &u), GH_OK);
+    assert_int_equal(f->st->commit(f->st), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
+}
+
+/* A taken address in a transaction: GH_CONFLICT, and the transaction goes on (registration
+ * records a mail request in it). */
+static gh_status conflict_then_request(struct store *st, void *arg)
+{
+    struct user *dup = arg;
+    gh_status status = st->user_insert(st, dup);
+    if (status != GH_CONFLICT)
+        return GH_INTERNAL;
+    return st->outbox_request(st, dup->email, MAIL_REQUEST_REGISTERED, 1000);
+}
+
+static void test_store_conflict_keeps_transaction_usable(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, dup;
+    insert_user(f, &u, "ada@example.com");
+    make_user(&dup, "ADA@example.com");
+    assert_int_equal(store_transaction(f->st, conflict_then_request, &dup), GH_OK);
+    assert_int_equal(pending(f), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
+}
+
+/* ==== users ==== */
+
+static void test_store_user_insert_and_lookup_by_email(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    make_user(&u, "ada@example.com");
+    strcpy(u.profile.github_link, "https://github.com/ada");
+    assert_int_equal(f->st->user_insert(f->st, &u), GH_OK);
+    assert_int_equal(f->st->user_by_email(f->st, "ada@example.com", &got), GH_OK);
+    assert_string_equal(got.id, u.id);
+    assert_string_equal(got.email, "ada@example.com");
+    assert_string_equal(got.password_hash, u.password_hash);
+    assert_string_equal(got.first_name, "Ada");
+    assert_string_equal(got.last_name, "Lovelace");
+    assert_false(got.is_active);
+    assert_false(got.is_staff);
+    assert_false(got.is_superuser);
+    assert_string_equal(got.thumbnail, "");
+    assert_int_equal(got.date_joined, 1700000000);
+    assert_string_equal(got.profile.id, u.profile.id);
+    assert_string_equal(got.profile.phone_number, "");
+    assert_string_equal(got.profile.birth_date, "");
+    assert_string_equal(got.profile.github_link, "https://github.com/ada");
+    /* Empty strings are stored as SQL NULL. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users WHERE thumbnail IS NULL"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM user_profiles WHERE phone_number IS NULL"),
+                     1);
+}
+
+static void test_store_user_flags_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    make_user(&u, "root@example.com");
+    u.is_active = u.is_staff = u.is_superuser = true;
+    strcpy(u.thumbnail, "avatars/root.png");
+    strcpy(u.profile.phone_number, "+15550100");
+    strcpy(u.profile.birth_date, "1815-12-10");
+    assert_int_equal(f->st->user_insert(f->st, &u), GH_OK);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_true(got.is_active);
+    assert_true(got.is_staff);
+    assert_true(got.is_superuser);
+    assert_string_equal(got.thumbnail, "avatars/root.png");
+    assert_string_equal(got.profile.phone_number, "+15550100");
+    assert_string_equal(got.profile.birth_date, "1815-12-10");
+}
+
+static void test_store_user_by_email_is_case_insensitive(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    insert_user(f, &u, "ada@example.com");
+    assert_int_equal(f->st->user_by_email(f->st, "ADA@Example.COM", &got), GH_OK);
+    assert_string_equal(got.id, u.id);
+}
+
+/* Unknown, malformed and upper-case ids are not found, alike on every backend. */
+static void test_store_user_unknown_or_malformed_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    char upper[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    for (int i = 0; i <= UUID_LEN; i++)
+        upper[i] = (char)(u.id[i] >= 'a' && u.id[i] <= 'f' ? u.id[i] - 32 : u.id[i]);
+    assert_int_equal(f->st->user_by_email(f->st, "bob@example.com", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->user_by_id(f->st, NO_SUCH_ID, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->user_by_id(f->st, "garbage", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->user_by_id(f->st, upper, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->user_activate(f->st, "garbage"), GH_NOT_FOUND);
+    assert_int_equal(f->st->user_set_password(f->st, upper, "x"), GH_NOT_FOUND);
+}
+
+static void test_store_duplicate_email_any_case_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, dup;
+    insert_user(f, &u, "ada@example.com");
+    make_user(&dup, "ada@example.com");
+    assert_int_equal(f->st->user_insert(f->st, &dup), GH_CONFLICT);
+    make_user(&dup, "Ada@Example.COM");
+    assert_int_equal(f->st->user_insert(f->st, &dup), GH_CONFLICT);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM user_profiles"), 1);
+}
+
+static void test_store_user_by_id_and_activate(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    insert_user(f, &u, "ada@example.com");
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.email, "ada@example.com");
+    assert_false(got.is_active);
+    assert_int_equal(f->st->user_activate(f->st, u.id), GH_OK);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_true(got.is_active);
+    assert_int_equal(f->st->user_activate(f->st, NO_SUCH_ID), GH_NOT_FOUND);
+}
+
+static void test_store_user_update_profile(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other, got;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    strcpy(u.first_name, "Grace");
+    strcpy(u.last_name, "Hopper");
+    strcpy(u.thumbnail, "avatars/x.png");
+    strcpy(u.profile.phone_number, "+15550100");
+    strcpy(u.profile.birth_date, "1906-12-09");
+    strcpy(u.profile.github_link, "https://github.com/grace");
+    strcpy(u.email, "changed@example.com"); /* not written: the email is not a profile field */
+    assert_int_equal(f->st->user_update_profile(f->st, &u), GH_OK);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.email, "ada@example.com");
+    assert_string_equal(got.first_name, "Grace");
+    assert_string_equal(got.last_name, "Hopper");
+    assert_string_equal(got.thumbnail, "avatars/x.png");
+    assert_string_equal(got.profile.phone_number, "+15550100");
+    assert_string_equal(got.profile.birth_date, "1906-12-09");
+    assert_string_equal(got.profile.github_link, "https://github.com/grace");
+    /* Emptied fields go back to NULL; the other user is untouched. */
+    u.thumbnail[0] = u.profile.phone_number[0] = u.profile.birth_date[0] = '\0';
+    assert_int_equal(f->st->user_update_profile(f->st, &u), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users WHERE thumbnail IS NULL"), 2);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM user_profiles WHERE birth_date IS NULL"),
+                     2);
+    assert_int_equal(f->st->user_by_id(f->st, other.id, &got), GH_OK);
+    assert_string_equal(got.first_name, "Ada");
+    strcpy(u.id, NO_SUCH_ID);
+    assert_int_equal(f->st->user_update_profile(f->st, &u), GH_NOT_FOUND);
+}
+
+static void test_store_user_set_password(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other, got;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    assert_int_equal(f->st->user_set_password(f->st, u.id, "$argon2id$new"), GH_OK);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, "$argon2id$new");
+    assert_int_equal(f->st->user_by_id(f->st, other.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, other.password_hash);
+    assert_int_equal(f->st->user_set_password(f->st, NO_SUCH_ID, "x"), GH_NOT_FOUND);
+}
+
+/* ==== one-time tokens ==== */
+
+static void test_store_onetime_consume_once(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    char uid[UUID_LEN + 1] = "";
+    insert_user(f, &u, "ada@example.com");
+    insert_token(f, HASH_A, u.id, PURPOSE_CONFIRM, 1000, 2800);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 1500, uid), GH_OK);
+    assert_string_equal(uid, u.id);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 1501, uid),
+                     GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT used_at FROM one_time_tokens"), 1500);
+}
+
+static void test_store_onetime_expired_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    char uid[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    insert_token(f, HASH_A, u.id, PURPOSE_CONFIRM, 1000, 2800);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 2800, uid),
+                     GH_NOT_FOUND);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 9999, uid),
+                     GH_NOT_FOUND);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 2799, uid), GH_OK);
+}
+
+static void test_store_onetime_wrong_purpose_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    char uid[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    insert_token(f, HASH_A, u.id, PURPOSE_CONFIRM, 1000, 2800);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_RESET, 1500, uid), GH_NOT_FOUND);
+    /* The failed attempt did not use the token up. */
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 1500, uid), GH_OK);
+}
+
+static void test_store_onetime_unknown_not_found(void **state)
+{
+    struct fixture *f = *state;
+    char uid[UUID_LEN + 1];
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 1500, uid),
+                     GH_NOT_FOUND);
+    assert_int_equal(f->st->onetime_peek(f->st, HASH_A, PURPOSE_CONFIRM, 1500, uid), GH_NOT_FOUND);
+}
+
+/* A peek finds what a consume would, and leaves the token usable. */
+static void test_store_onetime_peek_does_not_consume(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    char uid[UUID_LEN + 1] = "";
+    insert_user(f, &u, "ada@example.com");
+    insert_token(f, HASH_A, u.id, PURPOSE_PASSWORD_CHANGE, 1000, 2800);
+    assert_int_equal(f->st->onetime_peek(f->st, HASH_A, PURPOSE_PASSWORD_CHANGE, 1500, uid), GH_OK);
+    assert_string_equal(uid, u.id);
+    assert_int_equal(f->st->onetime_peek(f->st, HASH_A, PURPOSE_PASSWORD_CHANGE, 1600, uid), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM one_time_tokens WHERE used_at IS NULL"), 1);
+    assert_int_equal(f->st->onetime_peek(f->st, HASH_A, PURPOSE_RESET, 1500, uid), GH_NOT_FOUND);
+    assert_int_equal(f->st->onetime_peek(f->st, HASH_A, PURPOSE_PASSWORD_CHANGE, 2800, uid),
+                     GH_NOT_FOUND);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_PASSWORD_CHANGE, 1700, uid),
+                     GH_OK);
+    assert_int_equal(f->st->onetime_peek(f->st, HASH_A, PURPOSE_PASSWORD_CHANGE, 1800, uid),
+                     GH_NOT_FOUND);
+}
+
+static void test_store_onetime_revoke_all_of_user_and_purpose(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    char uid[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    insert_token(f, HASH_A, u.id, PURPOSE_CONFIRM, 1000, 2800);
+    insert_token(f, HASH_B, u.id, PURPOSE_RESET, 1000, 2800);
+    insert_token(f, HASH_C, other.id, PURPOSE_CONFIRM, 1000, 2800);
+    assert_int_equal(f->st->onetime_revoke_all(f->st, u.id, PURPOSE_CONFIRM, 1200), GH_OK);
+    assert_int_equal(f->st->onetime_revoke_all(f->st, "garbage", PURPOSE_CONFIRM, 1200), GH_OK);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_A, PURPOSE_CONFIRM, 1500, uid),
+                     GH_NOT_FOUND);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_B, PURPOSE_RESET, 1500, uid), GH_OK);
+    assert_int_equal(f->st->onetime_consume(f->st, HASH_C, PURPOSE_CONFIRM, 1500, uid), GH_OK);
+    assert_string_equal(uid, other.id);
+}
+
+static void test_store_onetime_duplicate_hash_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    insert_user(f, &u, "ada@example.com");
+    insert_token(f, HASH_A, u.id, PURPOSE_CONFIRM, 1000, 2800);
+    struct onetime t = {.purpose = PURPOSE_CONFIRM, .created_at = 1, .expires_at = 2};
+    strcpy(t.token_hash, HASH_A);
+    strcpy(t.user_id, u.id);
+    assert_int_equal(f->st->onetime_insert(f->st, &t), GH_CONFLICT);
+}
+
+static void *consume_thread(void *arg)
+{
+    struct race *r = arg;
+    char uid[UUID_LEN + 1];
+    race_ready(r);
+    r->status = r->st->onetime_consume(r->st, r->token_hash, PURPOSE_CONFIRM, 1500, uid);
+    return NULL;
+}
+
+/* Of concurrent consumes of one token, from two instances, exactly one wins. */
+static void test_store_onetime_concurrent_consume_has_one_winner(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other = NULL;
+    struct user u;
+    assert_int_equal(store_open(f->url, &other), GH_OK);
+    insert_user(f, &u, "ada@example.com");
+    for (int round = 0; round < 3; round++) {
+        struct race races[RACERS] = {0};
+        const char *hash = round == 0 ? HASH_A : round == 1 ? HASH_B : HASH_C;
+        insert_token(f, hash, u.id, PURPOSE_CONFIRM, 1000, 2800);
+        for (int i = 0; i < RACERS; i++)
+            races[i].token_hash = hash;
+        race_run(f->st, other, consume_thread, races);
+        int winners = 0;
+        for (int i = 0; i < RACERS; i++) {
+            if (races[i].status == GH_OK)
+                winners++;
+            else
+                assert_int_equal(races[i].status, GH_NOT_FOUND);
+        }
+        assert_int_equal(winners, 1);
+    }
+    other->close(other);
+}
+
+/* ==== sessions ==== */
+
+static void test_store_session_insert_and_lookup(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, gu;
+    struct session s, gs;
+    insert_user(f, &u, "ada@example.com");
+    make_session(&s, HASH_A, u.id, 1000, 2000);
+    assert_int_equal(f->st->session_insert(f->st, &s), GH_OK);
+    assert_int_equal(f->st->session_lookup(f->st, HASH_A, 1500, &gs, &gu), GH_OK);
+    assert_string_equal(gs.token_hash, HASH_A);
+    assert_string_equal(gs.id, s.id);
+    assert_string_equal(gs.user_id, u.id);
+    assert_int_equal(gs.created_at, 1000);
+    assert_int_equal(gs.expires_at, 2000);
+    assert_int_equal(gs.last_seen_at, 1000);
+    assert_string_equal(gs.ip, "192.0.2.7");
+    assert_string_equal(gs.user_agent, "unit-test/1.0");
+    /* The user comes with it, profile and all. */
+    assert_string_equal(gu.id, u.id);
+    assert_string_equal(gu.email, "ada@example.com");
+    assert_string_equal(gu.password_hash, u.password_hash);
+    assert_string_equal(gu.first_name, "Ada");
+    assert_int_equal(gu.date_joined, 1700000000);
+    assert_string_equal(gu.profile.id, u.profile.id);
+}
+
+static void test_store_session_expired_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, gu;
+    struct session gs;
+    insert_user(f, &u, "ada@example.com");
+    insert_session(f, HASH_A, u.id, 1000, 2000);
+    assert_int_equal(f->st->session_lookup(f->st, HASH_A, 1999, &gs, &gu), GH_OK);
+    assert_int_equal(f->st->session_lookup(f->st, HASH_A, 2000, &gs, &gu), GH_NOT_FOUND);
+    assert_int_equal(f->st->session_lookup(f->st, HASH_A, 3000, &gs, &gu), GH_NOT_FOUND);
+}
+
+static void test_store_session_unknown_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct user gu;
+    struct session gs;
+    assert_int_equal(f->st->session_lookup(f->st, HASH_B, 1500, &gs, &gu), GH_NOT_FOUND);
+}
+
+static void test_store_session_delete(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, gu;
+    struct session gs;
+    insert_user(f, &u, "ada@example.com");
+    insert_session(f, HASH_A, u.id, 1000, 2000);
+    insert_session(f, HASH_B, u.id, 1000, 2000);
+    assert_int_equal(f->st->session_delete(f->st, HASH_A), GH_OK);
+    assert_int_equal(f->st->session_lookup(f->st, HASH_A, 1500, &gs, &gu), GH_NOT_FOUND);
+    assert_int_equal(f->st->session_delete(f->st, HASH_A), GH_NOT_FOUND);
+    /* The other session of the same user lives on. */
+    assert_int_equal(f->st->session_lookup(f->st, HASH_B, 1500, &gs, &gu), GH_OK);
+}
+
+static void test_store_session_for_unknown_user_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct session s;
+    make_session(&s, HASH_A, NO_SUCH_ID, 1000, 2000);
+    assert_int_not_equal(f->st->session_insert(f->st, &s), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sessions"), 0);
+}
+
+static void test_store_session_duplicate_hash_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct session s;
+    insert_user(f, &u, "ada@example.com");
+    insert_session(f, HASH_A, u.id, 1000, 2000);
+    make_session(&s, HASH_A, u.id, 1100, 2100);
+    assert_int_equal(f->st->session_insert(f->st, &s), GH_CONFLICT);
+}
+
+static void test_store_session_touch_sets_last_seen(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, gu;
+    struct session gs;
+    insert_user(f, &u, "ada@example.com");
+    insert_session(f, HASH_A, u.id, 1000, 2000);
+    insert_session(f, HASH_B, u.id, 1000, 2000);
+    assert_int_equal(f->st->session_touch(f->st, HASH_A, 1600), GH_OK);
+    assert_int_equal(f->st->session_lookup(f->st, HASH_A, 1700, &gs, &gu), GH_OK);
+    assert_int_equal(gs.last_seen_at, 1600);
+    assert_int_equal(gs.expires_at, 2000); /* touching does not extend the session */
+    assert_int_equal(f->st->session_lookup(f->st, HASH_B, 1700, &gs, &gu), GH_OK);
+    assert_int_equal(gs.last_seen_at, 1000);
+    /* A session that is gone is not brought back. */
+    assert_int_equal(f->st->session_touch(f->st, HASH_C, 1600), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sessions"), 2);
+}
+
+static void test_store_session_list_newest_first_live_only(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct session list[4];
+    size_t n = 99;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    insert_session(f, HASH_A, u.id, 1000, 2000);
+    insert_session(f, HASH_B, u.id, 1100, 2100);
+    insert_session(f, HASH_C, u.id, 900, 1400); /* expired at 1500 */
+    char hash[TOKEN_HASH_LEN + 1];
+    memset(hash, 'd', TOKEN_HASH_LEN);
+    hash[TOKEN_HASH_LEN] = '\0';
+    insert_session(f, hash, other.id, 1200, 2200);
+    assert_int_equal(f->st->session_list(f->st, u.id, 1500, list, 4, &n), GH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].token_hash, HASH_B); /* newest first */
+    assert_string_equal(list[1].token_hash, HASH_A);
+    assert_string_equal(list[1].user_id, u.id);
+    assert_string_equal(list[1].ip, "192.0.2.7");
+    /* At most cap: the newest. */
+    assert_int_equal(f->st->session_list(f->st, u.id, 1500, list, 1, &n), GH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].token_hash, HASH_B);
+    assert_int_equal(f->st->session_list(f->st, u.id, 1500, list, 0, &n), GH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(f->st->session_list(f->st, NO_SUCH_ID, 1500, list, 4, &n), GH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(f->st->session_list(f->st, "garbage", 1500, list, 4, &n), GH_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_store_session_delete_all_keeps_one_or_none(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    insert_session(f, HASH_A, u.id, 1000, 2000);
+    insert_session(f, HASH_B, u.id, 1000, 2000);
+    insert_session(f, HASH_C, other.id, 1000, 2000);
+    assert_int_equal(f->st->session_delete_all(f->st, u.id, HASH_B), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sessions WHERE token_hash = '" HASH_B "'"),
+                     1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sessions"), 2);
+    assert_int_equal(f->st->session_delete_all(f->st, u.id, NULL), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sessions"), 1); /* the other user's */
+    assert_int_equal(f->st->session_delete_all(f->st, u.id, NULL), GH_OK);
+    assert_int_equal(f->st->session_delete_all(f->st, "garbage", NULL), GH_OK);
+}
+
+/* ==== outbox ==== */
+
+static void test_store_outbox_insert_and_claim(void **state)
+{
+    struct fixture *f = *state;
+    struct mail m, got;
+    make_mail(&m, "ada@example.com", "Welcome");
+    assert_int_equal(pending(f), 0);
+    assert_int_equal(f->st->outbox_insert(f->st, &m, 1000), GH_OK);
+    assert_int_equal(pending(f), 1);
+    assert_int_equal(f->st->outbox_claim(f->st, 1000, 1060, &got), GH_OK);
+    assert_true(got.id > 0);
+    assert_string_equal(got.recipient, "ada@example.com");
+    assert_string_equal(got.request, "");
+    assert_string_equal(got.subject, "Welcome");
+    assert_string_equal(got.text_body, "Hello\nworld");
+    assert_string_equal(got.html_body, "<p>Hello</p>");
+    assert_int_equal(got.attempts, 1);
+    assert_int_equal(got.created_at, 1000); /* for the Message-ID and the file name */
+    mail_clear(&got);
+    assert_null(got.subject);
+}
+
+static void test_store_outbox_not_due_before_insert_time(void **state)
+{
+    struct fixture *f = *state;
+    struct mail m, got;
+    make_mail(&m, "ada@example.com", "Welcome");
+    assert_int_equal(f->st->outbox_insert(f->st, &m, 1000), GH_OK);
+    assert_int_equal(f->st->outbox_claim(f->st, 999, 1060, &got), GH_NOT_FOUND);
+}
+
+static void test_store_outbox_lease_hides_from_second_claim(void **state)
+{
+    struct fixture *f = *state;
+    struct mail m, got;
+    make_mail(&m, "ada@example.com", "Welcome");
+    assert_int_equal(f->st->outbox_insert(f->st, &m, 1000), GH_OK);
+    assert_int_equal(f->st->outbox_claim(f->st, 1000, 1060, &got), GH_OK);
+    int64_t id = got.id;
+    mail_clear(&got);
+    assert_int_equal(f->st->outbox_claim(f->st, 1000, 1060, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->outbox_claim(f->st, 1059, 1119, &got), GH_NOT_FOUND);
+    /* Once the lease has passed (a worker died mid-send), the mail is claimable again. */
+    assert_int_equal(f->st->outbox_claim(f->st, 1060, 1120, &got), GH_OK);
+    assert_int_equal(got.id, id);
+    assert_int_equal(got.attempts, 2);
+    mail_clear(&got);
+    assert_int_equal(pending(f), 1);
+}
+
+static void test_store_outbox_mark_sent_empties_bodies(void **state)
+{
+    struct fixture *f = *state;
+    struct mail m, got;
+    char subject[32];
+    make_mail(&m, "ada@example.com", "Welcome");
+    assert_int_equal(f->st->outbox_insert(f->st, &m, 1000), GH_OK);
+    assert_int_equal(f->st->outbox_claim(f->st, 1000, 1060, &got), GH_OK);
+    assert_int_equal(f->st->outbox_mark_sent(f->st, got.id, 1001), GH_OK);
+    mail_clear(&got);
+    assert_int_equal(pending(f), 0);
+    assert_int_equal(f->st->outbox_claim(f->st, 99999, 100060, &got), GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT sent_at FROM mail_outbox"), 1001);
+    /* Sent mail keeps who and what, not the bodies: they hold live links. */
+    assert_int_equal(
+        query_int(f, "SELECT count(*) FROM mail_outbox WHERE text_body = '' AND html_body = ''"),
+        1);
+    query_text(f, "SELECT subject FROM mail_outbox", subject, sizeof subject);
+    assert_string_equal(subject, "Welcome");
+    assert_int_equal(f->st->outbox_mark_sent(f->st, 424242, 1001), GH_NOT_FOUND);
+}
+
+static void test_store_outbox_schedule_retry(void **state)
+{
+    struct fixture *f = *state;
+    struct mail m, got;
+    char err[64];
+    make_mail(&m, "ada@example.com", "Welcome");
+    assert_int_equal(f->st->outbox_insert(f->st, &m, 1000), GH_OK);
+    assert_int_equal(f->st->outbox_claim(f->st, 1000, 1060, &got), GH_OK);
+    int64_t id = got.id;
+    mail_clear(&got);
+    assert_int_equal(f->st->outbox_schedule_retry(f->st, id, 1005, "connection refused"), GH_OK);
+    query_text(f, "SELECT last_error FROM mail_outbox", err, sizeof err);
+    assert_string_equal(err, "connection refused");
+    assert_int_equal(f->st->outbox_claim(f->st, 1004, 1064, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->outbox_claim(f->st, 1005, 1065, &got), GH_OK);
+    assert_int_equal(got.attempts, 2);
+    assert_int_equal(f->st->outbox_mark_sent(f->st, got.id, 1006), GH_OK);
+    mail_clear(&got);
+    query_text(f, "SELECT last_error FROM mail_outbox", err, sizeof err);
+    assert_string_equal(err, "(null)");
+    assert_int_equal(f->st->outbox_schedule_retry(f->st, 424242, 1, "x"), GH_NOT_FOUND);
+}
+
+static void test_store_outbox_claims_oldest_first(void **state)
+{
+    struct fixture *f = *state;
+    struct mail m, got;
+    make_mail(&m, "second@example.com", "Two");
+    assert_int_equal(f->st->outbox_insert(f->st, &m, 1001), GH_OK);
+    make_mail(&m, "first@example.com", "One");
+    assert_int_equal(f->st->outbox_insert(f->st, &m, 1000), GH_OK);
+    assert_int_equal(f->st->outbox_claim(f->st, 2000, 2060, &got), GH_OK);
+    assert_string_equal(got.recipient, "first@example.com");
+    mail_clear(&got);
+    assert_int_equal(f->st->outbox_claim(f->st, 2000, 2060, &got), GH_OK);
+    assert_string_equal(got.recipient, "second@example.com");
+    mail_clear(&got);
+    assert_int_equal(f->st->outbox_claim(f->st, 2000, 2060, &got), GH_NOT_FOUND);
+}
+
+/* A mail request: claimed like a mail, then turned into one or dropped, once. */
+static void test_store_outbox_request_resolve_and_discard(void **state)
+{
+    struct fixture *f = *state;
+    struct mail got, other;
+    assert_int_equal(f->st->outbox_request(f->st, "ada@example.com", MAIL_REQUEST_RESET, 1000),
+                     GH_OK);
+    assert_int_equal(f->st->outbox_request(f->st, "nobody@example.com", MAIL_REQUEST_CONFIRM, 1001),
+                     GH_OK);
+    assert_int_equal(pending(f), 2);
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &got), GH_OK);
+    assert_string_equal(got.recipient, "ada@example.com");
+    assert_string_equal(got.request, MAIL_REQUEST_RESET);
+    assert_string_equal(got.subject, "");
+    assert_string_equal(got.text_body, "");
+    mail_clear(&got);
+    got.subject = (char *)"Reset";
+    got.text_body = (char *)"link";
+    got.html_body = (char *)"<a>link</a>";
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_OK);
+    assert_int_equal(f->st->outbox_resolve(f->st, &got), GH_NOT_FOUND);   /* resolved once */
+    assert_int_equal(f->st->outbox_discard(f->st, got.id), GH_NOT_FOUND); /* a mail now */
+    int64_t resolved = got.id;
+    assert_int_equal(f->st->outbox_claim(f->st, 1001, 1061, &other), GH_OK);
+    assert_string_equal(other.request, MAIL_REQUEST_CONFIRM);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_OK);
+    assert_int_equal(f->st->outbox_discard(f->st, other.id), GH_NOT_FOUND);
+    mail_clear(&other);
+    assert_int_equal(pending(f), 1);
+    /* The resolved row is an ordinary mail: claimed again after its lease, with its text. */
+    assert_int_equal(f->st->outbox_claim(f->st, 1061, 1121, &got), GH_OK);
+    assert_int_equal(got.id, resolved);
+    assert_string_equal(got.request, "");
+    assert_string_equal(got.subject, "Reset");
+    assert_string_equal(got.text_body, "link");
+    assert_string_equal(got.html_body, "<a>link</a>");
+    mail_clear(&got);
+}
+
+#define OUTBOX_ROWS 100
+
+static void *claim_thread(void *arg)
+{
+    struct race *r = arg;
+    struct mail got;
+    race_ready(r);
+    while ((r->status = r->st->outbox_claim(r->st, 5000, 9000, &got)) == GH_OK) {
+        r->count++;
+        mail_clear(&got);
+    }
+    return NULL;
+}
+
+/* Workers of two instances claiming at once take every mail exactly once. */
+static void test_store_outbox_concurrent_claims_take_each_mail_once(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other = NULL;
+    struct race races[RACERS] = {0};
+    assert_int_equal(store_open(f->url, &other), GH_OK);
+    for (int i = 0; i < OUTBOX_ROWS; i++) {
+        struct mail m;
+        make_mail(&m, "ada@example.com", "Welcome");
+        assert_int_equal(f->st->outbox_insert(f->st, &m, 1000 + i % 7), GH_OK);
+    }
+    race_run(f->st, other, claim_thread, races);
+    other->close(other);
+    int64_t total = 0;
+    for (int i = 0; i < RACERS; i++) {
+        assert_int_equal(races[i].status, GH_NOT_FOUND);
+        total += races[i].count;
+    }
+    assert_int_equal(total, OUTBOX_ROWS);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM mail_outbox WHERE attempts = 1"),
+                     OUTBOX_ROWS);
+}
+
+/* ==== audit ==== */
+
+static void test_store_audit_insert(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct client_info client = {.ip = "192.0.2.7", .user_agent = "unit-test/1.0"};
+    char text[80];
+    insert_user(f, &u, "ada@example.com");
+    struct audit_event anon = {.event = "login_failure",
+                               .email = "ada@example.com",
+                               .client = &client,
+                               .detail = "bad_password"};
+    assert_int_equal(f->st->audit_insert(f->st, &anon, 1234), GH_OK);
+    struct audit_event known = {.event = "login_success", .user_id = u.id, .client = &client};
+    assert_int_equal(f->st->audit_insert(f->st, &known, 1235), GH_OK);
+    struct audit_event bare = {.event = "password_reset_request", .email = "x@example.com"};
+    assert_int_equal(f->st->audit_insert(f->st, &bare, 1236), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM audit_log"), 3);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM audit_log WHERE user_id IS NULL"), 2);
+    query_text(f,
+               "SELECT event || ' ' || ip || ' ' || user_agent || ' ' || detail FROM audit_log "
+               "WHERE created_at = 1234",
+               text, sizeof text);
+    assert_string_equal(text, "login_failure 192.0.2.7 unit-test/1.0 bad_password");
+    query_text(f, "SELECT user_id FROM audit_log WHERE created_at = 1235", text, sizeof text);
+    assert_string_equal(text, u.id);
+    query_text(f, "SELECT ip FROM audit_log WHERE created_at = 1236", text, sizeof text);
+    assert_string_equal(text, "(null)");
+}
+
+/* ==== rate limits ==== */
+
+static void test_store_rate_hit_counts_in_fixed_windows(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(end, 1060);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1059, &count, &end), GH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(end, 1060);
+    assert_int_equal(f->st->rate_hit(f->st, "other", 60, 1059, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
+    assert_int_equal(count, 1); /* a new window */
+    assert_int_equal(end, 1120);
+}
+
+static void test_store_rate_peek_does_not_count(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = -1, end = 0;
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(end, 1000); /* no live window: now */
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f->st->rate_peek(f->st, "k", 1059, &count, &end), GH_OK);
+        assert_int_equal(count, 1);
+        assert_int_equal(end, 1060);
+    }
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1060, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(end, 1060);
+}
+
+static void test_store_rate_refund_never_below_zero(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1000), GH_OK); /* no window: nothing */
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1000, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1010), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1010, &count, &end), GH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(end, 1060); /* the window keeps its end */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(f->st->rate_refund(f->st, "k", 1010), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1010, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1020, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    /* An ended window is left alone, and the next hit starts a new one. */
+    assert_int_equal(f->st->rate_refund(f->st, "k", 1060), GH_OK);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1060, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(end, 1120);
+}
+
+static void test_store_rate_clear(void **state)
+{
+    struct fixture *f = *state;
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_clear(f->st, "k"), GH_OK); /* nothing to clear */
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_hit(f->st, "other", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_clear(f->st, "k"), GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "k", 1001, &count, &end), GH_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(f->st->rate_peek(f->st, "other", 1001, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(f->st->rate_hit(f->st, "k", 60, 1001, &count, &end), GH_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(end, 1061);
+}
+
+#define HITS_PER_RACER 25
+
+static void *hit_thread(void *arg)
+{
+    struct race *r = arg;
+    int64_t count, end;
+    race_ready(r);
+    r->status = GH_OK;
+    for (int i = 0; i < HITS_PER_RACER && r->status == GH_OK; i++)
+        r->status = r->st->rate_hit(r->st, "ip:192.0.2.7", 60, 1000, &count, &end);
+    return NULL;
+}
+
+/* Concurrent hits from two instances are each counted once. */
+static void test_store_rate_concurrent_hits_all_count(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other = NULL;
+    struct race races[RACERS] = {0};
+    int64_t count = 0, end = 0;
+    assert_int_equal(store_open(f->url, &other), GH_OK);
+    race_run(f->st, other, hit_thread, races);
+    other->close(other);
+    for (int i = 0; i < RACERS; i++)
+        assert_int_equal(races[i].status, GH_OK);
+    assert_int_equal(f->st->rate_peek(f->st, "ip:192.0.2.7", 1000, &count, &end), GH_OK);
+    assert_int_equal(count, RACERS * HITS_PER_RACER);
+}
+
+/* ==== server secrets, expiry ==== */
+
+static void test_store_secret_is_created_once(void **state)
+{
+    struct fixture *f = *state;
+    char out[80];
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "first", 1000, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "first");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "second", 1001, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "first");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "other", "x", 1001, out, sizeof out),
+                     GH_OK);
+    assert_string_equal(out, "x");
+    assert_int_equal(f->st->secret_get_or_create(f->st, "k", "y", 1001, out, 3), GH_INTERNAL);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM server_secrets"), 2);
+}
+
+static void *secret_thread(void *arg)
+{
+    struct race *r = arg;
+    race_ready(r);
+    r->status =
+        r->st->secret_get_or_create(r->st, "key", r->candidate, 1000, r->got, sizeof r->got);
+    return NULL;
+}
+
+/* Instances starting together each propose a key; all end up with the same one. */
+static void test_store_secret_concurrent_creation_agrees(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other = NULL;
+    struct race races[RACERS] = {0};
+    char again[16];
+    assert_int_equal(store_open(f->url, &other), GH_OK);
+    for (int i = 0; i < RACERS; i++)
+        snprintf(races[i].candidate, sizeof races[i].candidate, "candidate-%d", i);
+    race_run(f->st, other, secret_thread, races);
+    other->close(other);
+    for (int i = 0; i < RACERS; i++) {
+        assert_int_equal(races[i].status, GH_OK);
+        assert_string_equal(races[i].got, races[0].got);
+    }
+    assert_int_equal(query_int(f, "SELECT count(*) FROM server_secrets"), 1);
+    assert_int_equal(f->st->secret_get_or_create(f->st, "key", "late", 2000, again, sizeof again),
+                     GH_OK);
+    assert_string_equal(again, races[0].got);
+}
+
+static void test_store_purge_expired_deletes_expired_rows_only(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    int64_t count, end;
+    insert_user(f, &u, "ada@example.com");
+    insert_session(f, HASH_A, u.id, 1000, 2000);
+    insert_session(f, HASH_B, u.id, 1000, 3000);
+    insert_token(f, HASH_A, u.id, PURPOSE_CONFIRM, 1000, 2000);
+    insert_token(f, HASH_B, u.id, PURPOSE_RESET, 1000, 200000);
+    assert_int_equal(f->st->rate_hit(f->st, "old", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_hit(f->st, "live", 60, 1990, &count, &end), GH_OK);
+    assert_int_equal(f->st->purge_expired(f->st, 2000), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sessions"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM sessions WHERE token_hash = '" HASH_B "'"),
+                     1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM rate_limits"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM rate_limits WHERE key = 'live'"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM one_time_tokens"), 2); /* a day's grace */
+    assert_int_equal(f->st->purge_expired(f->st, 2000 + 86400), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM one_time_tokens"), 1);
+    assert_int_equal(
+        query_int(f, "SELECT count(*) FROM one_time_tokens WHERE token_hash = '" HASH_B "'"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
+}
+
+/* ==== every scenario on every backend ==== */
+
+static const struct scenario {
+    const char *name;
+    CMUnitTestFunction fn;
+} scenarios[] = {
+#define SCENARIO(fn)                                                                               \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
+    SCENARIO(test_store_every_member_is_set),
+    SCENARIO(test_store_migrate_twice_is_idempotent),
+    SCENARIO(test_store_migration_creates_tables),
+    SCENARIO(test_store_close_and_reopen_keeps_data),
+    SCENARIO(test_store_open_by_url_and_unknown_scheme),
+    SCENARIO(test_store_ping),
+    SCENARIO(test_store_ready_write_commits_the_time),
+    SCENARIO(test_store_transaction_rolls_back_on_failure),
+    SCENARIO(test_store_begin_commit_rollback),
+    SCENARIO(test_store_conflict_keeps_transaction_usable),
+    SCENARIO(test_store_user_insert_and_lookup_by_email),
+    SCENARIO(test_store_user_flags_round_trip),
+    SCENARIO(test_store_user_by_email_is_case_insensitive),
+    SCENARIO(test_store_user_unknown_or_malformed_not_found),
+    SCENARIO(test_store_duplicate_email_any_case_is_conflict),
+    SCENARIO(test_store_user_by_id_and_activate),
+    SCENARIO(test_store_user_update_profile),
+    SCENARIO(test_store_user_set_password),
+    SCENARIO(test_store_onetime_consume_once),
+    SCENARIO(test_store_onetime_expired_not_found),
+    SCENARIO(test_store_onetime_wrong_purpose_not_found),
+    SCENARIO(test_store_onetime_unknown_not_found),
+    SCENARIO(test_store_onetime_peek_does_not_consume),
+    SCENARIO(test_store_onetime_revoke_all_of_user_and_purpose),
+    SCENARIO(test_store_onetime_duplicate_hash_is_conflict),
+    SCENARIO(test_store_onetime_concurrent_consume_has_one_winner),
+    SCENARIO(test_store_session_insert_and_lookup),
+    SCENARIO(test_store_session_expired_not_found),
+    SCENARIO(test_store_session_unknown_not_found),
+    SCENARIO(test_store_session_delete),
+    SCENARIO(test_store_session_for_unknown_user_refused),
+    SCENARIO(test_store_session_duplicate_hash_is_conflict),
+    SCENARIO(test_store_session_touch_sets_last_seen),
+    SCENARIO(test_store_session_list_newest_first_live_only),
+    SCENARIO(test_store_session_delete_all_keeps_one_or_none),
+    SCENARIO(test_store_outbox_insert_and_claim),
+    SCENARIO(test_store_outbox_not_due_before_insert_time),
+    SCENARIO(test_store_outbox_lease_hides_from_second_claim),
+    SCENARIO(test_store_outbox_mark_sent_empties_bodies),
+    SCENARIO(test_store_outbox_schedule_retry),
+    SCENARIO(test_store_outbox_claims_oldest_first),
+    SCENARIO(test_store_outbox_request_resolve_and_discard),
+    SCENARIO(test_store_outbox_concurrent_claims_take_each_mail_once),
+    SCENARIO(test_store_audit_insert),
+    SCENARIO(test_store_rate_hit_counts_in_fixed_windows),
+    SCENARIO(test_store_rate_peek_does_not_count),
+    SCENARIO(test_store_rate_refund_never_below_zero),
+    SCENARIO(test_store_rate_clear),
+    SCENARIO(test_store_rate_concurrent_hits_all_count),
+    SCENARIO(test_store_secret_is_created_once),
+    SCENARIO(test_store_secret_concurrent_creation_agrees),
+    SCENARIO(test_store_purge_expired_deletes_expired_rows_only),
+#undef SCENARIO
+};
+#define SCENARIOS (sizeof scenarios / sizeof scenarios[0])
+
+int main(void)
+{
+    static struct CMUnitTest tests[BACKENDS * SCENARIOS];
+    static char names[BACKENDS * SCENARIOS][96];
+    for (size_t b = 0; b < BACKENDS; b++)
+        for (size_t i = 0; i < SCENARIOS; i++) {
+            size_t k = b * SCENARIOS + i;
+            snprintf(names[k], sizeof names[k], "%s: %s", backends[b].name,
+                     scenarios[i].name + strlen("test_store_"));
+            tests[k] = (struct CMUnitTest){.name = names[k],
+                                           .test_func = scenarios[i].fn,
+                                           .setup_func = setup_store,
+                                           .teardown_func = teardown_store,
+                                           .initial_state = (void *)&backends[b]};
+        }
+    return cmocka_run_group_tests_name("store contract", tests, setup_cluster, teardown_cluster);
+}

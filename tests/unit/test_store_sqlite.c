@@ -1,0 +1,107 @@
+/* What only the SQLite store (store/sqlite/) has: a database path that cannot be opened, and
+ * parameter lists checked against the statement. The scenarios every backend shares are in
+ * test_store_contract.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/sqlite/sqlite.h"
+#include "store/store.h"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct store *st;
+};
+
+static int setup_store(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    strcpy(f->dir, "/tmp/gh-store-test-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/gatehouse.db", f->dir);
+    if (store_sqlite_open(f->path, &f->st) != GH_OK) {
+        rmdir(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown_store(void **state)
+{
+    struct fixture *f = *state;
+    const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+    f->st->close(f->st);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char p[160];
+        snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void test_sqlite_open_bad_path_fails(void **state)
+{
+    (void)state;
+    struct store *st = NULL;
+    assert_int_not_equal(store_sqlite_open("/nonexistent-dir/sub/gatehouse.db", &st), GH_OK);
+    assert_int_not_equal(store_open("sqlite:/nonexistent-dir/sub/gatehouse.db", &st), GH_OK);
+}
+
+/* A statement of the tests' own, in the last slot of the connection group: no statement of
+ * the store uses that slot, so the cache of prepared statements stays right. */
+#define PROBE (SQL_GROUP_MAX - 1)
+static const char *const probe_sql[SQL_GROUP_MAX] = {[PROBE] = "SELECT ?1 + ?2"};
+static const struct sql_statements probe = {SQL_CONN, "probe", SQL_GROUP_MAX, probe_sql};
+
+/* A list that outgrew SQL_PARAMS_MAX, or that binds more or fewer parameters than the statement
+ * has, is refused with GH_INTERNAL before the statement runs; one that fits runs. */
+static void test_sqlite_parameter_lists_are_bounded(void **state)
+{
+    struct fixture *f = *state;
+    struct sql_params p = {0};
+    struct sql_row row;
+    sql_param_int(&p, 40);
+    assert_int_equal(sq_exec(f->st, &probe, PROBE, &p, false), GH_INTERNAL); /* one short */
+    sql_param_int(&p, 2);
+    assert_int_equal(sq_query(f->st, &probe, PROBE, &p, &row), GH_OK);
+    assert_int_equal(sql_int(&row, 0), 42);
+    sql_done(&row);
+    sql_param_int(&p, 3);
+    assert_int_equal(sq_exec(f->st, &probe, PROBE, &p, false), GH_INTERNAL); /* one too many */
+    while (p.n < SQL_PARAMS_MAX)
+        sql_param_int(&p, 0);
+    assert_false(p.overflow);
+    sql_param_text(&p, "past the end");
+    assert_true(p.overflow);
+    assert_int_equal(p.n, SQL_PARAMS_MAX);
+    assert_int_equal(sq_exec(f->st, &probe, PROBE, &p, false), GH_INTERNAL);
+    assert_int_equal(sq_query(f->st, &probe, PROBE, &p, &row), GH_INTERNAL);
+    assert_int_equal(sq_exec(f->st, &probe, SQL_GROUP_MAX, NULL, false), GH_INTERNAL);
+    assert_int_equal(f->st->ping(f->st), GH_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sqlite_open_bad_path_fails),
+        cmocka_unit_test_setup_teardown(test_sqlite_parameter_lists_are_bounded, setup_store,
+                                        teardown_store),
+    };
+    return cmocka_run_group_tests_name("store sqlite", tests, NULL, NULL);
+}
