@@ -84,6 +84,47 @@ struct mail {
 /* Wipes and frees the strings of a mail (NULL-safe) and clears them. */
 void mail_clear(struct mail *m);
 
+/* A key that signs access tokens (core/keys.c). The private key is stored as text: base64 of
+ * its PKCS #8 DER, or of that DER sealed with GATEHOUSE_KEY_ENCRYPTION_KEY ("enc1:" prefix). */
+#define SIGNING_KEY_TEXT_MAX 512
+struct signing_key_row {
+    char kid[48];
+    char alg[8]; /* "ES256" or "EdDSA" */
+    char private_key[SIGNING_KEY_TEXT_MAX];
+    int64_t created_at;
+    int64_t activates_at; /* signs from then on (published in the JWKS before) */
+    int64_t retires_at;   /* leaves the JWKS then; 0 = not yet known */
+};
+
+/* A refresh token, stored by the SHA-256 of its value. Tokens rotate: each use marks the token
+ * rotated and creates its successor in the same family; a family is revoked as a whole. */
+struct refresh_token {
+    char token_hash[TOKEN_HASH_LEN + 1];
+    char family_id[UUID_LEN + 1];
+    char user_id[UUID_LEN + 1];
+    char client_id[64];                    /* the OAuth client; empty for /api/token/ */
+    char session_hash[TOKEN_HASH_LEN + 1]; /* the session that created the family; empty: none */
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t rotated_at; /* 0 = live */
+    int64_t revoked_at; /* 0 = not revoked */
+};
+
+/* Grants an OAuth client may use (bit set). */
+#define CLIENT_GRANT_REFRESH_TOKEN      (1u << 0)
+#define CLIENT_GRANT_CLIENT_CREDENTIALS (1u << 1)
+
+/* An OAuth client registered with `gatehouse client create`. Its secret is stored as the
+ * SHA-256 of a 256-bit random value, never in clear. */
+struct oauth_client {
+    char id[64];
+    char name[128];
+    char secret_hash[TOKEN_HASH_LEN + 1]; /* empty for a public client */
+    bool confidential;
+    unsigned grants; /* CLIENT_GRANT_* */
+    int64_t created_at;
+};
+
 /* Who is calling: resolved by the HTTP layer from the credentials a route accepts (the
  * session cookie; a Bearer token). NONE on routes anyone may call. */
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_BEARER };
@@ -92,6 +133,7 @@ struct principal {
     enum principal_kind kind;
     struct user user;
     struct session session; /* PRINCIPAL_SESSION: the session of the cookie */
+    char token_id[UUID_LEN + 1]; /* PRINCIPAL_BEARER: the access token's jti */
 };
 
 /* Who did something and from where: attached to sessions and audit rows. */

@@ -110,6 +110,35 @@ struct store {
     gh_status (*secret_get_or_create)(struct store *st, const char *name, const char *candidate,
                                       int64_t now, char *out, size_t cap);
 
+    /* Signing keys of access tokens. */
+    gh_status (*signing_key_insert)(struct store *st, const struct signing_key_row *k);
+    /* Every key not retired at now (retires_at 0 or later than now), newest first, at most
+     * cap of them. */
+    gh_status (*signing_key_list)(struct store *st, int64_t now, struct signing_key_row *out,
+                                  size_t cap, size_t *count);
+    /* Sets retires_at of every key that has none and was created before the key kid. */
+    gh_status (*signing_key_retire_older)(struct store *st, const char *kid, int64_t retires_at);
+
+    /* Refresh tokens. Inserting a token whose hash exists already changes nothing and answers
+     * GH_OK (a successor made twice by concurrent refreshes is one row). */
+    gh_status (*refresh_insert)(struct store *st, const struct refresh_token *t);
+    /* Marks a live token (not rotated, not revoked, not expired at now) rotated at now and
+     * returns it as it was, atomically: of two concurrent calls exactly one gets GH_OK. A token
+     * rotated before answers GH_CONFLICT with its row (rotated_at set) so the caller can tell a
+     * retry from a reuse; revoked, expired or unknown tokens GH_NOT_FOUND. */
+    gh_status (*refresh_rotate)(struct store *st, const char *token_hash, int64_t now,
+                                struct refresh_token *out);
+    /* The token as stored, whatever its state; GH_NOT_FOUND when unknown. */
+    gh_status (*refresh_get)(struct store *st, const char *token_hash, struct refresh_token *out);
+    /* Revokes every token of the family / of the user / of families created by the session. */
+    gh_status (*refresh_revoke_family)(struct store *st, const char *family_id, int64_t now);
+    gh_status (*refresh_revoke_user)(struct store *st, const char *user_id, int64_t now);
+    gh_status (*refresh_revoke_session)(struct store *st, const char *session_hash, int64_t now);
+
+    /* OAuth clients. GH_CONFLICT when the id exists. */
+    gh_status (*client_insert)(struct store *st, const struct oauth_client *c);
+    gh_status (*client_get)(struct store *st, const char *id, struct oauth_client *out);
+
     /* Deletes expired sessions, tokens and rate-limit windows. */
     gh_status (*purge_expired)(struct store *st, int64_t now);
 };
