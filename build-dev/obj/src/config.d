@@ -1,7 +1,0 @@
-build-dev/obj/src/config.o: src/config.c src/config.h src/util/status.h \
- src/util/buf.h src/util/status.h src/util/secret.h
-src/config.h:
-src/util/status.h:
-src/util/buf.h:
-src/util/status.h:
-src/util/secret.h:

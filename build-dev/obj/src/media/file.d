@@ -1,9 +1,0 @@
-build-dev/obj/src/media/file.o: src/media/file.c src/media/../util/fs.h \
- src/media/../util/status.h src/media/../util/log.h src/media/media.h \
- src/media/../config.h src/media/../util/status.h
-src/media/../util/fs.h:
-src/media/../util/status.h:
-src/media/../util/log.h:
-src/media/media.h:
-src/media/../config.h:
-src/media/../util/status.h:

@@ -1,5 +1,0 @@
-build-dev/obj/src/media/media.o: src/media/media.c src/media/media.h \
- src/media/../config.h src/media/../util/status.h
-src/media/media.h:
-src/media/../config.h:
-src/media/../util/status.h:

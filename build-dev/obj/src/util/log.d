@@ -1,4 +1,0 @@
-build-dev/obj/src/util/log.o: src/util/log.c src/util/log.h \
- src/util/timeutil.h
-src/util/log.h:
-src/util/timeutil.h:

@@ -1,2 +1,0 @@
-build-dev/obj/src/web/web.o: src/web/web.c src/web/web.h
-src/web/web.h:
