@@ -132,7 +132,7 @@ enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_BEARER };
 struct principal {
     enum principal_kind kind;
     struct user user;
-    struct session session; /* PRINCIPAL_SESSION: the session of the cookie */
+    struct session session;      /* PRINCIPAL_SESSION: the session of the cookie */
     char token_id[UUID_LEN + 1]; /* PRINCIPAL_BEARER: the access token's jti */
 };
 

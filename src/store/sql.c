@@ -153,3 +153,39 @@ gh_status sql_read_mail(const struct sql_row *r, int first, struct mail *m)
     }
     return GH_OK;
 }
+
+void sql_read_signing_key(const struct sql_row *r, int first, struct signing_key_row *k)
+{
+    memset(k, 0, sizeof *k);
+    sql_copy(r, first + 0, k->kid, sizeof k->kid);
+    sql_copy(r, first + 1, k->alg, sizeof k->alg);
+    sql_copy(r, first + 2, k->private_key, sizeof k->private_key);
+    k->created_at = sql_int(r, first + 3);
+    k->activates_at = sql_int(r, first + 4);
+    k->retires_at = sql_int(r, first + 5);
+}
+
+void sql_read_refresh_token(const struct sql_row *r, int first, struct refresh_token *t)
+{
+    memset(t, 0, sizeof *t);
+    sql_copy(r, first + 0, t->token_hash, sizeof t->token_hash);
+    sql_copy(r, first + 1, t->family_id, sizeof t->family_id);
+    sql_copy(r, first + 2, t->user_id, sizeof t->user_id);
+    sql_copy(r, first + 3, t->client_id, sizeof t->client_id);
+    sql_copy(r, first + 4, t->session_hash, sizeof t->session_hash);
+    t->created_at = sql_int(r, first + 5);
+    t->expires_at = sql_int(r, first + 6);
+    t->rotated_at = sql_int(r, first + 7);
+    t->revoked_at = sql_int(r, first + 8);
+}
+
+void sql_read_client(const struct sql_row *r, int first, struct oauth_client *c)
+{
+    memset(c, 0, sizeof *c);
+    sql_copy(r, first + 0, c->id, sizeof c->id);
+    sql_copy(r, first + 1, c->name, sizeof c->name);
+    sql_copy(r, first + 2, c->secret_hash, sizeof c->secret_hash);
+    c->confidential = sql_bool(r, first + 3);
+    c->grants = (unsigned)sql_int(r, first + 4);
+    c->created_at = sql_int(r, first + 5);
+}

@@ -51,6 +51,9 @@ enum sql_group {
     SQL_AUDIT,    /* audit_log */
     SQL_RATE,     /* rate_limits */
     SQL_SERVER,   /* server_secrets, readiness */
+    SQL_KEYS,     /* signing_keys */
+    SQL_TOKENS,   /* refresh_tokens */
+    SQL_CLIENTS,  /* oauth_clients */
     SQL_GROUPS
 };
 
@@ -182,5 +185,25 @@ void sql_read_session(const struct sql_row *r, int first, struct session *s);
 /* Reads the SQL_MAIL_COLUMNS that start at column first; the strings of m are the caller's
  * (mail_clear). GH_NO_MEMORY, with m cleared, when they cannot be copied. */
 GH_MUST_CHECK gh_status sql_read_mail(const struct sql_row *r, int first, struct mail *m);
+
+/* A signing key of signing_keys; a NULL retires_at reads as 0. */
+#define SQL_SIGNING_KEY_COLUMNS "kid, alg, private_key, created_at, activates_at, retires_at"
+
+/* Reads the SQL_SIGNING_KEY_COLUMNS that start at column first. */
+void sql_read_signing_key(const struct sql_row *r, int first, struct signing_key_row *k);
+
+/* A refresh token of refresh_tokens; NULL text reads as "", a NULL time as 0. */
+#define SQL_REFRESH_TOKEN_COLUMNS                                                                  \
+    "token_hash, family_id, user_id, client_id, session_hash, created_at, expires_at, "            \
+    "rotated_at, revoked_at"
+
+/* Reads the SQL_REFRESH_TOKEN_COLUMNS that start at column first. */
+void sql_read_refresh_token(const struct sql_row *r, int first, struct refresh_token *t);
+
+/* An OAuth client of oauth_clients; a NULL secret_hash reads as "". */
+#define SQL_CLIENT_COLUMNS "id, name, secret_hash, confidential, grants, created_at"
+
+/* Reads the SQL_CLIENT_COLUMNS that start at column first. */
+void sql_read_client(const struct sql_row *r, int first, struct oauth_client *c);
 
 #endif

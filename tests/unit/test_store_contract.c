@@ -20,7 +20,7 @@
 #include "util/secret.h"
 
 /* Migrations embedded in the binary (store/migrations/<backend>/). */
-#define MIGRATIONS 5
+#define MIGRATIONS 6
 
 struct fixture;
 
@@ -328,6 +328,17 @@ static void test_store_every_member_is_set(void **state)
         (void (*)(void))s->rate_refund,
         (void (*)(void))s->rate_clear,
         (void (*)(void))s->secret_get_or_create,
+        (void (*)(void))s->signing_key_insert,
+        (void (*)(void))s->signing_key_list,
+        (void (*)(void))s->signing_key_retire_older,
+        (void (*)(void))s->refresh_insert,
+        (void (*)(void))s->refresh_rotate,
+        (void (*)(void))s->refresh_get,
+        (void (*)(void))s->refresh_revoke_family,
+        (void (*)(void))s->refresh_revoke_user,
+        (void (*)(void))s->refresh_revoke_session,
+        (void (*)(void))s->client_insert,
+        (void (*)(void))s->client_get,
         (void (*)(void))s->purge_expired,
     };
     /* Every member but impl is listed: a member added to struct store without a line here
@@ -354,9 +365,9 @@ static void test_store_migrate_twice_is_idempotent(void **state)
 static void test_store_migration_creates_tables(void **state)
 {
     struct fixture *f = *state;
-    const char *tables[] = {"users",           "user_profiles",  "sessions",
-                            "one_time_tokens", "mail_outbox",    "audit_log",
-                            "rate_limits",     "server_secrets", "readiness"};
+    const char *tables[] = {"users",       "user_profiles", "sessions",       "one_time_tokens",
+                            "mail_outbox", "audit_log",     "rate_limits",    "server_secrets",
+                            "readiness",   "signing_keys",  "refresh_tokens", "oauth_clients"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[80];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
@@ -1252,6 +1263,511 @@ static void test_store_rate_concurrent_hits_all_count(void **state)
     assert_int_equal(count, RACERS * HITS_PER_RACER);
 }
 
+/* ==== signing keys ==== */
+
+static void insert_key(struct fixture *f, const char *kid, int64_t created, int64_t retires)
+{
+    struct signing_key_row k = {
+        .created_at = created, .activates_at = created + 60, .retires_at = retires};
+    strcpy(k.kid, kid);
+    strcpy(k.alg, "ES256");
+    snprintf(k.private_key, sizeof k.private_key, "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49-%s", kid);
+    assert_int_equal(f->st->signing_key_insert(f->st, &k), GH_OK);
+}
+
+static void test_store_signing_key_list_newest_first_unretired_only(void **state)
+{
+    struct fixture *f = *state;
+    struct signing_key_row list[4];
+    size_t n = 99;
+    assert_int_equal(f->st->signing_key_list(f->st, 1000, list, 4, &n), GH_OK);
+    assert_int_equal(n, 0);
+    insert_key(f, "k1", 1000, 0);
+    insert_key(f, "k2", 2000, 2500); /* retired before now */
+    insert_key(f, "k3", 3000, 3100); /* retires at now: gone */
+    insert_key(f, "k4", 2500, 9000); /* retires later: still listed */
+    insert_key(f, "k5", 4000, 0);
+    assert_int_equal(f->st->signing_key_list(f->st, 3100, list, 4, &n), GH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].kid, "k5"); /* newest first */
+    assert_string_equal(list[1].kid, "k4");
+    assert_string_equal(list[2].kid, "k1");
+    assert_string_equal(list[0].alg, "ES256");
+    assert_string_equal(list[0].private_key, "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49-k5");
+    assert_int_equal(list[0].created_at, 4000);
+    assert_int_equal(list[0].activates_at, 4060);
+    assert_int_equal(list[0].retires_at, 0);
+    assert_int_equal(list[1].retires_at, 9000);
+    /* A second earlier, k3 is still listed. */
+    assert_int_equal(f->st->signing_key_list(f->st, 3099, list, 4, &n), GH_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(list[1].kid, "k3");
+    /* At most cap: the newest. */
+    assert_int_equal(f->st->signing_key_list(f->st, 3100, list, 2, &n), GH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].kid, "k5");
+    assert_string_equal(list[1].kid, "k4");
+    assert_int_equal(f->st->signing_key_list(f->st, 3100, list, 0, &n), GH_OK);
+    assert_int_equal(n, 0);
+    /* A retires_at not yet known is stored as NULL. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM signing_keys WHERE retires_at IS NULL"), 2);
+}
+
+static void test_store_signing_key_duplicate_kid_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct signing_key_row k = {.created_at = 2000, .activates_at = 2000};
+    insert_key(f, "k1", 1000, 0);
+    strcpy(k.kid, "k1");
+    strcpy(k.alg, "EdDSA");
+    strcpy(k.private_key, "MC4CAQAwBQYDK2VwBCIEI");
+    assert_int_equal(f->st->signing_key_insert(f->st, &k), GH_CONFLICT);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM signing_keys"), 1);
+    assert_int_equal(query_int(f, "SELECT created_at FROM signing_keys"), 1000);
+}
+
+/* A new key retires the keys created before it that have no retirement yet, and only those. */
+static void test_store_signing_key_retire_older_only_unretired_older_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct signing_key_row list[4];
+    size_t n = 0;
+    insert_key(f, "k1", 1000, 0);
+    insert_key(f, "k2", 2000, 9000); /* retires already: kept as it is */
+    insert_key(f, "k3", 3000, 0);
+    insert_key(f, "k4", 4000, 0); /* the new key */
+    assert_int_equal(f->st->signing_key_retire_older(f->st, "k3", 7000), GH_OK);
+    assert_int_equal(query_int(f, "SELECT retires_at FROM signing_keys WHERE kid = 'k1'"), 7000);
+    assert_int_equal(query_int(f, "SELECT retires_at FROM signing_keys WHERE kid = 'k2'"), 9000);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM signing_keys WHERE retires_at IS NULL AND "
+                                  "kid IN ('k3', 'k4')"),
+                     2);
+    assert_int_equal(f->st->signing_key_retire_older(f->st, "k4", 8000), GH_OK);
+    assert_int_equal(query_int(f, "SELECT retires_at FROM signing_keys WHERE kid = 'k3'"), 8000);
+    assert_int_equal(query_int(f, "SELECT retires_at FROM signing_keys WHERE kid = 'k1'"), 7000);
+    assert_int_equal(query_int(f, "SELECT retires_at FROM signing_keys WHERE kid = 'k2'"), 9000);
+    /* An unknown kid retires nothing. */
+    assert_int_equal(f->st->signing_key_retire_older(f->st, "nope", 7500), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM signing_keys WHERE retires_at IS NULL"), 1);
+    assert_int_equal(f->st->signing_key_list(f->st, 7500, list, 4, &n), GH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].kid, "k4");
+    assert_string_equal(list[1].kid, "k3");
+    assert_string_equal(list[2].kid, "k2");
+}
+
+/* ==== refresh tokens ==== */
+
+#define HASH_D    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define HASH_E    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+#define SESSION_1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define SESSION_2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define SESSION_3 "3333333333333333333333333333333333333333333333333333333333333333"
+
+static void make_refresh(struct refresh_token *t, const char *hash, const char *family_id,
+                         const char *user_id, const char *session_hash, int64_t created,
+                         int64_t expires)
+{
+    memset(t, 0, sizeof *t);
+    strcpy(t->token_hash, hash);
+    strcpy(t->family_id, family_id);
+    strcpy(t->user_id, user_id);
+    strcpy(t->session_hash, session_hash);
+    t->created_at = created;
+    t->expires_at = expires;
+}
+
+static void insert_refresh(struct fixture *f, const char *hash, const char *family_id,
+                           const char *user_id, const char *session_hash, int64_t created,
+                           int64_t expires)
+{
+    struct refresh_token t;
+    make_refresh(&t, hash, family_id, user_id, session_hash, created, expires);
+    assert_int_equal(f->st->refresh_insert(f->st, &t), GH_OK);
+}
+
+/* revoked_at of the token hash (0: not revoked), as refresh_get sees it. */
+static int64_t revoked_at(struct fixture *f, const char *hash)
+{
+    struct refresh_token t;
+    assert_int_equal(f->st->refresh_get(f->st, hash, &t), GH_OK);
+    return t.revoked_at;
+}
+
+static void test_store_refresh_insert_and_get(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct refresh_token t, got;
+    char family[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    secret_uuid_new(family);
+    insert_refresh(f, HASH_A, family, u.id, "", 1000, 5000);
+    assert_int_equal(f->st->refresh_get(f->st, HASH_A, &got), GH_OK);
+    assert_string_equal(got.token_hash, HASH_A);
+    assert_string_equal(got.family_id, family);
+    assert_string_equal(got.user_id, u.id);
+    assert_string_equal(got.client_id, "");
+    assert_string_equal(got.session_hash, "");
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.expires_at, 5000);
+    assert_int_equal(got.rotated_at, 0);
+    assert_int_equal(got.revoked_at, 0);
+    /* Empty strings and times not yet known are stored as SQL NULL. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens WHERE client_id IS NULL "
+                                  "AND session_hash IS NULL AND rotated_at IS NULL AND "
+                                  "revoked_at IS NULL"),
+                     1);
+    make_refresh(&t, HASH_B, family, u.id, SESSION_1, 1100, 5100);
+    strcpy(t.client_id, "web-app");
+    assert_int_equal(f->st->refresh_insert(f->st, &t), GH_OK);
+    assert_int_equal(f->st->refresh_get(f->st, HASH_B, &got), GH_OK);
+    assert_string_equal(got.client_id, "web-app");
+    assert_string_equal(got.session_hash, SESSION_1);
+    assert_int_equal(f->st->refresh_get(f->st, HASH_C, &got), GH_NOT_FOUND);
+}
+
+/* A successor made twice (concurrent refreshes) is one row; the second insert changes nothing. */
+static void test_store_refresh_insert_twice_is_one_row(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct refresh_token t, got;
+    char family[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    secret_uuid_new(family);
+    insert_refresh(f, HASH_A, family, u.id, SESSION_1, 1000, 5000);
+    make_refresh(&t, HASH_A, family, u.id, SESSION_1, 1001, 9999);
+    assert_int_equal(f->st->refresh_insert(f->st, &t), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens"), 1);
+    assert_int_equal(f->st->refresh_get(f->st, HASH_A, &got), GH_OK);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.expires_at, 5000);
+}
+
+static void test_store_refresh_for_unknown_user_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct refresh_token t;
+    char family[UUID_LEN + 1];
+    secret_uuid_new(family);
+    make_refresh(&t, HASH_A, family, NO_SUCH_ID, "", 1000, 5000);
+    assert_int_not_equal(f->st->refresh_insert(f->st, &t), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens"), 0);
+}
+
+/* A rotation marks the token and returns it; the next one finds it rotated (a retry or a
+ * reuse, for the caller to tell) and gets the row with the time of the first. */
+static void test_store_refresh_rotate_once_then_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct refresh_token t, got;
+    char family[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    secret_uuid_new(family);
+    make_refresh(&t, HASH_A, family, u.id, SESSION_1, 1000, 5000);
+    strcpy(t.client_id, "web-app");
+    assert_int_equal(f->st->refresh_insert(f->st, &t), GH_OK);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_A, 1500, &got), GH_OK);
+    assert_string_equal(got.token_hash, HASH_A);
+    assert_string_equal(got.family_id, family);
+    assert_string_equal(got.user_id, u.id);
+    assert_string_equal(got.client_id, "web-app");
+    assert_string_equal(got.session_hash, SESSION_1);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.expires_at, 5000);
+    assert_int_equal(got.rotated_at, 1500);
+    assert_int_equal(got.revoked_at, 0);
+    assert_int_equal(query_int(f, "SELECT rotated_at FROM refresh_tokens"), 1500);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_A, 1600, &got), GH_CONFLICT);
+    assert_int_equal(got.rotated_at, 1500);
+    assert_string_equal(got.family_id, family);
+    assert_string_equal(got.user_id, u.id);
+    assert_int_equal(got.revoked_at, 0);
+    assert_int_equal(query_int(f, "SELECT rotated_at FROM refresh_tokens"), 1500);
+    assert_int_equal(f->st->refresh_get(f->st, HASH_A, &got), GH_OK);
+    assert_int_equal(got.rotated_at, 1500);
+}
+
+/* Revoked, expired and unknown tokens are not found, whether rotated before or not, and a
+ * failed rotation marks nothing. */
+static void test_store_refresh_rotate_revoked_expired_unknown_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct refresh_token got;
+    char f1[UUID_LEN + 1], f2[UUID_LEN + 1], f3[UUID_LEN + 1], f4[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    secret_uuid_new(f1);
+    secret_uuid_new(f2);
+    secret_uuid_new(f3);
+    secret_uuid_new(f4);
+    insert_refresh(f, HASH_A, f1, u.id, "", 1000, 5000);
+    insert_refresh(f, HASH_B, f2, u.id, "", 1000, 2000);
+    insert_refresh(f, HASH_C, f3, u.id, "", 1000, 5000);
+    insert_refresh(f, HASH_D, f4, u.id, "", 1000, 3000);
+    /* Revoked. */
+    assert_int_equal(f->st->refresh_revoke_family(f->st, f1, 1200), GH_OK);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_A, 1500, &got), GH_NOT_FOUND);
+    /* Expired: at its expiry and after. */
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_B, 2000, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_B, 2500, &got), GH_NOT_FOUND);
+    /* Rotated, then revoked. */
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_C, 1500, &got), GH_OK);
+    assert_int_equal(f->st->refresh_revoke_family(f->st, f3, 1600), GH_OK);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_C, 1700, &got), GH_NOT_FOUND);
+    /* Rotated, then expired. */
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_D, 1500, &got), GH_OK);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_D, 2999, &got), GH_CONFLICT);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_D, 3000, &got), GH_NOT_FOUND);
+    /* Unknown. */
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_E, 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens"), 4);
+    /* The refused rotations marked nothing: the revoked and the expired token are not rotated,
+     * and the one a second before its expiry still rotates. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens WHERE rotated_at IS NULL"),
+                     2);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_B, 1999, &got), GH_OK);
+}
+
+static void test_store_refresh_revoke_family_revokes_that_family_only(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct refresh_token got;
+    char f1[UUID_LEN + 1], f2[UUID_LEN + 1], f3[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    secret_uuid_new(f1);
+    secret_uuid_new(f2);
+    secret_uuid_new(f3);
+    insert_refresh(f, HASH_A, f1, u.id, SESSION_1, 1000, 5000);
+    insert_refresh(f, HASH_B, f1, u.id, SESSION_1, 1100, 5100);
+    insert_refresh(f, HASH_C, f2, u.id, SESSION_1, 1000, 5000);
+    insert_refresh(f, HASH_D, f3, other.id, SESSION_2, 1000, 5000);
+    assert_int_equal(f->st->refresh_revoke_family(f->st, f1, 1200), GH_OK);
+    assert_int_equal(revoked_at(f, HASH_A), 1200);
+    assert_int_equal(revoked_at(f, HASH_B), 1200);
+    assert_int_equal(revoked_at(f, HASH_C), 0);
+    assert_int_equal(revoked_at(f, HASH_D), 0);
+    /* Revoking again keeps the first time. */
+    assert_int_equal(f->st->refresh_revoke_family(f->st, f1, 1300), GH_OK);
+    assert_int_equal(revoked_at(f, HASH_A), 1200);
+    assert_int_equal(f->st->refresh_revoke_family(f->st, NO_SUCH_ID, 1300), GH_OK);
+    assert_int_equal(f->st->refresh_revoke_family(f->st, "garbage", 1300), GH_OK);
+    assert_int_equal(
+        query_int(f, "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NOT NULL"), 2);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_B, 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_C, 1500, &got), GH_OK);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_D, 1500, &got), GH_OK);
+}
+
+static void test_store_refresh_revoke_user_revokes_that_user_only(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct refresh_token got;
+    char f1[UUID_LEN + 1], f2[UUID_LEN + 1], f3[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    secret_uuid_new(f1);
+    secret_uuid_new(f2);
+    secret_uuid_new(f3);
+    insert_refresh(f, HASH_A, f1, u.id, SESSION_1, 1000, 5000);
+    insert_refresh(f, HASH_B, f2, u.id, "", 1000, 5000);
+    insert_refresh(f, HASH_C, f3, other.id, SESSION_1, 1000, 5000);
+    assert_int_equal(f->st->refresh_revoke_user(f->st, u.id, 1200), GH_OK);
+    assert_int_equal(revoked_at(f, HASH_A), 1200);
+    assert_int_equal(revoked_at(f, HASH_B), 1200);
+    assert_int_equal(revoked_at(f, HASH_C), 0);
+    assert_int_equal(f->st->refresh_revoke_user(f->st, u.id, 1300), GH_OK);
+    assert_int_equal(revoked_at(f, HASH_B), 1200);
+    assert_int_equal(f->st->refresh_revoke_user(f->st, NO_SUCH_ID, 1300), GH_OK);
+    assert_int_equal(f->st->refresh_revoke_user(f->st, "garbage", 1300), GH_OK);
+    assert_int_equal(
+        query_int(f, "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NOT NULL"), 2);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_A, 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_B, 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_C, 1500, &got), GH_OK);
+}
+
+static void test_store_refresh_revoke_session_revokes_its_families_only(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct refresh_token got;
+    char f1[UUID_LEN + 1], f2[UUID_LEN + 1], f3[UUID_LEN + 1], f4[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    secret_uuid_new(f1);
+    secret_uuid_new(f2);
+    secret_uuid_new(f3);
+    secret_uuid_new(f4);
+    insert_refresh(f, HASH_A, f1, u.id, SESSION_1, 1000, 5000);
+    insert_refresh(f, HASH_B, f1, u.id, SESSION_1, 1100, 5100);
+    insert_refresh(f, HASH_C, f2, u.id, SESSION_2, 1000, 5000);
+    insert_refresh(f, HASH_D, f3, u.id, "", 1000, 5000); /* made without a session */
+    insert_refresh(f, HASH_E, f4, other.id, SESSION_3, 1000, 5000);
+    assert_int_equal(f->st->refresh_revoke_session(f->st, SESSION_1, 1200), GH_OK);
+    assert_int_equal(revoked_at(f, HASH_A), 1200);
+    assert_int_equal(revoked_at(f, HASH_B), 1200);
+    assert_int_equal(revoked_at(f, HASH_C), 0);
+    assert_int_equal(revoked_at(f, HASH_D), 0);
+    assert_int_equal(revoked_at(f, HASH_E), 0);
+    /* An empty hash is no session: the tokens made without one stay. */
+    assert_int_equal(f->st->refresh_revoke_session(f->st, "", 1300), GH_OK);
+    assert_int_equal(revoked_at(f, HASH_D), 0);
+    assert_int_equal(f->st->refresh_revoke_session(f->st, SESSION_1, 1300), GH_OK);
+    assert_int_equal(revoked_at(f, HASH_A), 1200);
+    assert_int_equal(
+        query_int(f, "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NOT NULL"), 2);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_A, 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_C, 1500, &got), GH_OK);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_D, 1500, &got), GH_OK);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_E, 1500, &got), GH_OK);
+}
+
+static void *rotate_thread(void *arg)
+{
+    struct race *r = arg;
+    struct refresh_token got;
+    race_ready(r);
+    r->status = r->st->refresh_rotate(r->st, r->token_hash, 1500, &got);
+    return NULL;
+}
+
+/* Of concurrent rotations of one token, from two instances, exactly one wins; the others find
+ * it rotated. */
+static void test_store_refresh_concurrent_rotate_has_one_winner(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other = NULL;
+    struct user u;
+    char family[UUID_LEN + 1];
+    assert_int_equal(store_open(f->url, &other), GH_OK);
+    insert_user(f, &u, "ada@example.com");
+    secret_uuid_new(family);
+    for (int round = 0; round < 3; round++) {
+        struct race races[RACERS] = {0};
+        const char *hash = round == 0 ? HASH_A : round == 1 ? HASH_B : HASH_C;
+        insert_refresh(f, hash, family, u.id, SESSION_1, 1000, 5000);
+        for (int i = 0; i < RACERS; i++)
+            races[i].token_hash = hash;
+        race_run(f->st, other, rotate_thread, races);
+        int winners = 0;
+        for (int i = 0; i < RACERS; i++) {
+            if (races[i].status == GH_OK)
+                winners++;
+            else
+                assert_int_equal(races[i].status, GH_CONFLICT);
+        }
+        assert_int_equal(winners, 1);
+    }
+    other->close(other);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens WHERE rotated_at = 1500"),
+                     3);
+}
+
+/* ==== OAuth clients ==== */
+
+static void make_client(struct oauth_client *c, const char *id, const char *name,
+                        const char *secret_hash, unsigned grants)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->id, id);
+    strcpy(c->name, name);
+    strcpy(c->secret_hash, secret_hash);
+    c->confidential = secret_hash[0] != '\0';
+    c->grants = grants;
+    c->created_at = 1000;
+}
+
+static void test_store_client_insert_and_get(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_client c, got;
+    make_client(&c, "web-app", "Web app", HASH_A,
+                CLIENT_GRANT_REFRESH_TOKEN | CLIENT_GRANT_CLIENT_CREDENTIALS);
+    assert_int_equal(f->st->client_insert(f->st, &c), GH_OK);
+    make_client(&c, "spa", "Single-page app", "", CLIENT_GRANT_REFRESH_TOKEN);
+    c.created_at = 1100;
+    assert_int_equal(f->st->client_insert(f->st, &c), GH_OK);
+    assert_int_equal(f->st->client_get(f->st, "web-app", &got), GH_OK);
+    assert_string_equal(got.id, "web-app");
+    assert_string_equal(got.name, "Web app");
+    assert_string_equal(got.secret_hash, HASH_A);
+    assert_true(got.confidential);
+    assert_int_equal(got.grants, CLIENT_GRANT_REFRESH_TOKEN | CLIENT_GRANT_CLIENT_CREDENTIALS);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(f->st->client_get(f->st, "spa", &got), GH_OK);
+    assert_string_equal(got.name, "Single-page app");
+    assert_string_equal(got.secret_hash, "");
+    assert_false(got.confidential);
+    assert_int_equal(got.grants, CLIENT_GRANT_REFRESH_TOKEN);
+    assert_int_equal(got.created_at, 1100);
+    /* A public client's empty secret hash is stored as SQL NULL. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_clients WHERE secret_hash IS NULL"),
+                     1);
+}
+
+static void test_store_client_duplicate_id_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_client c, got;
+    make_client(&c, "web-app", "Web app", HASH_A, CLIENT_GRANT_REFRESH_TOKEN);
+    assert_int_equal(f->st->client_insert(f->st, &c), GH_OK);
+    make_client(&c, "web-app", "Impostor", "", CLIENT_GRANT_CLIENT_CREDENTIALS);
+    assert_int_equal(f->st->client_insert(f->st, &c), GH_CONFLICT);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_clients"), 1);
+    assert_int_equal(f->st->client_get(f->st, "web-app", &got), GH_OK);
+    assert_string_equal(got.name, "Web app");
+    assert_string_equal(got.secret_hash, HASH_A);
+}
+
+/* A taken id in a transaction: GH_CONFLICT, and the transaction goes on. */
+static gh_status client_conflict_then_insert(struct store *st, void *arg)
+{
+    struct oauth_client *clients = arg;
+    gh_status status = st->client_insert(st, &clients[0]);
+    if (status != GH_CONFLICT)
+        return GH_INTERNAL;
+    return st->client_insert(st, &clients[1]);
+}
+
+static void test_store_client_conflict_keeps_transaction_usable(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_client c, pair[2], got;
+    make_client(&c, "web-app", "Web app", HASH_A, CLIENT_GRANT_REFRESH_TOKEN);
+    assert_int_equal(f->st->client_insert(f->st, &c), GH_OK);
+    make_client(&pair[0], "web-app", "Again", "", CLIENT_GRANT_REFRESH_TOKEN);
+    make_client(&pair[1], "cli", "Command line", "", CLIENT_GRANT_REFRESH_TOKEN);
+    assert_int_equal(store_transaction(f->st, client_conflict_then_insert, pair), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_clients"), 2);
+    assert_int_equal(f->st->client_get(f->st, "cli", &got), GH_OK);
+}
+
+/* Unknown ids are not found, alike on every backend: another case, bytes that are not UTF-8, an
+ * id longer than any registered one. */
+static void test_store_client_unknown_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_client c, got;
+    char long_id[200];
+    memset(long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    assert_int_equal(f->st->client_get(f->st, "web-app", &got), GH_NOT_FOUND);
+    make_client(&c, "web-app", "Web app", HASH_A, CLIENT_GRANT_REFRESH_TOKEN);
+    assert_int_equal(f->st->client_insert(f->st, &c), GH_OK);
+    assert_int_equal(f->st->client_get(f->st, "nope", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->client_get(f->st, "WEB-APP", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->client_get(f->st, "web-app\xff\xfe", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->client_get(f->st, long_id, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->client_get(f->st, "", &got), GH_NOT_FOUND);
+}
+
 /* ==== server secrets, expiry ==== */
 
 static void test_store_secret_is_created_once(void **state)
@@ -1307,6 +1823,7 @@ static void test_store_purge_expired_deletes_expired_rows_only(void **state)
     struct fixture *f = *state;
     struct user u;
     int64_t count, end;
+    char family[UUID_LEN + 1];
     insert_user(f, &u, "ada@example.com");
     insert_session(f, HASH_A, u.id, 1000, 2000);
     insert_session(f, HASH_B, u.id, 1000, 3000);
@@ -1314,6 +1831,10 @@ static void test_store_purge_expired_deletes_expired_rows_only(void **state)
     insert_token(f, HASH_B, u.id, PURPOSE_RESET, 1000, 200000);
     assert_int_equal(f->st->rate_hit(f->st, "old", 60, 1000, &count, &end), GH_OK);
     assert_int_equal(f->st->rate_hit(f->st, "live", 60, 1990, &count, &end), GH_OK);
+    secret_uuid_new(family);
+    insert_refresh(f, HASH_A, family, u.id, "", 1000, 2000);
+    insert_refresh(f, HASH_B, family, u.id, "", 1000, 2001);
+    insert_refresh(f, HASH_C, family, u.id, "", 1000, 200000);
     assert_int_equal(f->st->purge_expired(f->st, 2000), GH_OK);
     assert_int_equal(query_int(f, "SELECT count(*) FROM sessions"), 1);
     assert_int_equal(query_int(f, "SELECT count(*) FROM sessions WHERE token_hash = '" HASH_B "'"),
@@ -1321,7 +1842,12 @@ static void test_store_purge_expired_deletes_expired_rows_only(void **state)
     assert_int_equal(query_int(f, "SELECT count(*) FROM rate_limits"), 1);
     assert_int_equal(query_int(f, "SELECT count(*) FROM rate_limits WHERE key = 'live'"), 1);
     assert_int_equal(query_int(f, "SELECT count(*) FROM one_time_tokens"), 2); /* a day's grace */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens"), 3);  /* the same */
     assert_int_equal(f->st->purge_expired(f->st, 2000 + 86400), GH_OK);
+    /* Expired a day ago or more: gone; expired less than a day ago, or live: kept. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_int_equal(
+        query_int(f, "SELECT count(*) FROM refresh_tokens WHERE token_hash = '" HASH_A "'"), 0);
     assert_int_equal(query_int(f, "SELECT count(*) FROM one_time_tokens"), 1);
     assert_int_equal(
         query_int(f, "SELECT count(*) FROM one_time_tokens WHERE token_hash = '" HASH_B "'"), 1);
@@ -1387,6 +1913,22 @@ static const struct scenario {
     SCENARIO(test_store_rate_refund_never_below_zero),
     SCENARIO(test_store_rate_clear),
     SCENARIO(test_store_rate_concurrent_hits_all_count),
+    SCENARIO(test_store_signing_key_list_newest_first_unretired_only),
+    SCENARIO(test_store_signing_key_duplicate_kid_is_conflict),
+    SCENARIO(test_store_signing_key_retire_older_only_unretired_older_keys),
+    SCENARIO(test_store_refresh_insert_and_get),
+    SCENARIO(test_store_refresh_insert_twice_is_one_row),
+    SCENARIO(test_store_refresh_for_unknown_user_refused),
+    SCENARIO(test_store_refresh_rotate_once_then_conflict),
+    SCENARIO(test_store_refresh_rotate_revoked_expired_unknown_not_found),
+    SCENARIO(test_store_refresh_revoke_family_revokes_that_family_only),
+    SCENARIO(test_store_refresh_revoke_user_revokes_that_user_only),
+    SCENARIO(test_store_refresh_revoke_session_revokes_its_families_only),
+    SCENARIO(test_store_refresh_concurrent_rotate_has_one_winner),
+    SCENARIO(test_store_client_insert_and_get),
+    SCENARIO(test_store_client_duplicate_id_is_conflict),
+    SCENARIO(test_store_client_conflict_keeps_transaction_usable),
+    SCENARIO(test_store_client_unknown_not_found),
     SCENARIO(test_store_secret_is_created_once),
     SCENARIO(test_store_secret_concurrent_creation_agrees),
     SCENARIO(test_store_purge_expired_deletes_expired_rows_only),

@@ -420,7 +420,7 @@ struct migration {
 
 static const struct migration migrations[] = {
     {1, embed_postgres_0001_start}, {2, embed_postgres_0002_start}, {3, embed_postgres_0003_start},
-    {4, embed_postgres_0004_start}, {5, embed_postgres_0005_start},
+    {4, embed_postgres_0004_start}, {5, embed_postgres_0005_start}, {6, embed_postgres_0006_start},
 };
 
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */
@@ -506,6 +506,9 @@ gh_status store_postgres_open(const char *url, struct store **out)
     pg_outbox_members(&s->base);
     pg_audit_members(&s->base);
     pg_rate_members(&s->base);
+    pg_keys_members(&s->base);
+    pg_tokens_members(&s->base);
+    pg_clients_members(&s->base);
     pg_server_members(&s->base);
     /* Connect now so a wrong URL or an unreachable server fails at start. */
     if ((st = conn_get(&s->base, &c)) != GH_OK) {
