@@ -7,6 +7,8 @@
 #include "app.h"
 #include "core/device.h"
 #include "core/housekeeping.h"
+#include "core/keys.h"
+#include "core/tokens.h"
 #include "core/mailer.h"
 #include "core/password.h"
 #include "kv/kv.h"
@@ -68,10 +70,12 @@ gh_status app_open(const struct config *cfg, struct app *app)
     gh_status st = app_open_store(cfg, &app->store);
     if (st != GH_OK)
         goto out;
-    if ((st = device_key_load(app)) != GH_OK) {
-        log_msg(LOG_ERROR, "the device cookie key could not be read or created");
+    if ((st = device_key_load(app)) != GH_OK || (st = tokens_open(app)) != GH_OK) {
+        log_msg(LOG_ERROR, "the shared keys could not be read or created");
         goto out;
     }
+    if ((st = keys_open(app)) != GH_OK)
+        goto out;
     if ((st = make_dummy_hash(cfg, app)) != GH_OK || (st = start_pools(cfg, app)) != GH_OK)
         goto out;
     if ((st = kv_open(cfg, app->store, &app->kv)) != GH_OK ||
@@ -96,6 +100,7 @@ out:
 void app_close(struct app *app)
 {
     housekeeping_stop(&app->housekeeping);
+    keys_close(&app->keys);
     workpool_stop(&app->cpu_pool);
     workpool_stop(&app->io_pool);
     outbox_stop(&app->outbox);

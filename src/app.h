@@ -11,6 +11,7 @@ struct kv;
 struct media;
 struct workpool;
 struct housekeeping;
+struct keyring;
 
 struct app {
     const struct config *cfg;
@@ -18,12 +19,13 @@ struct app {
     struct workpool *cpu_pool; /* handlers that hash passwords; one thread per core */
     struct workpool *io_pool;  /* handlers that block on outbound I/O (S3) */
     struct housekeeping *housekeeping;
+    struct keyring *keys; /* signing keys of access tokens (core/keys.c) */
     struct outbox *outbox;
     struct kv *kv;
     struct media *media;
     char dummy_hash[160]; /* verified for unknown emails so login costs the same either way */
-    unsigned char
-        device_key[32]; /* signs device cookies; shared by every instance (core/device.c) */
+    unsigned char device_key[32];  /* signs device cookies; shared by every instance */
+    unsigned char refresh_key[32]; /* derives refresh-token successors; shared likewise */
 };
 
 /* Opens the database named by the settings (creating the data directory) and migrates it. */

@@ -49,6 +49,8 @@
 static const struct setting_choice env_words[] = {
     {"development", 0}, {"production", 1}, {"test", 0}, {NULL, 0}};
 
+static const struct setting_choice jwt_alg_words[] = {{"ES256", 0}, {"EdDSA", 1}, {NULL, 0}};
+
 static const struct setting_choice log_format_words[] = {
     {"auto", LOG_FORMAT_AUTO}, {"json", LOG_FORMAT_JSON}, {"text", LOG_FORMAT_TEXT}, {NULL, 0}};
 
@@ -140,6 +142,29 @@ const struct config_setting config_settings[] = {
      .help = "IPs of server-side frontends calling for all their users: not limited per IP"},
     {"GATEHOUSE_REGISTER_REVEALS_EXISTING", BOOL(register_reveals_existing), .def = "false",
      .help = "true: registering a taken address answers 409 email_taken"},
+    {"GATEHOUSE_JWT_ALG", CHOICE(jwt_alg, jwt_alg_words), .def = "ES256",
+     .help = "signature of access tokens: ES256 or EdDSA (Ed25519)"},
+    {"GATEHOUSE_ISSUER", URL(issuer), .derived = "the public URL",
+     .help = "iss of access tokens and the issuer of the OpenID Connect metadata"},
+    {"GATEHOUSE_TOKEN_AUDIENCE", TEXT(token_audience), .derived = "the issuer",
+     .help = "aud of access tokens"},
+    {"GATEHOUSE_ACCESS_TOKEN_TTL", INT(access_token_ttl), .min = 30, .max = 86400, .def = "300",
+     .help = "lifetime of an access token, seconds"},
+    {"GATEHOUSE_REFRESH_TOKEN_TTL", INT(refresh_token_ttl), .min = 60, .max = 31536000,
+     .def = "86400", .help = "lifetime of a refresh token, seconds"},
+    {"GATEHOUSE_REFRESH_GRACE_SECONDS", INT(refresh_grace), .min = 0, .max = 300, .def = "10",
+     .help = "seconds in which a rotated refresh token still yields the same successor"},
+    {"GATEHOUSE_KEY_ENCRYPTION_KEY", TEXT(key_encryption_key), .flags = SETTING_SECRET,
+     .help = "seals private signing keys in the database (32+ characters; required in "
+             "production)"},
+    {"GATEHOUSE_KEY_RELOAD_SECONDS", INT(key_reload_seconds), .min = 1, .max = 3600, .def = "30",
+     .help = "how often every instance rereads the signing keys, seconds"},
+    {"GATEHOUSE_CORS_ORIGINS", LIST(SETTING_ORIGIN_LIST, cors_origins, cors_origin_count),
+     .help = "browser origins allowed to call the token and Bearer routes, comma-separated"},
+    {"GATEHOUSE_RATE_CLIENT_MAX", INT(rate_client_max), .min = 1, .max = 100000000, .def = "60",
+     .help = "/oauth/token requests per client per window"},
+    {"GATEHOUSE_RATE_CLIENT_WINDOW", INT(rate_client_window), .min = 1, .max = 86400, .def = "60",
+     .help = "window of GATEHOUSE_RATE_CLIENT_MAX, seconds"},
     {"GATEHOUSE_PASSWORD_MIN_LENGTH", INT(password_min_length), .min = 8, .max = 128, .def = "12",
      .help = "minimum password length, characters"},
     {"GATEHOUSE_ARGON2_MEMORY_KIB", U32(argon2_memory_kib), .min = 8192, .max = 4 * 1024 * 1024,
@@ -572,11 +597,27 @@ static gh_status derive_urls(struct config *cfg, char *err, size_t errlen)
     return GH_OK;
 }
 
+/* The issuer and audience of access tokens follow the public URL unless set; the key that seals
+ * signing keys must be long enough to be a key. */
+static gh_status derive_tokens(struct config *cfg, char *err, size_t errlen)
+{
+    if (cfg->issuer_derived)
+        strcpy(cfg->issuer, cfg->public_url);
+    if (cfg->audience_derived &&
+        str_copy(cfg->token_audience, sizeof cfg->token_audience, cfg->issuer) != GH_OK)
+        return refuse(err, errlen, "%s is too long.", "GATEHOUSE_ISSUER");
+    if (cfg->key_encryption_key[0] && strlen(cfg->key_encryption_key) < 32)
+        return refuse(err, errlen, "%s must have at least 32 characters.",
+                      "GATEHOUSE_KEY_ENCRYPTION_KEY");
+    return GH_OK;
+}
+
 gh_status config_set_port(struct config *cfg, uint16_t port)
 {
     char err[256];
     cfg->listen_port = port;
-    return derive_urls(cfg, err, sizeof err);
+    gh_status st = derive_urls(cfg, err, sizeof err);
+    return st == GH_OK ? derive_tokens(cfg, err, sizeof err) : st;
 }
 
 /* Fills the unset location dst (cap bytes) with fmt applied to the data directory; false when
@@ -694,6 +735,11 @@ static gh_status check_production(const struct config *cfg, char *err, size_t er
     if (cfg->cookie_secure == 0)
         return refuse(err, errlen, "%s cannot be false when GATEHOUSE_ENV=production.",
                       "GATEHOUSE_COOKIE_SECURE");
+    if (!cfg->key_encryption_key[0])
+        return refuse(err, errlen,
+                      "%s is required when GATEHOUSE_ENV=production (private signing keys would "
+                      "be stored in clear).",
+                      "GATEHOUSE_KEY_ENCRYPTION_KEY");
     return GH_OK;
 }
 
@@ -702,6 +748,8 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
 {
     cfg->public_url_derived = !cfg->public_url[0];
     cfg->frontend_url_derived = !cfg->frontend_url[0];
+    cfg->issuer_derived = !cfg->issuer[0];
+    cfg->audience_derived = !cfg->token_audience[0];
     gh_status st = derive_urls(cfg, err, errlen);
     if (st == GH_OK)
         st = derive_data_paths(cfg, err, errlen);
@@ -713,6 +761,8 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
         st = check_connection_caps(cfg, err, errlen);
     if (st == GH_OK)
         st = check_header_values(cfg, err, errlen);
+    if (st == GH_OK)
+        st = derive_tokens(cfg, err, errlen);
     if (st == GH_OK)
         st = check_production(cfg, err, errlen);
     return st;
@@ -815,6 +865,14 @@ gh_status config_load_env(struct config *cfg, const char *path, char *err, size_
 out:
     free(fs.text);
     return st;
+}
+
+bool config_cors_allowed(const struct config *cfg, const char *origin)
+{
+    for (size_t i = 0; i < cfg->cors_origin_count; i++)
+        if (!strcasecmp(cfg->cors_origins[i], origin))
+            return true;
+    return false;
 }
 
 bool config_origin_allowed(const struct config *cfg, const char *origin)

@@ -25,6 +25,8 @@ struct config {
     size_t allowed_origin_count; /* extra origins first, then public and frontend origin */
     size_t extra_origin_count;   /* GATEHOUSE_ALLOWED_ORIGINS entries */
     bool public_url_derived;     /* GATEHOUSE_PUBLIC_URL unset: follows the listen address */
+    bool issuer_derived;         /* GATEHOUSE_ISSUER unset: the public URL */
+    bool audience_derived;       /* GATEHOUSE_TOKEN_AUDIENCE unset: the issuer */
     bool frontend_url_derived;   /* GATEHOUSE_FRONTEND_URL unset: the public URL */
     char data_dir[CONFIG_URL_MAX];
     char database_url[CONFIG_URL_MAX];
@@ -76,6 +78,18 @@ struct config {
                                                                  for many users */
     size_t relaying_frontend_count;
     bool register_reveals_existing; /* registering a taken address answers 409, not 201 */
+    /* Token API (SPEC §3). */
+    int jwt_alg;                         /* enum jwt_alg: 0 = ES256, 1 = EdDSA */
+    char issuer[CONFIG_URL_MAX];         /* iss of access tokens; empty = the public URL */
+    char token_audience[CONFIG_URL_MAX]; /* aud of access tokens; empty = the issuer */
+    int access_token_ttl;                /* seconds */
+    int refresh_token_ttl;               /* seconds */
+    int refresh_grace;            /* seconds a rotated refresh token still yields its successor */
+    char key_encryption_key[256]; /* seals private signing keys in the database; empty = none */
+    int key_reload_seconds;       /* how often every instance rereads the signing keys */
+    char cors_origins[CONFIG_MAX_ORIGINS][CONFIG_URL_MAX]; /* browser origins of token clients */
+    size_t cors_origin_count;
+    int rate_client_max, rate_client_window; /* /oauth/token requests per client */
     enum log_format log_format;
     bool log_requests;
 };
@@ -166,6 +180,9 @@ GH_MUST_CHECK gh_status config_set_port(struct config *cfg, uint16_t port);
 
 /* True when origin (scheme://host[:port]) is the public URL, the frontend URL or an extra one. */
 bool config_origin_allowed(const struct config *cfg, const char *origin);
+
+/* True when origin is one of GATEHOUSE_CORS_ORIGINS (browser clients of the token API). */
+bool config_cors_allowed(const struct config *cfg, const char *origin);
 
 /* True when ip is one of GATEHOUSE_TRUSTED_PROXIES. */
 bool config_proxy_trusted(const struct config *cfg, const char *ip);

@@ -13,6 +13,8 @@
 #include "app.h"
 #include "config.h"
 #include "core/account.h"
+#include "core/clients.h"
+#include "core/keys.h"
 #include "core/device.h"
 #include "core/mailer.h"
 #include "core/password.h"
@@ -38,25 +40,29 @@
 
 static void print_help(void)
 {
-    printf("gatehouse %s: a self-hosted authentication server\n\n"
-           "Usage: gatehouse [--config FILE] [COMMAND]\n\n"
-           "Commands:\n"
-           "  serve      start the HTTP server (default)\n"
-           "  migrate    apply database migrations and exit\n"
-           "  routes     print the route table (METHOD PATH per line) and exit\n"
-           "  config     print the effective settings (NAME=value per line, secrets masked)\n"
-           "             and exit; a setting that is refused is named on standard error\n"
-           "  user create --email EMAIL [--first-name F] [--last-name L] [--staff] "
-           "[--superuser]\n"
-           "             create an active account; the password is read from standard input\n\n"
-           "Options:\n"
-           "  --config FILE  read settings (KEY=VALUE lines) from FILE; the environment wins\n"
-           "  --help         show this help\n"
-           "  --version      show the version\n\n"
-           "Settings are environment variables such as GATEHOUSE_LISTEN, GATEHOUSE_PUBLIC_URL,\n"
-           "GATEHOUSE_DATA_DIR, DATABASE_URL and GATEHOUSE_MAIL_URL; `gatehouse config` lists\n"
-           "them all with their values, and the README says what each means.\n",
-           GATEHOUSE_VERSION);
+    printf(
+        "gatehouse %s: a self-hosted authentication server\n\n"
+        "Usage: gatehouse [--config FILE] [COMMAND]\n\n"
+        "Commands:\n"
+        "  serve      start the HTTP server (default)\n"
+        "  migrate    apply database migrations and exit\n"
+        "  routes     print the route table (METHOD PATH per line) and exit\n"
+        "  config     print the effective settings (NAME=value per line, secrets masked)\n"
+        "             and exit; a setting that is refused is named on standard error\n"
+        "  user create --email EMAIL [--first-name F] [--last-name L] [--staff] "
+        "[--superuser]\n"
+        "             create an active account; the password is read from standard input\n"
+        "  client create --name NAME [--confidential] [--grant refresh_token|client_credentials]\n"
+        "             register an OAuth client; prints its id and, once, its secret\n"
+        "  keys rotate  add a signing key for access tokens (the old one retires)\n\n"
+        "Options:\n"
+        "  --config FILE  read settings (KEY=VALUE lines) from FILE; the environment wins\n"
+        "  --help         show this help\n"
+        "  --version      show the version\n\n"
+        "Settings are environment variables such as GATEHOUSE_LISTEN, GATEHOUSE_PUBLIC_URL,\n"
+        "GATEHOUSE_DATA_DIR, DATABASE_URL and GATEHOUSE_MAIL_URL; `gatehouse config` lists\n"
+        "them all with their values, and the README says what each means.\n",
+        GATEHOUSE_VERSION);
 }
 
 /* Blocks the signals the main thread waits for, before any other thread exists, so every
@@ -141,6 +147,8 @@ static int print_routes(void)
         const char *path = api_routes[i].path;
         size_t n = strlen(path);
         bool rest = n >= 2 && !strcmp(path + n - 2, "**");
+        /* OAuth endpoints and well-known documents are written without the slash (RFC style) */
+        bool bare = !strncmp(path, "/oauth/", 7) || !strncmp(path, "/.well-known/", 13);
         printf("%s ", api_routes[i].method);
         for (const char *p = path; *p; p++) {
             if (p[0] == '*' && p[1] == '*') {
@@ -152,7 +160,7 @@ static int print_routes(void)
                 putchar(*p);
             }
         }
-        puts(rest || !strcmp(path, "/") ? "" : "/");
+        puts(rest || bare || !strcmp(path, "/") ? "" : "/");
     }
     return 0;
 }
@@ -275,6 +283,101 @@ out:
     return rc;
 }
 
+/* Options of `gatehouse client create`. */
+struct client_create_args {
+    const char *name;
+    bool confidential;
+    unsigned grants;
+};
+
+/* Parses the words after "client create"; false (after a message) when they are wrong. */
+static bool parse_client_create(int argc, char **argv, struct client_create_args *a)
+{
+    for (int i = 0; i < argc; i++) {
+        bool has_value = i + 1 < argc;
+        if (!strcmp(argv[i], "--name") && has_value) {
+            a->name = argv[++i];
+        } else if (!strcmp(argv[i], "--confidential")) {
+            a->confidential = true;
+        } else if (!strcmp(argv[i], "--grant") && has_value) {
+            const char *g = argv[++i];
+            if (!strcmp(g, "refresh_token"))
+                a->grants |= CLIENT_GRANT_REFRESH_TOKEN;
+            else if (!strcmp(g, "client_credentials"))
+                a->grants |= CLIENT_GRANT_CLIENT_CREDENTIALS;
+            else {
+                fprintf(stderr,
+                        "gatehouse: client create: unknown grant '%s' (refresh_token, "
+                        "client_credentials)\n",
+                        g);
+                return false;
+            }
+        } else {
+            fprintf(stderr, "gatehouse: client create: unknown or incomplete option '%s'\n",
+                    argv[i]);
+            return false;
+        }
+    }
+    if (!a->name || !a->name[0]) {
+        fprintf(stderr, "gatehouse: client create needs --name\n");
+        return false;
+    }
+    if (!a->grants)
+        a->grants = a->confidential ? CLIENT_GRANT_CLIENT_CREDENTIALS : CLIENT_GRANT_REFRESH_TOKEN;
+    if ((a->grants & CLIENT_GRANT_CLIENT_CREDENTIALS) && !a->confidential) {
+        fprintf(stderr, "gatehouse: client create: client_credentials needs --confidential\n");
+        return false;
+    }
+    return true;
+}
+
+/* gatehouse client create: registers an OAuth client and prints its id and, once, its secret. */
+static int client_create_command(const struct config *cfg, const struct client_create_args *a)
+{
+    struct app app = {.cfg = cfg};
+    char id[UUID_LEN + 1], secret[TOKEN_LEN + 1];
+    int rc = 1;
+    if (app_open_store(cfg, &app.store) != GH_OK)
+        goto out;
+    if (client_create(&app, a->name, a->confidential, a->grants, id, secret) != GH_OK) {
+        fprintf(stderr, "gatehouse: client create: the client could not be stored\n");
+        goto out;
+    }
+    printf("client_id=%s\n", id);
+    if (a->confidential)
+        printf("client_secret=%s\n", secret);
+    rc = 0;
+out:
+    sodium_memzero(secret, sizeof secret);
+    if (app.store)
+        app.store->close(app.store);
+    return rc;
+}
+
+/* gatehouse keys rotate: a new signing key, published now and signing once every instance has
+ * reread the keys; the old ones retire then. */
+static int keys_rotate_command(const struct config *cfg)
+{
+    struct app app = {.cfg = cfg};
+    char kid[JWT_KID_MAX], when[RFC3339_LEN + 1];
+    int64_t activates_at = 0;
+    int rc = 1;
+    if (app_open_store(cfg, &app.store) != GH_OK || keys_open(&app) != GH_OK)
+        goto out;
+    if (keys_rotate(&app, kid, &activates_at) != GH_OK) {
+        fprintf(stderr, "gatehouse: keys rotate: the new key could not be stored\n");
+        goto out;
+    }
+    time_format_rfc3339(activates_at, when);
+    printf("kid=%s\nsigns_from=%s\n", kid, when);
+    rc = 0;
+out:
+    keys_close(&app.keys);
+    if (app.store)
+        app.store->close(app.store);
+    return rc;
+}
+
 static int migrate(const struct config *cfg)
 {
     struct store *st = NULL;
@@ -289,6 +392,7 @@ int main(int argc, char **argv)
 {
     const char *config_path = NULL, *command = "serve";
     struct user_create_args create = {0};
+    struct client_create_args client = {0};
     static struct config cfg;
     char err[512];
     int rc = 1;
@@ -315,6 +419,14 @@ int main(int argc, char **argv)
                 return 2;
             command = "user create";
             break;
+        } else if (!strcmp(argv[i], "client") && i + 1 < argc && !strcmp(argv[i + 1], "create")) {
+            if (!parse_client_create(argc - i - 2, argv + i + 2, &client))
+                return 2;
+            command = "client create";
+            break;
+        } else if (!strcmp(argv[i], "keys") && i + 1 < argc && !strcmp(argv[i + 1], "rotate")) {
+            command = "keys rotate";
+            i++;
         } else {
             fprintf(stderr, "gatehouse: unknown argument '%s' (try --help)\n", argv[i]);
             return 2;
@@ -341,6 +453,10 @@ int main(int argc, char **argv)
         rc = migrate(&cfg);
     else if (!strcmp(command, "user create"))
         rc = user_create(&cfg, &create);
+    else if (!strcmp(command, "client create"))
+        rc = client_create_command(&cfg, &client);
+    else if (!strcmp(command, "keys rotate"))
+        rc = keys_rotate_command(&cfg);
     else
         rc = serve(&cfg);
 out:

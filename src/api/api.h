@@ -76,6 +76,21 @@ void api_password_change(struct request *req);
 void api_sessions_list(struct request *req);
 void api_sessions_delete(struct request *req);
 
+/* tokens.c: the SimpleJWT-shaped token routes */
+void api_token_obtain(struct request *req);
+void api_token_refresh(struct request *req);
+void api_token_verify(struct request *req);
+void api_token_revoke(struct request *req);
+
+/* oauth.c */
+void api_oauth_token(struct request *req);
+void api_oauth_introspect(struct request *req);
+void api_oauth_revoke(struct request *req);
+
+/* wellknown.c */
+void api_wellknown_jwks(struct request *req);
+void api_wellknown_metadata(struct request *req);
+
 /* media.c */
 void api_media_get(struct request *req);
 

@@ -7,8 +7,10 @@
 #define CREDENTIALS (ROUTE_JSON_BODY | ROUTE_ORIGIN_CHECK | ROUTE_RATE_IP)
 /* Its handler hashes a password: it runs on the CPU pool. */
 #define HASHES ROUTE_ON_CPU_POOL
-/* A signed-in user's request: the session cookie. */
-#define SIGNED_IN AUTH_SESSION
+/* A signed-in user's request: the session cookie or a Bearer access token, from this site or
+ * from a token client's origin. */
+#define SIGNED_IN     (AUTH_SESSION | AUTH_BEARER)
+#define TOKEN_CLIENTS ROUTE_CORS
 
 const struct route api_routes[] = {
     /* method, path, handler, flags, who may call */
@@ -28,9 +30,22 @@ const struct route api_routes[] = {
     {"GET", "/users/password-change/confirm/change-password", api_password_confirm_reset, 0, 0},
     {"POST", "/users/password-change/change-user-password", api_password_reset,
      CREDENTIALS | HASHES, 0},
-    {"POST", "/users/change-password", api_password_change, CREDENTIALS | HASHES, SIGNED_IN},
-    {"GET", "/users/sessions", api_sessions_list, 0, SIGNED_IN},
-    {"DELETE", "/users/sessions/*", api_sessions_delete, ROUTE_ORIGIN_CHECK, SIGNED_IN},
+    {"POST", "/users/change-password", api_password_change, CREDENTIALS | HASHES | TOKEN_CLIENTS,
+     SIGNED_IN},
+    {"GET", "/users/sessions", api_sessions_list, TOKEN_CLIENTS, SIGNED_IN},
+    {"DELETE", "/users/sessions/*", api_sessions_delete, ROUTE_ORIGIN_CHECK | TOKEN_CLIENTS,
+     SIGNED_IN},
+    {"POST", "/api/token", api_token_obtain, CREDENTIALS | HASHES | TOKEN_CLIENTS, 0},
+    {"POST", "/api/token/refresh", api_token_refresh, ROUTE_JSON_BODY | TOKEN_CLIENTS, 0},
+    {"POST", "/api/token/verify", api_token_verify, ROUTE_JSON_BODY | TOKEN_CLIENTS, 0},
+    {"POST", "/api/token/blacklist", api_token_revoke, ROUTE_JSON_BODY | TOKEN_CLIENTS, 0},
+    {"POST", "/api/token/revoke", api_token_revoke, ROUTE_JSON_BODY | TOKEN_CLIENTS, 0},
+    {"POST", "/oauth/token", api_oauth_token, ROUTE_FORM_BODY | TOKEN_CLIENTS, 0},
+    {"POST", "/oauth/introspect", api_oauth_introspect, ROUTE_FORM_BODY, 0},
+    {"POST", "/oauth/revoke", api_oauth_revoke, ROUTE_FORM_BODY | TOKEN_CLIENTS, 0},
+    {"GET", "/.well-known/jwks.json", api_wellknown_jwks, TOKEN_CLIENTS, 0},
+    {"GET", "/.well-known/openid-configuration", api_wellknown_metadata, TOKEN_CLIENTS, 0},
+    {"GET", "/.well-known/oauth-authorization-server", api_wellknown_metadata, TOKEN_CLIENTS, 0},
     {"GET", "/media/**", api_media_get, 0, 0},
     {"GET", "/", api_web_get, 0, 0},
     {"GET", "/auth/**", api_web_get, 0, 0},

@@ -183,54 +183,48 @@ static void upgrade_hash(struct app *app, const struct user *u, const char *pass
     sodium_memzero(hash, sizeof hash);
 }
 
-gh_status account_login(struct app *app, const struct login_input *in,
-                        const struct client_info *client, struct login_result *out)
+gh_status account_check_password(struct app *app, const struct login_input *in,
+                                 const struct client_info *client, struct user *user,
+                                 int *retry_after)
 {
     struct rate_charge charge = {0};
     char email[EMAIL_MAX + 1];
     gh_status st = GH_OK;
-    memset(out, 0, sizeof *out);
+    memset(user, 0, sizeof *user);
     /* A malformed address cannot belong to an account: it is answered like every other failed
      * login, not as an error. */
     if (email_normalize(in->email, email) != GH_OK)
         email[0] = '\0';
     /* Count first, verify second: of many concurrent guesses only the limit get verified. */
     if (email[0] && (st = ratelimit_charge_attempt(app, email, NULL, in->device_cookie, client,
-                                                   &charge, &out->retry_after)) != GH_OK)
+                                                   &charge, retry_after)) != GH_OK)
         goto out;
-    st = email[0] ? app->store->user_by_email(app->store, email, &out->user) : GH_NOT_FOUND;
+    st = email[0] ? app->store->user_by_email(app->store, email, user) : GH_NOT_FOUND;
     if (st != GH_OK && st != GH_NOT_FOUND)
         goto refund;
     bool user_found = st == GH_OK;
     /* An unknown address is verified against a dummy hash: both cost the same time. */
-    st = password_verify(in->password, user_found ? out->user.password_hash : app->dummy_hash);
+    st = password_verify(in->password, user_found ? user->password_hash : app->dummy_hash);
     if (st != GH_OK && st != GH_ERR_INVALID_CREDENTIALS)
         goto refund;
     if (!user_found || st != GH_OK) {
         /* The failure was counted before the verification: nothing more to count. */
         metrics_login(false);
-        audit_record(app, "login_failure", user_found ? out->user.id : NULL,
-                     email[0] ? email : NULL, client,
-                     user_found ? "wrong password" : "unknown email");
+        audit_record(app, "login_failure", user_found ? user->id : NULL, email[0] ? email : NULL,
+                     client, user_found ? "wrong password" : "unknown email");
         st = GH_ERR_INVALID_CREDENTIALS;
         goto out;
     }
     ratelimit_charge_succeeded(app, &charge);
-    if (!out->user.is_active) {
+    if (!user->is_active) {
         metrics_login(false);
-        audit_record(app, "login_failure", out->user.id, email, client, "not confirmed");
+        audit_record(app, "login_failure", user->id, email, client, "not confirmed");
         st = GH_ERR_INACTIVE;
         goto out;
     }
-    /* Rotation: the session this browser had is revoked before a new one is made. */
-    if (in->old_session_token && (st = session_revoke(app, in->old_session_token)) != GH_OK &&
-        st != GH_ERR_NOT_AUTHENTICATED)
-        goto out;
-    if ((st = session_create(app, out->user.id, client, out->session_token)) != GH_OK)
-        goto out;
-    upgrade_hash(app, &out->user, in->password);
+    upgrade_hash(app, user, in->password);
     metrics_login(true);
-    audit_record(app, "login_success", out->user.id, email, client, NULL);
+    audit_record(app, "login_success", user->id, email, client, NULL);
     goto out;
 refund:
     /* The password was never judged: the attempt does not count. */
@@ -239,12 +233,28 @@ out:
     return st;
 }
 
+gh_status account_login(struct app *app, const struct login_input *in,
+                        const struct client_info *client, struct login_result *out)
+{
+    memset(out, 0, sizeof *out);
+    gh_status st = account_check_password(app, in, client, &out->user, &out->retry_after);
+    if (st != GH_OK)
+        return st;
+    /* Rotation: the session this browser had is revoked before a new one is made. */
+    if (in->old_session_token && (st = session_revoke(app, in->old_session_token)) != GH_OK &&
+        st != GH_ERR_NOT_AUTHENTICATED)
+        return st;
+    return session_create(app, out->user.id, client, out->session_token);
+}
+
 gh_status account_logout(struct app *app, const struct session *s, const struct user *u,
                          const struct client_info *client)
 {
     gh_status st = app->kv->session_delete(app->kv, s->token_hash);
     if (st == GH_NOT_FOUND) /* revoked meanwhile by another request */
         st = GH_ERR_NOT_AUTHENTICATED;
+    if (st == GH_OK) /* token families this session started end with it */
+        st = app->store->refresh_revoke_session(app->store, s->token_hash, time_now());
     if (st == GH_OK)
         audit_record(app, "logout", u->id, u->email, client, NULL);
     return st;

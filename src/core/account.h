@@ -64,6 +64,17 @@ struct login_result {
     int retry_after;                   /* seconds, with GH_ERR_RATE_LIMITED */
 };
 
+/* Checks a password for the address (the credential half of a login, also used by the token
+ * API): counts the attempt on the account's failure limits first, verifies the password (against
+ * a dummy hash for an unknown address, so both cost the same), takes the count back when it is
+ * right, upgrades a hash with older parameters, audits the outcome. user is the account on
+ * GH_OK. GH_ERR_INVALID_CREDENTIALS for an unknown address or a wrong password alike,
+ * GH_ERR_INACTIVE for an unconfirmed account with the right password, GH_ERR_RATE_LIMITED
+ * (with *retry_after). old_session_token of in is not used. */
+GH_MUST_CHECK gh_status account_check_password(struct app *app, const struct login_input *in,
+                                               const struct client_info *client, struct user *user,
+                                               int *retry_after);
+
 /* Logs in: counts the attempt on the account's failure limits first (so concurrent guesses
  * cannot all slip under them), verifies the password (against a dummy hash for an unknown
  * address, so both cost the same), then rotates the session and creates a new one. A right

@@ -10,6 +10,7 @@
 #include "../util/log.h"
 #include "../util/timeutil.h"
 #include "../records.h"
+#include "secrets.h"
 
 /* The row of server_secrets holding the key, hex-encoded. */
 #define DEVICE_KEY_NAME "device_cookie_key"
@@ -17,23 +18,7 @@
 
 gh_status device_key_load(struct app *app)
 {
-    unsigned char candidate[sizeof app->device_key];
-    char candidate_hex[2 * sizeof candidate + 1], stored_hex[2 * sizeof candidate + 1];
-    size_t len = 0;
-    randombytes_buf(candidate, sizeof candidate);
-    sodium_bin2hex(candidate_hex, sizeof candidate_hex, candidate, sizeof candidate);
-    gh_status st = app->store->secret_get_or_create(app->store, DEVICE_KEY_NAME, candidate_hex,
-                                                    time_now(), stored_hex, sizeof stored_hex);
-    if (st == GH_OK && (sodium_hex2bin(app->device_key, sizeof app->device_key, stored_hex,
-                                       strlen(stored_hex), NULL, &len, NULL) != 0 ||
-                        len != sizeof app->device_key)) {
-        log_msg(LOG_ERROR, "the stored device cookie key is malformed");
-        st = GH_INTERNAL;
-    }
-    sodium_memzero(candidate, sizeof candidate);
-    sodium_memzero(candidate_hex, sizeof candidate_hex);
-    sodium_memzero(stored_hex, sizeof stored_hex);
-    return st;
+    return server_key_load(app->store, DEVICE_KEY_NAME, app->device_key);
 }
 
 /* The signature of (expiry, nonce, account) as base64url into out. */

@@ -84,8 +84,8 @@ static gh_status revoke_sessions(struct app *app, const char *user_id, const cha
     return app->kv->session_delete_all(app->kv, user_id, keep);
 }
 
-/* Stores the new hash, revokes reset tokens and queues the notice: the common end of a reset
- * and a change, inside the caller's transaction. Sessions are revoked around it. */
+/* Stores the new hash, revokes refresh tokens and reset tokens and queues the notice: the common
+ * end of a reset and a change, inside the caller's transaction. Sessions are revoked around it. */
 static gh_status replace_password(struct app *app, struct store *st, const struct user *u,
                                   const char *password_hash, const char *event,
                                   const struct client_info *client)
@@ -93,6 +93,8 @@ static gh_status replace_password(struct app *app, struct store *st, const struc
     char link[CONFIG_URL_MAX + 64];
     int64_t now = time_now();
     gh_status status = st->user_set_password(st, u->id, password_hash);
+    if (status == GH_OK) /* every token family ends with the old password */
+        status = st->refresh_revoke_user(st, u->id, now);
     if (status == GH_OK)
         status = st->onetime_revoke_all(st, u->id, PURPOSE_RESET, now);
     if (status == GH_OK)

@@ -19,6 +19,7 @@ static const char *const kind_prefix[] = {
     [RATE_ACCOUNT_DEVICE] = "acdv",
     [RATE_ACCOUNT_CEILING] = "acct",
     [RATE_EMAIL] = "mail",
+    [RATE_CLIENT] = "clnt",
 };
 
 /* How a refusal by each kind is named in the audit log. */
@@ -28,6 +29,7 @@ static const char *const kind_refusal[] = {
     [RATE_ACCOUNT_DEVICE] = "failed password checks on this account from this device",
     [RATE_ACCOUNT_CEILING] = "failed password checks on this account",
     [RATE_EMAIL] = "mails to this address",
+    [RATE_CLIENT] = "token requests of this client",
 };
 
 static void limit_of(const struct config *cfg, enum rate_kind kind, int *max, int *window)
@@ -46,7 +48,11 @@ static void limit_of(const struct config *cfg, enum rate_kind kind, int *max, in
         *max = cfg->rate_account_ceiling;
         *window = cfg->rate_account_ceiling_window;
         break;
-    default:
+    case RATE_CLIENT:
+        *max = cfg->rate_client_max;
+        *window = cfg->rate_client_window;
+        break;
+    default: /* RATE_EMAIL */
         *max = cfg->rate_email_max;
         *window = cfg->rate_email_window;
     }

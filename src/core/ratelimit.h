@@ -15,6 +15,7 @@ enum rate_kind {
     RATE_ACCOUNT_DEVICE,  /* failed password checks per account and device cookie */
     RATE_ACCOUNT_CEILING, /* failed password checks per account without a device cookie */
     RATE_EMAIL,           /* email-sending requests per address */
+    RATE_CLIENT,          /* /oauth/token requests per OAuth client */
 };
 
 /* Longest subject of a counter (an email address and what goes with it). */

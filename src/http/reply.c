@@ -10,8 +10,24 @@
 #include "cookie.h"
 #include "errors.h"
 #include "request.h"
+#include "router.h"
 
 /* ---- replies ---- */
+
+/* On routes that allow other origins: lets an allowed origin's script read the answer. No
+ * credentials mode: those clients send a Bearer token, never the cookie. */
+static void add_cors_headers(struct request *req, struct MHD_Response *resp)
+{
+    const struct route *route = req->route ? req->route : req->path_route;
+    const char *origin = request_header(req, "Origin");
+    if (!route || !(route->flags & ROUTE_CORS))
+        return;
+    MHD_add_response_header(resp, "Vary", "Origin");
+    if (!origin || !config_cors_allowed(req->app->cfg, origin))
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "Retry-After");
+}
 
 static void add_common_headers(struct request *req, struct MHD_Response *resp)
 {
@@ -28,6 +44,7 @@ static void add_common_headers(struct request *req, struct MHD_Response *resp)
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     if (req->cookie[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->cookie);
+    add_cors_headers(req, resp);
 }
 
 /* Keeps resp as the request's answer; the HTTP layer queues it on the connection's thread
@@ -44,8 +61,10 @@ static void queue(struct request *req, unsigned status, struct MHD_Response *res
 static const char fallback_body[] =
     "{\"error\":\"Something went wrong on our side. Please try again.\",\"code\":\"internal\"}";
 
-void reply_text(struct request *req, unsigned status, char *text, size_t len,
-                const char *content_type)
+/* Answers text (heap memory, owned after the call; NULL: the fallback 500) of content_type, with
+ * one more header when header is not NULL. */
+static void reply_with(struct request *req, unsigned status, char *text, size_t len,
+                       const char *content_type, const char *header, const char *value)
 {
     struct MHD_Response *resp;
     if (text) {
@@ -63,7 +82,21 @@ void reply_text(struct request *req, unsigned status, char *text, size_t len,
         return;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (header && text)
+        MHD_add_response_header(resp, header, value);
     queue(req, status, resp);
+}
+
+void reply_text(struct request *req, unsigned status, char *text, size_t len,
+                const char *content_type)
+{
+    reply_with(req, status, text, len, content_type, NULL, NULL);
+}
+
+void reply_cacheable(struct request *req, unsigned status, char *text, size_t len,
+                     const char *content_type, const char *cache_control)
+{
+    reply_with(req, status, text, len, content_type, "Cache-Control", cache_control);
 }
 
 void reply_json_text(struct request *req, unsigned status, char *text, size_t len)
@@ -73,9 +106,16 @@ void reply_json_text(struct request *req, unsigned status, char *text, size_t le
 
 void reply_json(struct request *req, unsigned status, json_t *body)
 {
+    reply_json_status(req, status, body, NULL);
+}
+
+void reply_json_status(struct request *req, unsigned status, json_t *body,
+                       const char *www_authenticate)
+{
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    reply_json_text(req, status, text, text ? strlen(text) : 0);
+    reply_with(req, status, text, text ? strlen(text) : 0, "application/json; charset=utf-8",
+               www_authenticate ? MHD_HTTP_HEADER_WWW_AUTHENTICATE : NULL, www_authenticate);
 }
 
 void reply_message(struct request *req, unsigned status, const char *text)
@@ -189,6 +229,25 @@ void reply_static(struct request *req, const char *data, size_t len, const char 
      * never anything to other sites. */
     MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     queue(req, 200, resp);
+}
+
+void reply_cors_preflight(struct request *req, const char *allow)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        req->answered = true;
+        return;
+    }
+    const char *origin = request_header(req, "Origin");
+    if (origin && config_cors_allowed(req->app->cfg, origin)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    queue(req, 204, resp);
 }
 
 void reply_set_session_cookie(struct request *req, const char *token)

@@ -27,10 +27,11 @@ enum request_phase {
 struct request {
     struct app *app;
     struct MHD_Connection *conn;
-    const char *method; /* borrowed from libmicrohttpd */
-    char path[256];     /* without query string and trailing slash ("/" stays "/") */
-    char param[256];    /* the "*" or "**" part of the route's path */
-    const struct route *route;
+    const char *method;             /* borrowed from libmicrohttpd */
+    char path[256];                 /* without query string and trailing slash ("/" stays "/") */
+    char param[256];                /* the "*" or "**" part of the route's path */
+    const struct route *route;      /* the route found; NULL unless route_match is ROUTE_FOUND */
+    const struct route *path_route; /* a route of the path, also when the method has none */
     int route_match; /* enum route_match of the lookup made when the headers arrived */
     char allow[64];  /* for 405 answers */
     enum request_phase phase;
@@ -72,11 +73,17 @@ const struct form_field *request_form_field(const struct request *req, const cha
 
 /* Answers with a JSON body (stolen) and the given status. */
 void reply_json(struct request *req, unsigned status, json_t *body);
+/* Like reply_json, with a WWW-Authenticate header when www_authenticate is not NULL. */
+void reply_json_status(struct request *req, unsigned status, json_t *body,
+                       const char *www_authenticate);
 /* Answers with an already encoded JSON body (heap memory, owned after the call). */
 void reply_json_text(struct request *req, unsigned status, char *text, size_t len);
 /* Answers with a heap text body (owned after the call) of the given Content-Type. */
 void reply_text(struct request *req, unsigned status, char *text, size_t len,
                 const char *content_type);
+/* Like reply_text, for public data that clients may cache as cache_control says. */
+void reply_cacheable(struct request *req, unsigned status, char *text, size_t len,
+                     const char *content_type, const char *cache_control);
 /* Answers {"message": text}. */
 void reply_message(struct request *req, unsigned status, const char *text);
 /* Answers the error of status code err (see http/errors.c), naming field when not NULL.
@@ -86,6 +93,8 @@ void reply_error(struct request *req, gh_status err, const char *field);
 void reply_error_text(struct request *req, gh_status err, const char *field, const char *text);
 /* Answers 405 with the Allow header. */
 void reply_error_allow(struct request *req, const char *allow);
+/* Answers a CORS preflight: 204, Allow, and for an allowed origin the CORS headers. */
+void reply_cors_preflight(struct request *req, const char *allow);
 /* Answers 303 See Other with Location. */
 void reply_redirect(struct request *req, const char *location);
 /* Answers 200 with the open file fd (owned after the call) of size bytes. */

@@ -45,6 +45,8 @@ enum route_match router_find(const struct route *routes, size_t count, const cha
             *out = r;
             return ROUTE_FOUND;
         }
+        if (!path_known)
+            *out = r;
         size_t used = strlen(allow);
         if (used + strlen(r->method) + 3 < allow_cap) {
             if (path_known)

@@ -15,6 +15,7 @@
 #define ROUTE_RATE_IP      (1u << 5) /* counts against the per-IP credential limit */
 #define ROUTE_ON_CPU_POOL  (1u << 6) /* the handler runs on the CPU pool (it hashes passwords) */
 #define ROUTE_ON_IO_POOL   (1u << 7) /* the handler runs on the I/O pool (it blocks on I/O) */
+#define ROUTE_CORS         (1u << 8) /* browsers of GATEHOUSE_CORS_ORIGINS may call it */
 
 /* Who may call a route (route.auth): 0 = anyone; otherwise a principal resolved from one of
  * the accepted credentials is required, and handlers find it in req->principal. */
@@ -36,9 +37,9 @@ struct route {
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 
-/* Finds the route of method and path in the count routes. On ROUTE_NO_METHOD writes the allowed
- * methods
- * ("GET, POST") into allow; on ROUTE_FOUND copies the wildcard part into param. */
+/* Finds the route of method and path in the count routes. On ROUTE_FOUND copies the wildcard
+ * part into param; on ROUTE_NO_METHOD writes the allowed methods ("GET, POST") into allow and
+ * the first route of the path into *out. */
 enum route_match router_find(const struct route *routes, size_t count, const char *method,
                              const char *path, const struct route **out, char *param,
                              size_t param_cap, char *allow, size_t allow_cap);

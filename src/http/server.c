@@ -193,6 +193,25 @@ static size_t body_limit(const struct request *req)
     return req->is_form ? cfg->max_multipart_body : cfg->max_json_body;
 }
 
+/* The Origin check of state-changing requests: the public, frontend and extra origins; and on
+ * CORS routes the token clients' origins, for requests without the session cookie (what a
+ * cross-site request forgery would ride on). */
+static bool origin_allowed(struct request *req, const char *origin)
+{
+    const struct config *cfg = req->app->cfg;
+    if (config_origin_allowed(cfg, origin))
+        return true;
+    return (req->route->flags & ROUTE_CORS) && config_cors_allowed(cfg, origin) &&
+           !request_session_token(req);
+}
+
+/* A CORS preflight (OPTIONS to a path whose routes allow other origins): 204 with the methods
+ * the path allows and, for an allowed origin, the headers that let the browser go on. */
+static void reply_preflight(struct request *req)
+{
+    reply_cors_preflight(req, req->allow);
+}
+
 /* The checks that need only the headers, in the order they are answered. A session is checked
  * here only for requests with a body, so an upload without a valid session is refused before
  * anything of it is read; without a body the check waits for dispatch, as for every request. */
@@ -201,11 +220,13 @@ static gh_status check_headers(struct http_server *srv, struct request *req, siz
     if (req->route_match == ROUTE_NO_PATH)
         return GH_ERR_NOT_FOUND_ROUTE;
     if (req->route_match == ROUTE_NO_METHOD)
-        return GH_ERR_METHOD_NOT_ALLOWED;
+        return !strcmp(req->method, "OPTIONS") && (req->path_route->flags & ROUTE_CORS)
+                   ? GH_PREFLIGHT
+                   : GH_ERR_METHOD_NOT_ALLOWED;
     unsigned flags = req->route->flags;
     const char *origin = request_header(req, "Origin");
     if ((flags & ROUTE_ORIGIN_CHECK) && is_state_changing(req->method) && origin &&
-        !config_origin_allowed(req->app->cfg, origin))
+        !origin_allowed(req, origin))
         return GH_ERR_BAD_ORIGIN;
     if (announced != SIZE_MAX && announced > body_limit(req))
         return GH_ERR_BODY_TOO_LARGE;
@@ -217,7 +238,9 @@ static gh_status check_headers(struct http_server *srv, struct request *req, siz
 /* Answers the error the headers decided. */
 static void reply_early_error(struct request *req)
 {
-    if (req->early_error == GH_ERR_METHOD_NOT_ALLOWED)
+    if (req->early_error == GH_PREFLIGHT)
+        reply_preflight(req);
+    else if (req->early_error == GH_ERR_METHOD_NOT_ALLOWED)
         reply_error_allow(req, req->allow);
     else if (req->early_error == GH_ERR_NOT_FOUND_ROUTE)
         reply_error(req, GH_ERR_NOT_FOUND_ROUTE, NULL);
@@ -425,6 +448,7 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
     normalize_path(url, req->path, sizeof req->path);
     req->route_match = router_find(srv->routes, srv->route_count, method, req->path, &req->route,
                                    req->param, sizeof req->param, req->allow, sizeof req->allow);
+    req->path_route = req->route_match == ROUTE_NO_PATH ? NULL : req->route;
     if (req->route_match != ROUTE_FOUND)
         req->route = NULL;
     fill_client(req);

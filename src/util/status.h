@@ -14,6 +14,7 @@ typedef enum gh_status {
     GH_INTERNAL,    /* a bug or an unexpected library failure */
     GH_UNAVAILABLE, /* a backend (database, mail) cannot be reached */
     GH_NO_MEMORY,   /* an allocation failed */
+    GH_PREFLIGHT,   /* not an error: a CORS preflight, answered by the HTTP layer */
     /* request shape */
     GH_ERR_INVALID_JSON,
     GH_ERR_MISSING_FIELD,
@@ -46,6 +47,12 @@ typedef enum gh_status {
     GH_ERR_NOT_AUTHENTICATED,
     GH_ERR_FORBIDDEN,
     GH_ERR_INVALID_TOKEN,
+    /* the token API (OAuth 2.0 error codes) */
+    GH_ERR_INVALID_GRANT,
+    GH_ERR_INVALID_CLIENT,
+    GH_ERR_UNSUPPORTED_GRANT_TYPE,
+    GH_ERR_UNAUTHORIZED_CLIENT,
+    GH_ERR_INVALID_REQUEST,
     GH_ERR_RATE_LIMITED,
     GH_ERR_WRONG_PASSWORD,
     GH_ERR_INVALID_PHONE,

@@ -93,7 +93,7 @@ test('the signing key lives in the database, survives a restart and is in no fil
   const first = await startServer({ dataDir });
   const creds = await registerAndConfirm(first);
   const { device } = await loginWithDevice(first, creds);
-  const rows = sql(dataDir, "SELECT name, value FROM server_secrets");
+  const rows = sql(dataDir, "SELECT name, value FROM server_secrets WHERE name = 'device_cookie_key'");
   assert.equal(rows.length, 1, JSON.stringify(rows.map((r) => r.name)));
   assert.match(rows[0].value, /^[0-9a-f]{64}$/);
   await first.stop();
@@ -101,7 +101,7 @@ test('the signing key lives in the database, survives a restart and is in no fil
   const session = await loginOk(second, creds);
   assert.deepEqual((await get(second, '/users/current-user/', { cookie: `${session}; ${device}` })).headers.getSetCookie(), [],
     'the cookie signed before the restart is still valid');
-  assert.equal(sql(dataDir, 'SELECT value FROM server_secrets')[0].value, rows[0].value, 'the key was not replaced');
+  assert.equal(sql(dataDir, "SELECT value FROM server_secrets WHERE name = 'device_cookie_key'")[0].value, rows[0].value, 'the key was not replaced');
   await second.stop();
   // the key is nowhere in the data directory but the database
   const files = [];
