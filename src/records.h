@@ -125,6 +125,31 @@ struct oauth_client {
     int64_t created_at;
 };
 
+/* A login at an OpenID Connect provider linked to an account: found by (provider, subject). */
+#define PROVIDER_NAME_MAX 32
+#define SUBJECT_MAX       256
+struct oauth_identity {
+    char provider[PROVIDER_NAME_MAX]; /* the configured name, e.g. "google" */
+    char subject[SUBJECT_MAX];        /* the provider's sub claim */
+    char user_id[UUID_LEN + 1];
+    char email[EMAIL_MAX + 1]; /* the address the provider asserted when it was linked */
+    int64_t created_at;
+};
+
+/* A login started at a provider and not yet come back: stored by the SHA-256 of the state
+ * parameter, bound to the browser by the SHA-256 of a cookie value, single use. */
+#define NEXT_PATH_MAX 512
+struct oauth_state {
+    char state_hash[TOKEN_HASH_LEN + 1];
+    char binding_hash[TOKEN_HASH_LEN + 1];
+    char provider[PROVIDER_NAME_MAX];
+    char code_verifier[TOKEN_LEN + 1]; /* PKCE */
+    char nonce[TOKEN_LEN + 1];
+    char next[NEXT_PATH_MAX]; /* where to land afterwards: a relative path of the frontend */
+    int64_t created_at;
+    int64_t expires_at;
+};
+
 /* Who is calling: resolved by the HTTP layer from the credentials a route accepts (the
  * session cookie; a Bearer token). NONE on routes anyone may call. */
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_BEARER };

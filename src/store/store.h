@@ -139,6 +139,24 @@ struct store {
     gh_status (*client_insert)(struct store *st, const struct oauth_client *c);
     gh_status (*client_get)(struct store *st, const char *id, struct oauth_client *out);
 
+    /* Identities at OpenID Connect providers. Insert: GH_CONFLICT when (provider, subject) is
+     * linked already, or the user has an identity at that provider already. */
+    gh_status (*identity_insert)(struct store *st, const struct oauth_identity *i);
+    gh_status (*identity_get)(struct store *st, const char *provider, const char *subject,
+                              struct oauth_identity *out);
+    /* The user's identities, oldest first, at most cap of them. */
+    gh_status (*identity_list)(struct store *st, const char *user_id, struct oauth_identity *out,
+                               size_t cap, size_t *count);
+    /* Unlinks the user's identity at provider; GH_NOT_FOUND when there is none. */
+    gh_status (*identity_delete)(struct store *st, const char *user_id, const char *provider);
+
+    /* Logins in progress at a provider. Consume: of a state not expired at now, atomically
+     * removes it and returns it — of two concurrent calls exactly one gets GH_OK; anything else
+     * (unknown, expired, used) GH_NOT_FOUND. */
+    gh_status (*state_insert)(struct store *st, const struct oauth_state *s);
+    gh_status (*state_consume)(struct store *st, const char *state_hash, int64_t now,
+                               struct oauth_state *out);
+
     /* Deletes expired sessions, tokens and rate-limit windows. */
     gh_status (*purge_expired)(struct store *st, int64_t now);
 };
