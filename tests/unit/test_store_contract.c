@@ -20,7 +20,7 @@
 #include "util/secret.h"
 
 /* Migrations embedded in the binary (store/migrations/<backend>/). */
-#define MIGRATIONS 6
+#define MIGRATIONS 7
 
 struct fixture;
 
@@ -365,9 +365,10 @@ static void test_store_migrate_twice_is_idempotent(void **state)
 static void test_store_migration_creates_tables(void **state)
 {
     struct fixture *f = *state;
-    const char *tables[] = {"users",       "user_profiles", "sessions",       "one_time_tokens",
-                            "mail_outbox", "audit_log",     "rate_limits",    "server_secrets",
-                            "readiness",   "signing_keys",  "refresh_tokens", "oauth_clients"};
+    const char *tables[] = {
+        "users",          "user_profiles", "sessions",         "one_time_tokens", "mail_outbox",
+        "audit_log",      "rate_limits",   "server_secrets",   "readiness",       "signing_keys",
+        "refresh_tokens", "oauth_clients", "oauth_identities", "oauth_states"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[80];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
