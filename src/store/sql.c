@@ -1,10 +1,12 @@
-/* The store, parameter lists and record readers shared by the SQLite and PostgreSQL stores. */
+/* The store, parameter lists, the check of text from outside and record readers shared by the
+ * SQLite and PostgreSQL stores. */
 #include "sql.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/log.h"
+#include "../util/utf8.h"
 
 gh_status sql_store_new(const char *location, thread_conn_open_fn open_conn,
                         thread_conn_close_fn close_conn, struct sql_store **out)
@@ -92,6 +94,11 @@ gh_status sql_params_match(const struct sql_statements *g, int id, const struct 
     log_msg(LOG_ERROR, "store: %s statement %d binds %d parameters of %d", g->name, id, n,
             expected);
     return GH_INTERNAL;
+}
+
+bool sql_text_fits(const char *s, size_t cap)
+{
+    return s && strnlen(s, cap) < cap && utf8_is_valid(s);
 }
 
 void sql_copy(const struct sql_row *r, int col, char *dst, size_t cap)
@@ -188,4 +195,27 @@ void sql_read_client(const struct sql_row *r, int first, struct oauth_client *c)
     c->confidential = sql_bool(r, first + 3);
     c->grants = (unsigned)sql_int(r, first + 4);
     c->created_at = sql_int(r, first + 5);
+}
+
+void sql_read_identity(const struct sql_row *r, int first, struct oauth_identity *i)
+{
+    memset(i, 0, sizeof *i);
+    sql_copy(r, first + 0, i->provider, sizeof i->provider);
+    sql_copy(r, first + 1, i->subject, sizeof i->subject);
+    sql_copy(r, first + 2, i->user_id, sizeof i->user_id);
+    sql_copy(r, first + 3, i->email, sizeof i->email);
+    i->created_at = sql_int(r, first + 4);
+}
+
+void sql_read_state(const struct sql_row *r, int first, struct oauth_state *s)
+{
+    memset(s, 0, sizeof *s);
+    sql_copy(r, first + 0, s->state_hash, sizeof s->state_hash);
+    sql_copy(r, first + 1, s->binding_hash, sizeof s->binding_hash);
+    sql_copy(r, first + 2, s->provider, sizeof s->provider);
+    sql_copy(r, first + 3, s->code_verifier, sizeof s->code_verifier);
+    sql_copy(r, first + 4, s->nonce, sizeof s->nonce);
+    sql_copy(r, first + 5, s->next, sizeof s->next);
+    s->created_at = sql_int(r, first + 6);
+    s->expires_at = sql_int(r, first + 7);
 }

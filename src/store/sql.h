@@ -1,7 +1,7 @@
 /* What the two SQL backends of the store (store/sqlite/, store/postgres/) share: the store
  * itself with its connections, the table groups their statements are filed under, bounded
- * parameter lists, a row that either backend's result can be read through, and each record's
- * column list with the one reader of it. */
+ * parameter lists, the check of text from outside, a row that either backend's result can be
+ * read through, and each record's column list with the one reader of it. */
 #ifndef GH_STORE_SQL_H
 #define GH_STORE_SQL_H
 
@@ -43,17 +43,19 @@ void sql_store_close(struct store *st);
 /* The table groups. Each backend has one file per group (sqlite/users.c, postgres/users.c)
  * holding the group's statements and the struct store members that run them. */
 enum sql_group {
-    SQL_CONN,     /* ping and transactions (conn.c) */
-    SQL_USERS,    /* users and user_profiles */
-    SQL_SESSIONS, /* sessions */
-    SQL_ONETIME,  /* one_time_tokens */
-    SQL_OUTBOX,   /* mail_outbox: mails and mail requests */
-    SQL_AUDIT,    /* audit_log */
-    SQL_RATE,     /* rate_limits */
-    SQL_SERVER,   /* server_secrets, readiness */
-    SQL_KEYS,     /* signing_keys */
-    SQL_TOKENS,   /* refresh_tokens */
-    SQL_CLIENTS,  /* oauth_clients */
+    SQL_CONN,       /* ping and transactions (conn.c) */
+    SQL_USERS,      /* users and user_profiles */
+    SQL_SESSIONS,   /* sessions */
+    SQL_ONETIME,    /* one_time_tokens */
+    SQL_OUTBOX,     /* mail_outbox: mails and mail requests */
+    SQL_AUDIT,      /* audit_log */
+    SQL_RATE,       /* rate_limits */
+    SQL_SERVER,     /* server_secrets, readiness */
+    SQL_KEYS,       /* signing_keys */
+    SQL_TOKENS,     /* refresh_tokens */
+    SQL_CLIENTS,    /* oauth_clients */
+    SQL_IDENTITIES, /* oauth_identities */
+    SQL_STATES,     /* oauth_states */
     SQL_GROUPS
 };
 
@@ -103,6 +105,14 @@ GH_MUST_CHECK gh_status sql_statement_check(const struct sql_statements *g, int 
  * the backend counted them; otherwise GH_INTERNAL, with a log line. */
 GH_MUST_CHECK gh_status sql_params_match(const struct sql_statements *g, int id,
                                          const struct sql_params *p, int expected);
+
+/* ---- text from outside ---- */
+
+/* True when s is valid UTF-8 of fewer than cap bytes (a NUL within the first cap): text that a
+ * record's field of that size holds and that PostgreSQL accepts. Where a column takes text from
+ * outside (a provider's subject), both backends refuse other text on insert and miss it on
+ * lookup, so that they answer alike (SQLite would store and find invalid UTF-8). */
+bool sql_text_fits(const char *s, size_t cap);
 
 /* ---- rows ---- */
 
@@ -205,5 +215,18 @@ void sql_read_refresh_token(const struct sql_row *r, int first, struct refresh_t
 
 /* Reads the SQL_CLIENT_COLUMNS that start at column first. */
 void sql_read_client(const struct sql_row *r, int first, struct oauth_client *c);
+
+/* An identity at an OpenID Connect provider of oauth_identities; a NULL email reads as "". */
+#define SQL_IDENTITY_COLUMNS "provider, subject, user_id, email, created_at"
+
+/* Reads the SQL_IDENTITY_COLUMNS that start at column first. */
+void sql_read_identity(const struct sql_row *r, int first, struct oauth_identity *i);
+
+/* A login in progress of oauth_states; a NULL next reads as "". */
+#define SQL_STATE_COLUMNS                                                                          \
+    "state_hash, binding_hash, provider, code_verifier, nonce, next, created_at, expires_at"
+
+/* Reads the SQL_STATE_COLUMNS that start at column first. */
+void sql_read_state(const struct sql_row *r, int first, struct oauth_state *s);
 
 #endif

@@ -157,7 +157,7 @@ struct store {
     gh_status (*state_consume)(struct store *st, const char *state_hash, int64_t now,
                                struct oauth_state *out);
 
-    /* Deletes expired sessions, tokens and rate-limit windows. */
+    /* Deletes expired sessions, tokens, rate-limit windows and logins in progress. */
     gh_status (*purge_expired)(struct store *st, int64_t now);
 };
 

@@ -35,6 +35,9 @@ struct backend {
     /* Runs a one-row query on a connection of its own and copies the first value as text
      * ("(null)" for NULL) into out. */
     void (*query)(struct fixture *f, const char *sql, char *out, size_t cap);
+    /* Runs a statement on a connection of its own (with foreign keys enforced, as the store's
+     * are): a change no member of the store makes, such as deleting a user. */
+    void (*exec)(struct fixture *f, const char *sql);
 };
 
 struct fixture {
@@ -81,6 +84,19 @@ static void sqlite_query(struct fixture *f, const char *sql, char *out, size_t c
     sqlite3_close(db);
 }
 
+static void sqlite_exec(struct fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open_v2(f->url + strlen("sqlite:"), &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+    sqlite3_close(db);
+}
+
 /* ---- PostgreSQL ---- */
 
 static int pg_databases;
@@ -115,9 +131,15 @@ static void pg_query(struct fixture *f, const char *sql, char *out, size_t cap)
         fail_msg("query failed: %s", sql);
 }
 
+static void pg_exec(struct fixture *f, const char *sql)
+{
+    if (pg_cluster_exec(pg_database(f), sql, NULL, 0))
+        fail_msg("statement failed: %s", sql);
+}
+
 static const struct backend backends[] = {
-    {"sqlite", sqlite_create, sqlite_destroy, sqlite_query},
-    {"postgres", pg_create, pg_destroy, pg_query},
+    {"sqlite", sqlite_create, sqlite_destroy, sqlite_query, sqlite_exec},
+    {"postgres", pg_create, pg_destroy, pg_query, pg_exec},
 };
 #define BACKENDS (sizeof backends / sizeof backends[0])
 
@@ -339,6 +361,12 @@ static void test_store_every_member_is_set(void **state)
         (void (*)(void))s->refresh_revoke_session,
         (void (*)(void))s->client_insert,
         (void (*)(void))s->client_get,
+        (void (*)(void))s->identity_insert,
+        (void (*)(void))s->identity_get,
+        (void (*)(void))s->identity_list,
+        (void (*)(void))s->identity_delete,
+        (void (*)(void))s->state_insert,
+        (void (*)(void))s->state_consume,
         (void (*)(void))s->purge_expired,
     };
     /* Every member but impl is listed: a member added to struct store without a line here
@@ -1769,6 +1797,454 @@ static void test_store_client_unknown_not_found(void **state)
     assert_int_equal(f->st->client_get(f->st, "", &got), GH_NOT_FOUND);
 }
 
+/* ==== identities at OpenID Connect providers ==== */
+
+static void make_identity(struct oauth_identity *i, const char *provider, const char *subject,
+                          const char *user_id, const char *email, int64_t created)
+{
+    memset(i, 0, sizeof *i);
+    strcpy(i->provider, provider);
+    strcpy(i->subject, subject);
+    strcpy(i->user_id, user_id);
+    strcpy(i->email, email);
+    i->created_at = created;
+}
+
+static void insert_identity(struct fixture *f, const char *provider, const char *subject,
+                            const char *user_id, int64_t created)
+{
+    struct oauth_identity i;
+    make_identity(&i, provider, subject, user_id, "ada@example.com", created);
+    assert_int_equal(f->st->identity_insert(f->st, &i), GH_OK);
+}
+
+/* A refused insert is an error of its own, never a conflict (which says "linked already"). */
+static void assert_refused(gh_status status)
+{
+    assert_int_not_equal(status, GH_OK);
+    assert_int_not_equal(status, GH_CONFLICT);
+    assert_int_not_equal(status, GH_NOT_FOUND);
+}
+
+static void assert_identity_equal(const struct oauth_identity *got,
+                                  const struct oauth_identity *want)
+{
+    assert_string_equal(got->provider, want->provider);
+    assert_string_equal(got->subject, want->subject);
+    assert_string_equal(got->user_id, want->user_id);
+    assert_string_equal(got->email, want->email);
+    assert_int_equal(got->created_at, want->created_at);
+}
+
+static void test_store_identity_insert_and_get(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct oauth_identity i, got;
+    insert_user(f, &u, "ada@example.com");
+    make_identity(&i, "google", "108234567890123456789", u.id, "ada@gmail.com", 1000);
+    assert_int_equal(f->st->identity_insert(f->st, &i), GH_OK);
+    memset(&got, 0x55, sizeof got);
+    assert_int_equal(f->st->identity_get(f->st, "google", "108234567890123456789", &got), GH_OK);
+    assert_identity_equal(&got, &i);
+    /* No address asserted: stored as SQL NULL, read back as "". */
+    make_identity(&i, "github", "583231", u.id, "", 1100);
+    assert_int_equal(f->st->identity_insert(f->st, &i), GH_OK);
+    assert_int_equal(f->st->identity_get(f->st, "github", "583231", &got), GH_OK);
+    assert_identity_equal(&got, &i);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities WHERE email IS NULL"), 1);
+    /* The longest subject, 255 bytes of printable UTF-8 (two-byte characters and one more). */
+    char subject[SUBJECT_MAX] = "";
+    for (int k = 0; k < 127; k++)
+        strcat(subject, "\xc3\xa9");
+    strcat(subject, "x");
+    assert_int_equal(strlen(subject), SUBJECT_MAX - 1);
+    make_identity(&i, "gitlab", subject, u.id, "ada@example.com", 1200);
+    assert_int_equal(f->st->identity_insert(f->st, &i), GH_OK);
+    assert_int_equal(f->st->identity_get(f->st, "gitlab", subject, &got), GH_OK);
+    assert_identity_equal(&got, &i);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 3);
+}
+
+/* Lookups miss alike on every backend: another subject, provider or case, bytes that are not
+ * UTF-8, text longer than any linked one. */
+static void test_store_identity_unknown_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct oauth_identity got;
+    char long_subject[SUBJECT_MAX + 40], long_provider[PROVIDER_NAME_MAX + 8];
+    memset(long_subject, 'a', sizeof long_subject - 1);
+    long_subject[sizeof long_subject - 1] = '\0';
+    memset(long_provider, 'g', sizeof long_provider - 1);
+    long_provider[sizeof long_provider - 1] = '\0';
+    assert_int_equal(f->st->identity_get(f->st, "google", "abc", &got), GH_NOT_FOUND);
+    insert_user(f, &u, "ada@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    assert_int_equal(f->st->identity_get(f->st, "google", "abd", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "google", "ABC", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "Google", "abc", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "github", "abc", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "google", "abc\xff\xfe", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "goo\xc0\xafgle", "abc", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "google", long_subject, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, long_provider, "abc", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "google", "", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "google", "abc", &got), GH_OK);
+}
+
+/* A subject is linked to one account: linking it again, to anyone, is a conflict. */
+static void test_store_identity_linked_subject_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct oauth_identity i, got;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    make_identity(&i, "google", "abc", other.id, "bob@example.com", 1100);
+    assert_int_equal(f->st->identity_insert(f->st, &i), GH_CONFLICT);
+    make_identity(&i, "google", "abc", u.id, "ada@example.com", 1200);
+    assert_int_equal(f->st->identity_insert(f->st, &i), GH_CONFLICT);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 1);
+    assert_int_equal(f->st->identity_get(f->st, "google", "abc", &got), GH_OK);
+    assert_string_equal(got.user_id, u.id);
+    assert_int_equal(got.created_at, 1000);
+}
+
+/* An account has one identity per provider: a second one there is a conflict. */
+static void test_store_identity_second_at_provider_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct oauth_identity i, got;
+    insert_user(f, &u, "ada@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    make_identity(&i, "google", "xyz", u.id, "ada@example.com", 1100);
+    assert_int_equal(f->st->identity_insert(f->st, &i), GH_CONFLICT);
+    assert_int_equal(f->st->identity_get(f->st, "google", "xyz", &got), GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 1);
+}
+
+/* One account at two providers, and one subject at two providers for two accounts, are fine. */
+static void test_store_identity_same_user_at_two_providers(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct oauth_identity got;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    insert_identity(f, "github", "abc", other.id, 1100);
+    insert_identity(f, "gitlab", "xyz", u.id, 1200);
+    insert_identity(f, "github", "xyz", u.id, 1300);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 4);
+    assert_int_equal(f->st->identity_get(f->st, "google", "abc", &got), GH_OK);
+    assert_string_equal(got.user_id, u.id);
+    assert_int_equal(f->st->identity_get(f->st, "github", "abc", &got), GH_OK);
+    assert_string_equal(got.user_id, other.id);
+    assert_int_equal(f->st->identity_get(f->st, "github", "xyz", &got), GH_OK);
+    assert_string_equal(got.user_id, u.id);
+}
+
+/* A conflict in a transaction: GH_CONFLICT, and the transaction goes on. */
+static gh_status identity_conflict_then_insert(struct store *st, void *arg)
+{
+    struct oauth_identity *pair = arg;
+    gh_status status = st->identity_insert(st, &pair[0]);
+    if (status != GH_CONFLICT)
+        return GH_INTERNAL;
+    return st->identity_insert(st, &pair[1]);
+}
+
+static void test_store_identity_conflict_keeps_transaction_usable(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct oauth_identity pair[2], got;
+    insert_user(f, &u, "ada@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    make_identity(&pair[0], "google", "xyz", u.id, "ada@example.com", 1100);
+    make_identity(&pair[1], "github", "xyz", u.id, "ada@example.com", 1100);
+    assert_int_equal(store_transaction(f->st, identity_conflict_then_insert, pair), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 2);
+    assert_int_equal(f->st->identity_get(f->st, "github", "xyz", &got), GH_OK);
+}
+
+/* Text PostgreSQL would refuse, a field without its NUL, and users that do not exist are
+ * refused alike on every backend, and nothing is stored. */
+static void test_store_identity_insert_refuses_bad_text_and_unknown_user(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct oauth_identity i;
+    insert_user(f, &u, "ada@example.com");
+    make_identity(&i, "google", "abc\xff", u.id, "ada@example.com", 1000);
+    assert_refused(f->st->identity_insert(f->st, &i));
+    make_identity(&i, "goo\xed\xa0\x80gle", "abc", u.id, "ada@example.com", 1000); /* surrogate */
+    assert_refused(f->st->identity_insert(f->st, &i));
+    make_identity(&i, "google", "abc", u.id, "ada@\xc3xample.com", 1000);
+    assert_refused(f->st->identity_insert(f->st, &i));
+    make_identity(&i, "google", "abc", u.id, "ada@example.com", 1000);
+    memset(i.subject, 'a', sizeof i.subject); /* 256 bytes, no room for the NUL */
+    assert_refused(f->st->identity_insert(f->st, &i));
+    make_identity(&i, "google", "abc", NO_SUCH_ID, "ada@example.com", 1000);
+    assert_refused(f->st->identity_insert(f->st, &i));
+    make_identity(&i, "google", "abc", "garbage", "ada@example.com", 1000);
+    assert_refused(f->st->identity_insert(f->st, &i));
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 0);
+}
+
+static void test_store_identity_list_oldest_first_and_capped(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other, nobody;
+    struct oauth_identity got[8];
+    size_t n = 99;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    make_user(&nobody, "nobody@example.com");
+    assert_int_equal(f->st->identity_list(f->st, u.id, got, 8, &n), GH_OK);
+    assert_int_equal(n, 0);
+    insert_identity(f, "github", "g1", u.id, 3000);
+    insert_identity(f, "google", "o1", u.id, 1000);
+    insert_identity(f, "gitlab", "l1", u.id, 2000);
+    insert_identity(f, "google", "o2", other.id, 500);
+    assert_int_equal(f->st->identity_list(f->st, u.id, got, 8, &n), GH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(got[0].provider, "google");
+    assert_string_equal(got[0].subject, "o1");
+    assert_string_equal(got[0].user_id, u.id);
+    assert_string_equal(got[0].email, "ada@example.com");
+    assert_int_equal(got[0].created_at, 1000);
+    assert_string_equal(got[1].provider, "gitlab");
+    assert_string_equal(got[2].provider, "github");
+    /* At most cap of them, the oldest. */
+    memset(got, 0, sizeof got);
+    assert_int_equal(f->st->identity_list(f->st, u.id, got, 2, &n), GH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(got[0].provider, "google");
+    assert_string_equal(got[1].provider, "gitlab");
+    assert_string_equal(got[2].provider, "");
+    assert_int_equal(f->st->identity_list(f->st, u.id, got, 0, &n), GH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(f->st->identity_list(f->st, other.id, got, 8, &n), GH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].subject, "o2");
+    assert_int_equal(f->st->identity_list(f->st, nobody.id, got, 8, &n), GH_OK);
+    assert_int_equal(n, 0);
+    n = 99;
+    assert_int_equal(f->st->identity_list(f->st, "garbage", got, 8, &n), GH_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_store_identity_delete(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct oauth_identity got;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    insert_identity(f, "github", "abc", u.id, 1000);
+    insert_identity(f, "google", "xyz", other.id, 1000);
+    assert_int_equal(f->st->identity_delete(f->st, u.id, "google"), GH_OK);
+    assert_int_equal(f->st->identity_get(f->st, "google", "abc", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_delete(f->st, u.id, "google"), GH_NOT_FOUND);
+    /* The user's other identity and the other user's at that provider stay. */
+    assert_int_equal(f->st->identity_get(f->st, "github", "abc", &got), GH_OK);
+    assert_int_equal(f->st->identity_get(f->st, "google", "xyz", &got), GH_OK);
+    /* Nothing to unlink: unknown providers, users and spellings of either. */
+    assert_int_equal(f->st->identity_delete(f->st, other.id, "github"), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_delete(f->st, u.id, "gitlab"), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_delete(f->st, u.id, "GitHub"), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_delete(f->st, u.id, "git\xffhub"), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_delete(f->st, NO_SUCH_ID, "github"), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_delete(f->st, "garbage", "github"), GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 2);
+    /* Unlinked, the provider takes a new identity of the user. */
+    insert_identity(f, "google", "def", u.id, 2000);
+    assert_int_equal(f->st->identity_get(f->st, "google", "def", &got), GH_OK);
+    assert_string_equal(got.user_id, u.id);
+}
+
+static void test_store_identity_deleting_user_cascades(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct oauth_identity got;
+    size_t n = 99;
+    char sql[96];
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    insert_identity(f, "github", "abc", u.id, 1000);
+    insert_identity(f, "google", "xyz", other.id, 1000);
+    snprintf(sql, sizeof sql, "DELETE FROM users WHERE id = '%s'", u.id);
+    f->backend->exec(f, sql);
+    assert_int_equal(f->st->identity_get(f->st, "google", "abc", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_get(f->st, "github", "abc", &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->identity_list(f->st, u.id, &got, 1, &n), GH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(f->st->identity_get(f->st, "google", "xyz", &got), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 1);
+}
+
+/* ==== logins in progress at OpenID Connect providers ==== */
+
+#define VERIFIER_A "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+#define NONCE_A    "n-0S6_WzA2Mj-bI3q0rqyqHbXhPS4RS2nuRXBxqL8sY"
+
+static void make_state(struct oauth_state *s, const char *hash, const char *next, int64_t created,
+                       int64_t expires)
+{
+    memset(s, 0, sizeof *s);
+    strcpy(s->state_hash, hash);
+    strcpy(s->binding_hash, SESSION_1);
+    strcpy(s->provider, "google");
+    strcpy(s->code_verifier, VERIFIER_A);
+    strcpy(s->nonce, NONCE_A);
+    strcpy(s->next, next);
+    s->created_at = created;
+    s->expires_at = expires;
+}
+
+static void insert_state(struct fixture *f, const char *hash, int64_t created, int64_t expires)
+{
+    struct oauth_state s;
+    make_state(&s, hash, "/", created, expires);
+    assert_int_equal(f->st->state_insert(f->st, &s), GH_OK);
+}
+
+static void test_store_state_insert_and_consume(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_state s, got;
+    make_state(&s, HASH_A, "/profile?tab=linked#top", 1000, 1600);
+    strcpy(s.binding_hash, SESSION_2);
+    strcpy(s.provider, "gitlab");
+    assert_int_equal(f->st->state_insert(f->st, &s), GH_OK);
+    memset(&got, 0x55, sizeof got);
+    assert_int_equal(f->st->state_consume(f->st, HASH_A, 1500, &got), GH_OK);
+    assert_string_equal(got.state_hash, HASH_A);
+    assert_string_equal(got.binding_hash, SESSION_2);
+    assert_string_equal(got.provider, "gitlab");
+    assert_string_equal(got.code_verifier, VERIFIER_A);
+    assert_string_equal(got.nonce, NONCE_A);
+    assert_string_equal(got.next, "/profile?tab=linked#top");
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.expires_at, 1600);
+    /* Consumed is gone: a second return with the same state finds nothing. */
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_states"), 0);
+    assert_int_equal(f->st->state_consume(f->st, HASH_A, 1501, &got), GH_NOT_FOUND);
+    /* No next: stored as SQL NULL, read back as "". */
+    make_state(&s, HASH_B, "", 1000, 1600);
+    assert_int_equal(f->st->state_insert(f->st, &s), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_states WHERE next IS NULL"), 1);
+    assert_int_equal(f->st->state_consume(f->st, HASH_B, 1500, &got), GH_OK);
+    assert_string_equal(got.next, "");
+    assert_string_equal(got.binding_hash, SESSION_1);
+}
+
+static void test_store_state_duplicate_hash_is_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_state s, got;
+    insert_state(f, HASH_A, 1000, 1600);
+    make_state(&s, HASH_A, "/other", 1100, 9999);
+    assert_int_equal(f->st->state_insert(f->st, &s), GH_CONFLICT);
+    assert_int_equal(f->st->state_consume(f->st, HASH_A, 1500, &got), GH_OK);
+    assert_string_equal(got.next, "/");
+    assert_int_equal(got.expires_at, 1600);
+}
+
+/* Expired (at its expiry and after) and unknown states are not found, and a failed consume
+ * removes nothing. */
+static void test_store_state_consume_expired_or_unknown_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_state got;
+    insert_state(f, HASH_A, 1000, 1600);
+    assert_int_equal(f->st->state_consume(f->st, HASH_A, 1600, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->state_consume(f->st, HASH_A, 9999, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->state_consume(f->st, HASH_B, 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->state_consume(f->st, "", 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_states"), 1);
+    assert_int_equal(f->st->state_consume(f->st, HASH_A, 1599, &got), GH_OK);
+}
+
+/* The provider and next come from a request: text PostgreSQL would refuse, or a field without
+ * its NUL, is refused alike on every backend. */
+static void test_store_state_insert_refuses_bad_text(void **state)
+{
+    struct fixture *f = *state;
+    struct oauth_state s;
+    make_state(&s, HASH_A, "/caf\xe9", 1000, 1600); /* Latin-1, not UTF-8 */
+    assert_refused(f->st->state_insert(f->st, &s));
+    make_state(&s, HASH_A, "/", 1000, 1600);
+    strcpy(s.provider, "goo\xf8gle");
+    assert_refused(f->st->state_insert(f->st, &s));
+    make_state(&s, HASH_A, "/", 1000, 1600);
+    memset(s.next, 'a', sizeof s.next);
+    assert_refused(f->st->state_insert(f->st, &s));
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_states"), 0);
+}
+
+static void *state_consume_thread(void *arg)
+{
+    struct race *r = arg;
+    struct oauth_state got;
+    race_ready(r);
+    r->status = r->st->state_consume(r->st, r->token_hash, 1500, &got);
+    return NULL;
+}
+
+/* Of concurrent consumes of one state, from two instances, exactly one wins. */
+static void test_store_state_concurrent_consume_has_one_winner(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other = NULL;
+    assert_int_equal(store_open(f->url, &other), GH_OK);
+    for (int round = 0; round < 3; round++) {
+        struct race races[RACERS] = {0};
+        const char *hash = round == 0 ? HASH_A : round == 1 ? HASH_B : HASH_C;
+        insert_state(f, hash, 1000, 1600);
+        for (int i = 0; i < RACERS; i++)
+            races[i].token_hash = hash;
+        race_run(f->st, other, state_consume_thread, races);
+        int winners = 0;
+        for (int i = 0; i < RACERS; i++) {
+            if (races[i].status == GH_OK)
+                winners++;
+            else
+                assert_int_equal(races[i].status, GH_NOT_FOUND);
+        }
+        assert_int_equal(winners, 1);
+    }
+    other->close(other);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_states"), 0);
+}
+
+/* Expired states go at once (no grace: an expired login is of no use); live ones and linked
+ * identities stay. */
+static void test_store_purge_expired_deletes_expired_states_only(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    struct oauth_state got;
+    insert_user(f, &u, "ada@example.com");
+    insert_identity(f, "google", "abc", u.id, 1000);
+    insert_state(f, HASH_A, 1000, 1999);
+    insert_state(f, HASH_B, 1000, 2000);
+    insert_state(f, HASH_C, 1000, 2001);
+    assert_int_equal(f->st->purge_expired(f->st, 2000), GH_OK);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_states"), 1);
+    assert_int_equal(
+        query_int(f, "SELECT count(*) FROM oauth_states WHERE state_hash = '" HASH_C "'"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM oauth_identities"), 1);
+    assert_int_equal(f->st->state_consume(f->st, HASH_C, 2000, &got), GH_OK);
+}
+
 /* ==== server secrets, expiry ==== */
 
 static void test_store_secret_is_created_once(void **state)
@@ -1930,9 +2406,25 @@ static const struct scenario {
     SCENARIO(test_store_client_duplicate_id_is_conflict),
     SCENARIO(test_store_client_conflict_keeps_transaction_usable),
     SCENARIO(test_store_client_unknown_not_found),
+    SCENARIO(test_store_identity_insert_and_get),
+    SCENARIO(test_store_identity_unknown_not_found),
+    SCENARIO(test_store_identity_linked_subject_is_conflict),
+    SCENARIO(test_store_identity_second_at_provider_is_conflict),
+    SCENARIO(test_store_identity_same_user_at_two_providers),
+    SCENARIO(test_store_identity_conflict_keeps_transaction_usable),
+    SCENARIO(test_store_identity_insert_refuses_bad_text_and_unknown_user),
+    SCENARIO(test_store_identity_list_oldest_first_and_capped),
+    SCENARIO(test_store_identity_delete),
+    SCENARIO(test_store_identity_deleting_user_cascades),
+    SCENARIO(test_store_state_insert_and_consume),
+    SCENARIO(test_store_state_duplicate_hash_is_conflict),
+    SCENARIO(test_store_state_consume_expired_or_unknown_not_found),
+    SCENARIO(test_store_state_insert_refuses_bad_text),
+    SCENARIO(test_store_state_concurrent_consume_has_one_winner),
     SCENARIO(test_store_secret_is_created_once),
     SCENARIO(test_store_secret_concurrent_creation_agrees),
     SCENARIO(test_store_purge_expired_deletes_expired_rows_only),
+    SCENARIO(test_store_purge_expired_deletes_expired_states_only),
 #undef SCENARIO
 };
 #define SCENARIOS (sizeof scenarios / sizeof scenarios[0])

@@ -510,6 +510,8 @@ gh_status store_postgres_open(const char *url, struct store **out)
     pg_keys_members(&s->base);
     pg_tokens_members(&s->base);
     pg_clients_members(&s->base);
+    pg_identities_members(&s->base);
+    pg_states_members(&s->base);
     pg_server_members(&s->base);
     /* Connect now so a wrong URL or an unreachable server fails at start. */
     if ((st = conn_get(&s->base, &c)) != GH_OK) {

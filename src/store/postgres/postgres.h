@@ -42,6 +42,8 @@ void pg_rate_members(struct store *st);
 void pg_keys_members(struct store *st);
 void pg_tokens_members(struct store *st);
 void pg_clients_members(struct store *st);
+void pg_identities_members(struct store *st);
+void pg_states_members(struct store *st);
 void pg_server_members(struct store *st);
 
 /* The parts of purge_expired (server.c): each group deletes its own expired rows. */
@@ -49,5 +51,6 @@ GH_MUST_CHECK gh_status pg_sessions_purge(struct store *st, int64_t now);
 GH_MUST_CHECK gh_status pg_onetime_purge(struct store *st, int64_t now);
 GH_MUST_CHECK gh_status pg_rate_purge(struct store *st, int64_t now);
 GH_MUST_CHECK gh_status pg_tokens_purge(struct store *st, int64_t now);
+GH_MUST_CHECK gh_status pg_states_purge(struct store *st, int64_t now);
 
 #endif

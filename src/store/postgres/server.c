@@ -53,6 +53,8 @@ static gh_status pg_purge_expired(struct store *st, int64_t now)
         status = pg_rate_purge(st, now);
     if (status == GH_OK)
         status = pg_tokens_purge(st, now);
+    if (status == GH_OK)
+        status = pg_states_purge(st, now);
     return status;
 }
 

@@ -347,6 +347,8 @@ gh_status store_sqlite_open(const char *path, struct store **out)
     sq_keys_members(&s->base);
     sq_tokens_members(&s->base);
     sq_clients_members(&s->base);
+    sq_identities_members(&s->base);
+    sq_states_members(&s->base);
     sq_server_members(&s->base);
     /* Open one connection now so a bad path fails at start, not at the first request. */
     if ((st = conn_get(&s->base, &c)) != GH_OK) {

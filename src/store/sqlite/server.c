@@ -50,6 +50,8 @@ static gh_status sq_purge_expired(struct store *st, int64_t now)
         status = sq_rate_purge(st, now);
     if (status == GH_OK)
         status = sq_tokens_purge(st, now);
+    if (status == GH_OK)
+        status = sq_states_purge(st, now);
     return status;
 }
 

@@ -30,6 +30,8 @@ void sq_rate_members(struct store *st);
 void sq_keys_members(struct store *st);
 void sq_tokens_members(struct store *st);
 void sq_clients_members(struct store *st);
+void sq_identities_members(struct store *st);
+void sq_states_members(struct store *st);
 void sq_server_members(struct store *st);
 
 /* The parts of purge_expired (server.c): each group deletes its own expired rows. */
@@ -37,5 +39,6 @@ GH_MUST_CHECK gh_status sq_sessions_purge(struct store *st, int64_t now);
 GH_MUST_CHECK gh_status sq_onetime_purge(struct store *st, int64_t now);
 GH_MUST_CHECK gh_status sq_rate_purge(struct store *st, int64_t now);
 GH_MUST_CHECK gh_status sq_tokens_purge(struct store *st, int64_t now);
+GH_MUST_CHECK gh_status sq_states_purge(struct store *st, int64_t now);
 
 #endif
