@@ -8,6 +8,7 @@
 #include "core/device.h"
 #include "core/housekeeping.h"
 #include "core/keys.h"
+#include "core/oidc.h"
 #include "core/tokens.h"
 #include "core/mailer.h"
 #include "core/password.h"
@@ -74,7 +75,7 @@ gh_status app_open(const struct config *cfg, struct app *app)
         log_msg(LOG_ERROR, "the shared keys could not be read or created");
         goto out;
     }
-    if ((st = keys_open(app)) != GH_OK)
+    if ((st = keys_open(app)) != GH_OK || (st = oidc_open(app)) != GH_OK)
         goto out;
     if ((st = make_dummy_hash(cfg, app)) != GH_OK || (st = start_pools(cfg, app)) != GH_OK)
         goto out;
@@ -101,6 +102,7 @@ void app_close(struct app *app)
 {
     housekeeping_stop(&app->housekeeping);
     keys_close(&app->keys);
+    oidc_close(&app->oidc);
     workpool_stop(&app->cpu_pool);
     workpool_stop(&app->io_pool);
     outbox_stop(&app->outbox);

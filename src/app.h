@@ -12,6 +12,7 @@ struct media;
 struct workpool;
 struct housekeeping;
 struct keyring;
+struct oidc;
 
 struct app {
     const struct config *cfg;
@@ -20,6 +21,7 @@ struct app {
     struct workpool *io_pool;  /* handlers that block on outbound I/O (S3) */
     struct housekeeping *housekeeping;
     struct keyring *keys; /* signing keys of access tokens (core/keys.c) */
+    struct oidc *oidc;    /* OpenID Connect providers (core/oidc.c) */
     struct outbox *outbox;
     struct kv *kv;
     struct media *media;

@@ -165,6 +165,8 @@ const struct config_setting config_settings[] = {
      .help = "/oauth/token requests per client per window"},
     {"GATEHOUSE_RATE_CLIENT_WINDOW", INT(rate_client_window), .min = 1, .max = 86400, .def = "60",
      .help = "window of GATEHOUSE_RATE_CLIENT_MAX, seconds"},
+    {"GATEHOUSE_OIDC_PROVIDERS", TEXT(oidc_provider_list),
+     .help = "names of the OpenID Connect providers to offer, comma-separated (e.g. google,corp)"},
     {"GATEHOUSE_PASSWORD_MIN_LENGTH", INT(password_min_length), .min = 8, .max = 128, .def = "12",
      .help = "minimum password length, characters"},
     {"GATEHOUSE_ARGON2_MEMORY_KIB", U32(argon2_memory_kib), .min = 8192, .max = 4 * 1024 * 1024,
@@ -768,11 +770,89 @@ static gh_status derive_and_check(struct config *cfg, char *err, size_t errlen)
     return st;
 }
 
+#define PROVIDER_FIELD(m)                                                                          \
+    .field = offsetof(struct oidc_provider_config, m),                                             \
+    .size = sizeof((struct oidc_provider_config *)0)->m
+
+const struct provider_setting provider_settings[] = {
+    {"ISSUER", PROVIDER_FIELD(issuer),
+     .help = "the provider's issuer URL (https://accounts.google.com for Google); required"},
+    {"CLIENT_ID", PROVIDER_FIELD(client_id), .help = "the client id gatehouse has at the provider"},
+    {"CLIENT_SECRET", PROVIDER_FIELD(client_secret), .secret = true,
+     .help = "its client secret (empty: a public client, PKCE only)"},
+    {"SCOPES", PROVIDER_FIELD(scopes), .def = "openid email profile", .help = "scopes asked for"},
+    {"DISPLAY_NAME", PROVIDER_FIELD(display_name),
+     .derived = "Google for Google's issuer, else the name",
+     .help = "the name on the button: Continue with DISPLAY_NAME"},
+};
+const size_t provider_setting_count = sizeof provider_settings / sizeof provider_settings[0];
+
+/* Reads GATEHOUSE_OIDC_<NAME>_<suffix> of every provider named in GATEHOUSE_OIDC_PROVIDERS. */
+static gh_status read_providers(struct config *cfg, config_lookup_fn lookup, void *ctx, char *err,
+                                size_t errlen)
+{
+    char names[CONFIG_MAX_PROVIDERS][32];
+    size_t count = 0;
+    if (split_list(cfg->oidc_provider_list, names[0], sizeof names[0], CONFIG_MAX_PROVIDERS,
+                   &count) != GH_OK)
+        return refuse(err, errlen, "%s lists too many or too long names.",
+                      "GATEHOUSE_OIDC_PROVIDERS");
+    for (size_t i = 0; i < count; i++) {
+        struct oidc_provider_config *p = &cfg->providers[i];
+        char upper[32], var[96];
+        memset(p, 0, sizeof *p);
+        for (size_t k = 0; names[i][k]; k++) {
+            char c = names[i][k];
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+                return refuse(err, errlen, "%s names must be lower-case letters, digits or _.",
+                              "GATEHOUSE_OIDC_PROVIDERS");
+            upper[k] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+            upper[k + 1] = '\0';
+        }
+        strcpy(p->name, names[i]);
+        for (size_t k = 0; k < provider_setting_count; k++) {
+            const struct provider_setting *ps = &provider_settings[k];
+            snprintf(var, sizeof var, "GATEHOUSE_OIDC_%s_%s", upper, ps->suffix);
+            const char *v = lookup(ctx, var);
+            if (!v || !v[0])
+                v = ps->def;
+            if (v && str_copy((char *)p + ps->field, ps->size, v) != GH_OK) {
+                snprintf(err, errlen, "%s is too long.", var);
+                return GH_ERR_CONFIG;
+            }
+        }
+        strip_trailing_slash(p->issuer);
+        if (!p->issuer[0] || !p->client_id[0] ||
+            (strncmp(p->issuer, "https://", 8) &&
+             (cfg->production || strncmp(p->issuer, "http://", 7)))) {
+            snprintf(err, errlen,
+                     "GATEHOUSE_OIDC_%s_ISSUER and GATEHOUSE_OIDC_%s_CLIENT_ID are required, the "
+                     "issuer an https:// URL (http:// only outside production).",
+                     upper, upper);
+            return GH_ERR_CONFIG;
+        }
+        if (!p->display_name[0])
+            strcpy(p->display_name,
+                   strcmp(p->issuer, "https://accounts.google.com") ? p->name : "Google");
+    }
+    cfg->provider_count = count;
+    return GH_OK;
+}
+
+const struct oidc_provider_config *config_provider(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->provider_count; i++)
+        if (!strcmp(cfg->providers[i].name, name))
+            return &cfg->providers[i];
+    return NULL;
+}
+
 gh_status config_load(struct config *cfg, config_lookup_fn lookup, void *ctx, char *err,
                       size_t errlen)
 {
     if (apply_defaults(cfg, err, errlen) != GH_OK ||
-        apply_settings(cfg, lookup, ctx, err, errlen) != GH_OK)
+        apply_settings(cfg, lookup, ctx, err, errlen) != GH_OK ||
+        read_providers(cfg, lookup, ctx, err, errlen) != GH_OK)
         return GH_ERR_CONFIG;
     return derive_and_check(cfg, err, errlen);
 }

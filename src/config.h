@@ -9,9 +9,20 @@
 
 #include "util/status.h"
 
-#define CONFIG_MAX_ORIGINS 16
-#define CONFIG_URL_MAX     512
-#define IP_TEXT_MAX        46
+#define CONFIG_MAX_ORIGINS   16
+#define CONFIG_MAX_PROVIDERS 8
+
+/* An OpenID Connect provider (GATEHOUSE_OIDC_PROVIDERS and GATEHOUSE_OIDC_<NAME>_*). */
+struct oidc_provider_config {
+    char name[32];    /* lower case: the path segment of its routes */
+    char issuer[512]; /* its discovery document is {issuer}/.well-known/openid-configuration */
+    char client_id[256];
+    char client_secret[256]; /* empty: a public client (PKCE only) */
+    char scopes[256];
+    char display_name[64]; /* "Continue with {display_name}" */
+};
+#define CONFIG_URL_MAX 512
+#define IP_TEXT_MAX    46
 
 enum log_format { LOG_FORMAT_AUTO, LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
 
@@ -90,6 +101,9 @@ struct config {
     char cors_origins[CONFIG_MAX_ORIGINS][CONFIG_URL_MAX]; /* browser origins of token clients */
     size_t cors_origin_count;
     int rate_client_max, rate_client_window; /* /oauth/token requests per client */
+    char oidc_provider_list[512];            /* GATEHOUSE_OIDC_PROVIDERS as given */
+    struct oidc_provider_config providers[CONFIG_MAX_PROVIDERS];
+    size_t provider_count;
     enum log_format log_format;
     bool log_requests;
 };
@@ -144,6 +158,21 @@ extern const size_t config_setting_count;
 /* The default as the docs show it: the derivation when there is one, else the literal default
  * ("" when there is none). Borrowed. */
 const char *config_setting_default(const struct config_setting *s);
+
+/* The settings of each OpenID Connect provider, GATEHOUSE_OIDC_<NAME>_<suffix>. */
+struct provider_setting {
+    const char *suffix; /* "ISSUER", "CLIENT_ID", ... */
+    size_t field;       /* offsetof the struct oidc_provider_config member */
+    size_t size;        /* its capacity */
+    bool secret;
+    const char *def; /* NULL: none, or derived (then derived says how) */
+    const char *derived;
+    const char *help;
+};
+extern const struct provider_setting provider_settings[];
+extern const size_t provider_setting_count;
+/* The provider called name, NULL when none is configured. */
+const struct oidc_provider_config *config_provider(const struct config *cfg, const char *name);
 
 /* Applies value to the member s fills, with s's rules. An empty value keeps the default, except
  * for text and lists, which it empties. On failure returns GH_ERR_CONFIG and writes a sentence

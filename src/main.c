@@ -1,4 +1,5 @@
 /* gatehouse: the command line (serve, migrate) and the start-up and shutdown of the server. */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -155,7 +156,10 @@ static int print_routes(void)
                 fputs("{path}", stdout);
                 p++;
             } else if (*p == '*') {
-                fputs("{id}", stdout);
+                /* a provider's name under /oauth/ and /users/providers/, an id elsewhere */
+                bool provider = (p - path >= 7 && !strncmp(p - 7, "/oauth/", 7)) ||
+                                (p - path >= 11 && !strncmp(p - 11, "/providers/", 11));
+                fputs(provider ? "{provider}" : "{id}", stdout);
             } else {
                 putchar(*p);
             }
@@ -180,6 +184,18 @@ static int print_settings(const struct config *cfg)
             return 1;
         }
     }
+    for (size_t i = 0; i < cfg->provider_count; i++) {
+        const struct oidc_provider_config *p = &cfg->providers[i];
+        char upper[sizeof p->name];
+        for (size_t k = 0; k < sizeof upper; k++)
+            upper[k] = (char)toupper((unsigned char)p->name[k]);
+        for (size_t k = 0; k < provider_setting_count; k++) {
+            const struct provider_setting *ps = &provider_settings[k];
+            const char *value = (const char *)p + ps->field;
+            printf("GATEHOUSE_OIDC_%s_%s=%s\n", upper, ps->suffix,
+                   ps->secret && value[0] ? "********" : value);
+        }
+    }
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -190,6 +206,12 @@ static int print_settings_table(void)
     for (size_t i = 0; i < config_setting_count; i++)
         printf("%s\t%s\t%s\n", config_settings[i].name, config_setting_default(&config_settings[i]),
                config_settings[i].help);
+    for (size_t k = 0; k < provider_setting_count; k++)
+        printf("GATEHOUSE_OIDC_<NAME>_%s\t%s\t%s\n", provider_settings[k].suffix,
+               provider_settings[k].def       ? provider_settings[k].def
+               : provider_settings[k].derived ? provider_settings[k].derived
+                                              : "",
+               provider_settings[k].help);
     return 0;
 }
 

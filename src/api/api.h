@@ -34,6 +34,12 @@ enum redirect_reason {
     REASON_CONFIRM_FAILED,  /* confirmation failed for another reason (database down) */
     REASON_RESET_INVALID,   /* reset token missing, unknown, used or expired */
     REASON_RESET_FAILED,    /* reset link failed for another reason */
+    REASON_SOCIAL_STATE,    /* a provider login that this browser did not start, or too old */
+    REASON_SOCIAL_DENIED,   /* the provider refused or the person cancelled */
+    REASON_SOCIAL_PROVIDER, /* the provider could not be reached or answered wrongly */
+    REASON_SOCIAL_TOKEN,    /* the provider's ID token did not verify */
+    REASON_SOCIAL_EMAIL,    /* the provider did not vouch for an email address */
+    REASON_SOCIAL_FAILED,   /* our side */
     REDIRECT_REASON_COUNT
 };
 /* The sentence shown for reason, NULL for REASON_NONE. Every text holds only letters, digits,
@@ -47,6 +53,9 @@ void redirect_to_frontend(struct request *req, const char *page, enum redirect_r
 
 /* Answers the user object of SPEC §2.1 with status. */
 void reply_user(struct request *req, unsigned status, const struct user *u);
+/* Answers the user object with "providers": the names of the linked identity providers. */
+void reply_user_with_providers(struct request *req, const struct user *u,
+                               const char (*providers)[PROVIDER_NAME_MAX], size_t count);
 
 /* health.c */
 void api_health_check(struct request *req);
@@ -86,6 +95,12 @@ void api_token_revoke(struct request *req);
 void api_oauth_token(struct request *req);
 void api_oauth_introspect(struct request *req);
 void api_oauth_revoke(struct request *req);
+
+/* oidc.c */
+void api_oidc_providers(struct request *req);
+void api_oidc_login(struct request *req);
+void api_oidc_callback(struct request *req);
+void api_oidc_unlink(struct request *req);
 
 /* wellknown.c */
 void api_wellknown_jwks(struct request *req);

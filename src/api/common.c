@@ -41,6 +41,12 @@ static const char *const reason_texts[REDIRECT_REASON_COUNT] = {
                              "been used already. Please request a new one.",
     [REASON_RESET_FAILED] = "Something went wrong while checking your link. Please try again in a "
                             "moment.",
+    [REASON_SOCIAL_STATE] = "This sign in was not started here or took too long. Please try again.",
+    [REASON_SOCIAL_DENIED] = "The sign in at the provider was cancelled or refused.",
+    [REASON_SOCIAL_PROVIDER] = "The sign in provider could not be reached. Please try again later.",
+    [REASON_SOCIAL_TOKEN] = "The answer of the sign in provider could not be verified.",
+    [REASON_SOCIAL_EMAIL] = "The sign in provider did not confirm your email address.",
+    [REASON_SOCIAL_FAILED] = "Something went wrong while signing you in. Please try again.",
 };
 
 const char *redirect_reason_text(enum redirect_reason reason)

@@ -26,7 +26,8 @@ static gh_status write_bool_field(struct buf *b, const char *key, bool value)
 }
 
 static gh_status write_user(struct buf *b, const struct user *u, const char *thumbnail,
-                            const char *joined)
+                            const char *joined, const char (*providers)[PROVIDER_NAME_MAX],
+                            size_t provider_count)
 {
     gh_status st = buf_append(b, "{", 1);
     if (st == GH_OK)
@@ -60,11 +61,25 @@ static gh_status write_user(struct buf *b, const struct user *u, const char *thu
     if (st == GH_OK)
         st = write_nullable_field(b, "github_link", u->profile.github_link);
     if (st == GH_OK)
-        st = buf_append_str(b, "}}");
+        st = buf_append_str(b, "}");
+    if (st == GH_OK && providers) {
+        st = buf_append_str(b, ",\"providers\":[");
+        for (size_t i = 0; st == GH_OK && i < provider_count; i++) {
+            if (i)
+                st = buf_append(b, ",", 1);
+            if (st == GH_OK)
+                st = jsonw_string(b, providers[i]);
+        }
+        if (st == GH_OK)
+            st = buf_append(b, "]", 1);
+    }
+    if (st == GH_OK)
+        st = buf_append(b, "}", 1);
     return st;
 }
 
-void reply_user(struct request *req, unsigned status, const struct user *u)
+static void reply_user_object(struct request *req, unsigned status, const struct user *u,
+                              const char (*providers)[PROVIDER_NAME_MAX], size_t count)
 {
     char joined[RFC3339_LEN + 1];
     char thumbnail[CONFIG_URL_MAX + URL_FIELD_MAX + 8] = "";
@@ -72,10 +87,22 @@ void reply_user(struct request *req, unsigned status, const struct user *u)
     time_format_rfc3339(u->date_joined, joined);
     if (u->thumbnail[0])
         req->app->media->url(req->app->media, u->thumbnail, thumbnail, sizeof thumbnail);
-    if (write_user(&body, u, thumbnail, joined) != GH_OK) {
+    if (write_user(&body, u, thumbnail, joined, providers, count) != GH_OK) {
         buf_free(&body);
         reply_error(req, GH_NO_MEMORY, NULL);
         return;
     }
     reply_json_text(req, status, body.data, body.len);
+}
+
+void reply_user(struct request *req, unsigned status, const struct user *u)
+{
+    reply_user_object(req, status, u, NULL, 0);
+}
+
+void reply_user_with_providers(struct request *req, const struct user *u,
+                               const char (*providers)[PROVIDER_NAME_MAX], size_t count)
+{
+    static const char none[1][PROVIDER_NAME_MAX];
+    reply_user_object(req, 200, u, providers ? providers : none, providers ? count : 0);
 }

@@ -203,8 +203,12 @@ gh_status account_check_password(struct app *app, const struct login_input *in,
     if (st != GH_OK && st != GH_NOT_FOUND)
         goto refund;
     bool user_found = st == GH_OK;
-    /* An unknown address is verified against a dummy hash: both cost the same time. */
-    st = password_verify(in->password, user_found ? user->password_hash : app->dummy_hash);
+    /* An unknown address, and an account without a password (made by a provider login), is
+     * verified against a dummy hash: every failure costs the same time. */
+    bool has_password = user_found && user->password_hash[0];
+    st = password_verify(in->password, has_password ? user->password_hash : app->dummy_hash);
+    if (st == GH_OK && !has_password)
+        st = GH_ERR_INVALID_CREDENTIALS;
     if (st != GH_OK && st != GH_ERR_INVALID_CREDENTIALS)
         goto refund;
     if (!user_found || st != GH_OK) {

@@ -3,6 +3,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -16,7 +17,7 @@
 
 const char *jwt_alg_name(enum jwt_alg alg)
 {
-    return alg == JWT_EDDSA ? "EdDSA" : "ES256";
+    return alg == JWT_EDDSA ? "EdDSA" : alg == JWT_RS256 ? "RS256" : "ES256";
 }
 
 gh_status jwt_alg_from_name(const char *name, enum jwt_alg *out)
@@ -25,6 +26,8 @@ gh_status jwt_alg_from_name(const char *name, enum jwt_alg *out)
         *out = JWT_ES256;
     else if (!strcmp(name, "EdDSA"))
         *out = JWT_EDDSA;
+    else if (!strcmp(name, "RS256"))
+        *out = JWT_RS256;
     else
         return GH_ERR_CONFIG;
     return GH_OK;
@@ -167,6 +170,120 @@ out:
     return st;
 }
 
+/* Decodes the base64url member name of jwk into bin (cap bytes). */
+static gh_status jwk_bytes(const json_t *jwk, const char *name, unsigned char *bin, size_t cap,
+                           size_t *len)
+{
+    const char *text = json_string_value(json_object_get(jwk, name));
+    if (!text)
+        return GH_ERR_INVALID_TOKEN;
+    return b64url_decode(text, strlen(text), bin, cap, len);
+}
+
+/* A public key from OpenSSL parameters of key type type. */
+static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM *params)
+{
+    EVP_PKEY *pkey = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pkey = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}
+
+/* An RSA public key from n and e (at least 2048 bits). */
+static EVP_PKEY *rsa_from_jwk(const json_t *jwk)
+{
+    unsigned char n[1024], e[16];
+    size_t n_len = 0, e_len = 0;
+    EVP_PKEY *pkey = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    BIGNUM *bn = NULL, *be = NULL;
+    if (jwk_bytes(jwk, "n", n, sizeof n, &n_len) != GH_OK || n_len < 256 ||
+        jwk_bytes(jwk, "e", e, sizeof e, &e_len) != GH_OK || e_len == 0)
+        return NULL;
+    bn = BN_bin2bn(n, (int)n_len, NULL);
+    be = BN_bin2bn(e, (int)e_len, NULL);
+    bld = OSSL_PARAM_BLD_new();
+    if (bn && be && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1 &&
+        (params = OSSL_PARAM_BLD_to_param(bld)))
+        pkey = pkey_from_params("RSA", params);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+    return pkey;
+}
+
+/* A P-256 public key from x and y. */
+static EVP_PKEY *ec_from_jwk(const json_t *jwk)
+{
+    unsigned char point[1 + 2 * ES256_PART];
+    size_t x_len = 0, y_len = 0;
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    if (!crv || strcmp(crv, "P-256") ||
+        jwk_bytes(jwk, "x", point + 1, ES256_PART, &x_len) != GH_OK || x_len != ES256_PART ||
+        jwk_bytes(jwk, "y", point + 1 + ES256_PART, ES256_PART, &y_len) != GH_OK ||
+        y_len != ES256_PART)
+        return NULL;
+    point[0] = 0x04; /* uncompressed */
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
+        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point),
+        OSSL_PARAM_END,
+    };
+    return pkey_from_params("EC", params);
+}
+
+/* An Ed25519 public key from x. */
+static EVP_PKEY *okp_from_jwk(const json_t *jwk)
+{
+    unsigned char x[32];
+    size_t len = 0;
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    if (!crv || strcmp(crv, "Ed25519") || jwk_bytes(jwk, "x", x, sizeof x, &len) != GH_OK ||
+        len != sizeof x)
+        return NULL;
+    return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, len);
+}
+
+gh_status jwt_key_from_jwk(const json_t *jwk, struct jwt_key *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const char *kid = json_string_value(json_object_get(jwk, "kid"));
+    const char *alg = json_string_value(json_object_get(jwk, "alg"));
+    const char *use = json_string_value(json_object_get(jwk, "use"));
+    enum jwt_alg want;
+    EVP_PKEY *pkey = NULL;
+    if (!kty || (use && strcmp(use, "sig")) || (kid && strlen(kid) >= sizeof out->kid))
+        return GH_ERR_INVALID_TOKEN;
+    if (!strcmp(kty, "RSA")) {
+        want = JWT_RS256;
+        pkey = rsa_from_jwk(jwk);
+    } else if (!strcmp(kty, "EC")) {
+        want = JWT_ES256;
+        pkey = ec_from_jwk(jwk);
+    } else if (!strcmp(kty, "OKP")) {
+        want = JWT_EDDSA;
+        pkey = okp_from_jwk(jwk);
+    } else {
+        return GH_ERR_INVALID_TOKEN;
+    }
+    enum jwt_alg named;
+    if (!pkey || (alg && (jwt_alg_from_name(alg, &named) != GH_OK || named != want))) {
+        EVP_PKEY_free(pkey);
+        return GH_ERR_INVALID_TOKEN;
+    }
+    strcpy(out->kid, kid ? kid : "");
+    out->alg = want;
+    out->pkey = pkey;
+    return GH_OK;
+}
+
 void jwt_key_free(struct jwt_key *k)
 {
     if (!k)
@@ -224,10 +341,15 @@ static bool verify_bytes(const struct jwt_key *k, const unsigned char *data, siz
     unsigned char *der = NULL;
     ECDSA_SIG *es = NULL;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || sig_len != 64)
+    if (!ctx || (k->alg != JWT_RS256 && sig_len != 64))
         goto out;
     if (k->alg == JWT_EDDSA) {
         ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
+             EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
+        goto out;
+    }
+    if (k->alg == JWT_RS256) {
+        ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
              EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
         goto out;
     }
@@ -313,13 +435,19 @@ static json_t *decode_object(const char *text, size_t len)
 
 /* Checks the header: exactly the expected algorithm, the JWT type when a type is given, and a
  * kid the lookup knows. Returns that key, or NULL. */
-static const struct jwt_key *check_header(const json_t *header, enum jwt_alg alg,
-                                          jwt_key_lookup lookup, void *ctx)
+static const struct jwt_key *check_header(const json_t *header, const enum jwt_alg *allowed,
+                                          size_t n, jwt_key_lookup lookup, void *ctx)
 {
     const char *got = json_string_value(json_object_get(header, "alg"));
     const char *kid = json_string_value(json_object_get(header, "kid"));
     const json_t *typ = json_object_get(header, "typ");
-    if (!got || strcmp(got, jwt_alg_name(alg)) || !kid)
+    enum jwt_alg alg;
+    bool ok = false;
+    if (!got || jwt_alg_from_name(got, &alg) != GH_OK || !kid)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        ok = ok || allowed[i] == alg;
+    if (!ok)
         return NULL;
     if (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT")))
         return NULL;
@@ -332,9 +460,15 @@ static const struct jwt_key *check_header(const json_t *header, enum jwt_alg alg
 gh_status jwt_verify(const char *token, enum jwt_alg alg, jwt_key_lookup lookup, void *ctx,
                      json_t **claims)
 {
+    return jwt_verify_allowed(token, &alg, 1, lookup, ctx, claims);
+}
+
+gh_status jwt_verify_allowed(const char *token, const enum jwt_alg *allowed, size_t n,
+                             jwt_key_lookup lookup, void *ctx, json_t **claims)
+{
     gh_status st = GH_ERR_INVALID_TOKEN;
     json_t *header = NULL, *payload = NULL;
-    unsigned char sig[64];
+    unsigned char sig[512]; /* up to RSA-4096 */
     size_t sig_len = 0;
     size_t len = token ? strnlen(token, JWT_TOKEN_MAX + 1) : 0;
     if (len == 0 || len > JWT_TOKEN_MAX)
@@ -345,7 +479,7 @@ gh_status jwt_verify(const char *token, enum jwt_alg alg, jwt_key_lookup lookup,
         return GH_ERR_INVALID_TOKEN;
     if (!(header = decode_object(token, (size_t)(dot1 - token))))
         goto out;
-    const struct jwt_key *k = check_header(header, alg, lookup, ctx);
+    const struct jwt_key *k = check_header(header, allowed, n, lookup, ctx);
     if (!k || b64url_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof sig, &sig_len) != GH_OK ||
         !verify_bytes(k, (const unsigned char *)token, (size_t)(dot2 - token), sig, sig_len))
         goto out;

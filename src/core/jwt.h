@@ -14,7 +14,9 @@
 
 #include "../util/status.h"
 
-enum jwt_alg { JWT_ES256, JWT_EDDSA };
+/* JWT_RS256 (RSASSA-PKCS1-v1_5 with SHA-256) is only verified: OpenID Connect providers sign
+ * ID tokens with it. gatehouse signs with ES256 or EdDSA. */
+enum jwt_alg { JWT_ES256, JWT_EDDSA, JWT_RS256 };
 
 #define JWT_KID_MAX   48         /* bytes of a key id, with its NUL */
 #define JWT_TOKEN_MAX (8 * 1024) /* longest token accepted for verification */
@@ -39,6 +41,11 @@ GH_MUST_CHECK gh_status jwt_key_import(const char *kid, enum jwt_alg alg, const 
                                        size_t len, struct jwt_key *out);
 /* The public key as a JWK (RFC 7517): kty, crv, x (and y), kid, alg, use "sig". New reference. */
 GH_MUST_CHECK gh_status jwt_key_public_jwk(const struct jwt_key *k, json_t **out);
+/* Loads a public key from a JWK (RSA: n, e; EC P-256: x, y; OKP Ed25519: x) with its kid
+ * (may be absent: empty). The algorithm is the JWK's alg, or the one its key type signs with
+ * here. GH_ERR_INVALID_TOKEN for anything else (other curves, short RSA keys, private JWKs
+ * are read for their public part only). */
+GH_MUST_CHECK gh_status jwt_key_from_jwk(const json_t *jwk, struct jwt_key *out);
 /* Frees the key's OpenSSL object. NULL-safe. */
 void jwt_key_free(struct jwt_key *k);
 
@@ -54,5 +61,9 @@ typedef const struct jwt_key *(*jwt_key_lookup)(void *ctx, const char *kid);
  * failure — the caller checks the claims' meaning (exp, nbf, iss, aud, token_type). */
 GH_MUST_CHECK gh_status jwt_verify(const char *token, enum jwt_alg alg, jwt_key_lookup lookup,
                                    void *ctx, json_t **claims);
+/* Like jwt_verify for tokens of others (ID tokens): the header's alg must be one of the n in
+ * allowed and the key lookup finds must be of that alg. */
+GH_MUST_CHECK gh_status jwt_verify_allowed(const char *token, const enum jwt_alg *allowed, size_t n,
+                                           jwt_key_lookup lookup, void *ctx, json_t **claims);
 
 #endif

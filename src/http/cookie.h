@@ -15,4 +15,9 @@ void cookie_format_session(const struct config *cfg, const char *token, char *ou
 void cookie_format_device(const struct config *cfg, const char *name, const char *value,
                           int max_age, char *out, size_t cap);
 
+/* Like cookie_format_device, for the cookie path path (a login in progress at an OpenID Connect
+ * provider binds its browser with a cookie on /oauth/ only). */
+void cookie_format_scoped(const struct config *cfg, const char *name, const char *value,
+                          int max_age, const char *path, char *out, size_t cap);
+
 #endif

@@ -725,8 +725,18 @@ export async function assertNothingLost(server, creds) {
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The user object of SPEC §2.1, exactly. */
+/** The keys of the user object; current-user adds `providers` (the linked sign-in providers). */
+function assertUserKeys(u) {
+  const keys = Object.keys(u).filter((k) => k !== 'providers');
+  assert.deepEqual(keys.sort(), ['date_joined', 'email', 'first_name', 'id', 'is_active', 'is_staff', 'is_superuser', 'last_name', 'profile', 'thumbnail'].sort());
+  if ('providers' in u) {
+    assert.ok(Array.isArray(u.providers), 'providers is a list');
+    for (const p of u.providers) assert.equal(typeof p, 'string');
+  }
+}
+
 export function assertUserObject(u, email) {
-  assert.deepEqual(Object.keys(u).sort(), ['date_joined', 'email', 'first_name', 'id', 'is_active', 'is_staff', 'is_superuser', 'last_name', 'profile', 'thumbnail'].sort());
+  assertUserKeys(u);
   assert.match(u.id, UUID_RE);
   assert.equal(u.email, email);
   assert.equal(typeof u.first_name, 'string');
@@ -751,7 +761,7 @@ export function assertUserObject(u, email) {
  * but profile fields and thumbnail may be set.
  */
 export function assertUserShape(u, email) {
-  assert.deepEqual(Object.keys(u).sort(), ['date_joined', 'email', 'first_name', 'id', 'is_active', 'is_staff', 'is_superuser', 'last_name', 'profile', 'thumbnail'].sort());
+  assertUserKeys(u);
   assert.match(u.id, UUID_RE);
   if (email !== undefined) assert.equal(u.email, email);
   for (const k of ['first_name', 'last_name']) assert.equal(typeof u[k], 'string', k);
