@@ -95,6 +95,7 @@ def verify(token):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
+    disable_nagle_algorithm = True  # the body follows the headers at once, not after an ACK
 
     def do_GET(self):
         if self.path.split("?", 1)[0] != "/whoami":
