@@ -147,8 +147,9 @@ valgrind: deps-test
 	@$(MAKE) --no-print-directory $(UNIT_BINS)
 	@scripts/run-unit-tests.sh --valgrind $(UNIT_BINS)
 
+# node: npm jose for the Node example service the bench measures
 bench: all
-	@scripts/install-deps.sh bench
+	@scripts/install-deps.sh bench node
 	bash bench/run.sh
 
 # ---- fuzzing: libFuzzer harnesses (fuzz/*.c) built with clang, ASan and UBSan ----
