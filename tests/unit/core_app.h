@@ -1,9 +1,10 @@
 /* A struct app for the unit tests of core/ flows, built as app_open builds it but on the fake
  * store (fake_store.h): settings from a table (small Argon2 parameters, so a hash takes
- * milliseconds), the database kv on the store, the device key read from it, the dummy hash. No
- * worker pools and no outbox: the flows run on the test's thread, and mail stays in the outbox
- * table, where the tests read it or resolve it as the outbox worker would. Include after
- * <cmocka.h>, in one test file (the functions are static inline). */
+ * milliseconds), the database kv on the store, the device key and the refresh-token key read
+ * from it, the signing keys of access tokens, the dummy hash. No worker pools and no outbox: the
+ * flows run on the test's thread, and mail stays in the outbox table, where the tests read it or
+ * resolve it as the outbox worker would. Include after <cmocka.h>, in one test file (the functions
+ * are static inline). */
 #ifndef GH_TEST_CORE_APP_H
 #define GH_TEST_CORE_APP_H
 
@@ -17,8 +18,10 @@
 #include "config_table.h"
 #include "core/account.h"
 #include "core/device.h"
+#include "core/keys.h"
 #include "core/mailer.h"
 #include "core/password.h"
+#include "core/tokens.h"
 #include "fake_store.h"
 #include "kv/kv.h"
 #include "store/store.h"
@@ -60,6 +63,7 @@ static inline int core_teardown(void **state)
     struct core_fixture *f = *state;
     if (!f)
         return 0;
+    keys_close(&f->app.keys);
     if (f->app.kv)
         f->app.kv->close(f->app.kv);
     if (f->app.store)
@@ -69,21 +73,34 @@ static inline int core_teardown(void **state)
     return 0;
 }
 
-/* A fresh app on an empty, migrated fake store for each test. */
-static inline int core_setup(void **state)
+#define CORE_EXTRA_SETTINGS 8
+
+/* A fresh app on an empty, migrated fake store, with extra settings (NULL-terminated, at most
+ * CORE_EXTRA_SETTINGS; NULL for none) that replace or add to the ones of core_setup. */
+static inline int core_setup_with(void **state, const struct setting *extra)
 {
-    struct setting settings[] = {
+    static const struct setting base[] = {
         {"GATEHOUSE_ARGON2_MEMORY_KIB", "8192"},
         {"GATEHOUSE_ARGON2_ITERATIONS", "1"},
         {"GATEHOUSE_PUBLIC_URL", "https://auth.example.com"},
         {"GATEHOUSE_FRONTEND_URL", "https://app.example.com"},
-        {NULL, NULL},
     };
+    /* setting_lookup takes the first entry of a name: the extra ones go first. */
+    struct setting settings[CORE_EXTRA_SETTINGS + sizeof base / sizeof base[0] + 1] = {{0}};
+    size_t n = 0;
     struct core_fixture *f = calloc(1, sizeof *f);
     char err[256] = "";
     *state = f;
     if (!f)
         return -1;
+    for (; extra && extra[n].name; n++) {
+        if (n == CORE_EXTRA_SETTINGS) {
+            fprintf(stderr, "core_setup_with: more than %d settings\n", CORE_EXTRA_SETTINGS);
+            goto fail;
+        }
+        settings[n] = extra[n];
+    }
+    memcpy(&settings[n], base, sizeof base);
     if (config_load(&f->cfg, setting_lookup, settings, err, sizeof err) != GH_OK) {
         fprintf(stderr, "config_load: %s\n", err);
         goto fail;
@@ -94,7 +111,8 @@ static inline int core_setup(void **state)
     if (fake_store_new(&f->app.store) != GH_OK)
         goto fail;
     f->db = fake_store_db(f->app.store);
-    if (device_key_load(&f->app) != GH_OK ||
+    if (device_key_load(&f->app) != GH_OK || tokens_open(&f->app) != GH_OK ||
+        keys_open(&f->app) != GH_OK ||
         password_hash("not a password of anyone", f->cfg.argon2_iterations,
                       f->cfg.argon2_memory_kib, f->app.dummy_hash,
                       sizeof f->app.dummy_hash) != GH_OK ||
@@ -104,6 +122,12 @@ static inline int core_setup(void **state)
 fail:
     core_teardown(state);
     return -1;
+}
+
+/* A fresh app on an empty, migrated fake store for each test. */
+static inline int core_setup(void **state)
+{
+    return core_setup_with(state, NULL);
 }
 
 /* ---- reading the store ---- */
