@@ -107,6 +107,7 @@ static void stop_app(void)
 {
     http_server_stop(&srv);
     app_close(&app);
+    log_shutdown();
     password_list_free();
     curl_global_cleanup();
     if (data_dir[0])

@@ -482,6 +482,7 @@ int main(int argc, char **argv)
     else
         rc = serve(&cfg);
 out:
+    log_shutdown();
     password_list_free();
     curl_global_cleanup();
     return rc;

@@ -51,11 +51,9 @@ const char *redirect_reason_text(enum redirect_reason reason);
 /* 303 to {FRONTEND_URL}{page}, with ?reason=<text> (percent-encoded) unless REASON_NONE. */
 void redirect_to_frontend(struct request *req, const char *page, enum redirect_reason reason);
 
-/* Answers the user object of SPEC §2.1 with status. */
+/* Answers the user object of SPEC §2.1 with status, plus "providers": the names of the
+ * identity providers linked to the account. */
 void reply_user(struct request *req, unsigned status, const struct user *u);
-/* Answers the user object with "providers": the names of the linked identity providers. */
-void reply_user_with_providers(struct request *req, const struct user *u,
-                               const char (*providers)[PROVIDER_NAME_MAX], size_t count);
 
 /* health.c */
 void api_health_check(struct request *req);

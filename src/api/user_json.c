@@ -2,6 +2,7 @@
  * (GET /users/current-user/ on every page load), so no JSON tree is built. */
 #include <stdio.h>
 
+#include "../core/oidc.h"
 #include "../media/media.h"
 #include "../util/jsonw.h"
 #include "../util/timeutil.h"
@@ -97,12 +98,11 @@ static void reply_user_object(struct request *req, unsigned status, const struct
 
 void reply_user(struct request *req, unsigned status, const struct user *u)
 {
-    reply_user_object(req, status, u, NULL, 0);
-}
-
-void reply_user_with_providers(struct request *req, const struct user *u,
-                               const char (*providers)[PROVIDER_NAME_MAX], size_t count)
-{
-    static const char none[1][PROVIDER_NAME_MAX];
-    reply_user_object(req, 200, u, providers ? providers : none, providers ? count : 0);
+    char providers[CONFIG_MAX_PROVIDERS][PROVIDER_NAME_MAX];
+    size_t count = 0;
+    /* No lookup unless providers are configured: current-user is the hot path. */
+    if (req->app->cfg->provider_count &&
+        oidc_linked(req->app, u->id, providers, CONFIG_MAX_PROVIDERS, &count) != GH_OK)
+        count = 0;
+    reply_user_object(req, status, u, (const char(*)[PROVIDER_NAME_MAX])providers, count);
 }

@@ -7,7 +7,6 @@
 
 #include "../core/account.h"
 #include "../core/device.h"
-#include "../core/oidc.h"
 #include "../core/session.h"
 #include "../http/cookie.h"
 #include "../http/json_input.h"
@@ -118,13 +117,7 @@ void api_users_current_user(struct request *req)
     if (device_cookie_refresh(req->app, req->principal.user.email, req->principal.session.id,
                               request_cookie(req, DEVICE_COOKIE_NAME), device))
         set_device_cookie(req, device);
-    char providers[CONFIG_MAX_PROVIDERS][PROVIDER_NAME_MAX];
-    size_t count = 0;
-    /* no lookup at all unless providers are configured: this is the hot path */
-    if (req->app->cfg->provider_count && oidc_linked(req->app, req->principal.user.id, providers,
-                                                     CONFIG_MAX_PROVIDERS, &count) != GH_OK)
-        count = 0;
-    reply_user_with_providers(req, &req->principal.user, providers, count);
+    reply_user(req, 200, &req->principal.user);
 }
 
 /* ---- POST /users/logout/ ---- */

@@ -100,7 +100,61 @@ static bool copy_claim(const json_t *claims, const char *name, char *out, size_t
     return v && str_copy(out, cap, v) == GH_OK;
 }
 
+/* Access tokens verified lately, per thread: a Bearer client sends the same token on every
+ * request for its five minutes, and its signature need not be checked each time. Keyed by the
+ * token's SHA-256, kept until the token's exp; no lock, since no thread shares its cache. */
+#define VERIFIED_CACHE 64
+struct verified_token {
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    struct access_claims claims;
+    bool used;
+};
+static _Thread_local struct verified_token verified[VERIFIED_CACHE];
+
+static struct verified_token *cache_slot(const unsigned char hash[crypto_hash_sha256_BYTES])
+{
+    size_t i;
+    memcpy(&i, hash, sizeof i);
+    return &verified[i % VERIFIED_CACHE];
+}
+
+/* The claims of a token verified before and not yet expired, or false. */
+static bool cached_claims(const char *token, unsigned char hash[crypto_hash_sha256_BYTES],
+                          int64_t now, struct access_claims *out)
+{
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+    const struct verified_token *v = cache_slot(hash);
+    if (!v->used || sodium_memcmp(v->hash, hash, sizeof v->hash) != 0 ||
+        v->claims.exp <= now - CLOCK_LEEWAY)
+        return false;
+    *out = v->claims;
+    return true;
+}
+
+static gh_status verify_signed_access(struct app *app, const char *token,
+                                      struct access_claims *out);
+
 gh_status tokens_verify_access(struct app *app, const char *token, struct access_claims *out)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    if (!token || strnlen(token, JWT_TOKEN_MAX + 1) > JWT_TOKEN_MAX) {
+        memset(out, 0, sizeof *out);
+        return GH_ERR_INVALID_TOKEN;
+    }
+    if (cached_claims(token, hash, time_now(), out))
+        return GH_OK;
+    gh_status st = verify_signed_access(app, token, out);
+    if (st == GH_OK) {
+        struct verified_token *v = cache_slot(hash);
+        memcpy(v->hash, hash, sizeof v->hash);
+        v->claims = *out;
+        v->used = true;
+    }
+    return st;
+}
+
+/* Verifies an access token's signature and claims (the work the cache saves). */
+static gh_status verify_signed_access(struct app *app, const char *token, struct access_claims *out)
 {
     json_t *claims = NULL;
     gh_status st = jwt_verify(token, (enum jwt_alg)app->cfg->jwt_alg, keys_lookup, app, &claims);

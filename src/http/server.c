@@ -528,10 +528,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!req)
         return;
-    double ms = (double)(time_mono_us() - req->started_us) / 1000.0;
-    metrics_request(req->route ? (int)(req->route - srv->routes) : -1, req->status, ms);
+    int64_t us = time_mono_us() - req->started_us;
+    metrics_request(req->route ? (int)(req->route - srv->routes) : -1, req->status, us);
     if (srv->app->cfg->log_requests)
-        log_request(req->method, req->path, req->status, ms, req->client.ip);
+        log_request(req->method, req->path, req->status, us, req->client.ip);
     if (req->body_reserved)
         budget_release(&srv->budget, req->body_reserved);
     guard_request_done(req->guarded);

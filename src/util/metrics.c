@@ -7,9 +7,10 @@
 #define STATUS_MIN         100
 #define STATUS_COUNT       500 /* 100..599 */
 
-/* Upper bounds of the latency buckets, in milliseconds (the last bucket is +Inf). */
-static const double bucket_ms[] = {0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500};
-#define BUCKETS (sizeof bucket_ms / sizeof bucket_ms[0])
+/* Upper bounds of the latency buckets, in microseconds (the last bucket is +Inf). */
+static const int64_t bucket_us[] = {500,   1000,   2500,   5000,   10000,   25000,
+                                    50000, 100000, 250000, 500000, 1000000, 2500000};
+#define BUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
 /* Row METRICS_MAX_ROUTES counts requests that matched no route. */
 static atomic_ullong requests[METRICS_MAX_ROUTES + 1][STATUS_COUNT];
@@ -19,18 +20,18 @@ static atomic_ullong latency_sum_us;
 static atomic_ullong logins_ok, logins_failed;
 static atomic_ullong connections_refused, connections_timed_out;
 
-void metrics_request(int route_index, unsigned status, double ms)
+void metrics_request(int route_index, unsigned status, int64_t us)
 {
     size_t row = (route_index >= 0 && route_index < METRICS_MAX_ROUTES) ? (size_t)route_index
                                                                         : METRICS_MAX_ROUTES;
     if (status >= STATUS_MIN && status < STATUS_MIN + STATUS_COUNT)
         atomic_fetch_add_explicit(&requests[row][status - STATUS_MIN], 1, memory_order_relaxed);
     size_t b = 0;
-    while (b < BUCKETS && ms > bucket_ms[b])
+    while (b < BUCKETS && us > bucket_us[b])
         b++;
     atomic_fetch_add_explicit(&latency_buckets[b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&latency_count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&latency_sum_us, (unsigned long long)(ms * 1000.0),
+    atomic_fetch_add_explicit(&latency_sum_us, (unsigned long long)(us > 0 ? us : 0),
                               memory_order_relaxed);
 }
 
@@ -88,7 +89,7 @@ gh_status metrics_render(struct buf *out, size_t n, const char *(*route_path)(si
         cumulative += load(&latency_buckets[b]);
         if (b < BUCKETS)
             st = buf_printf(out, "gatehouse_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                            bucket_ms[b] / 1000.0, cumulative);
+                            (double)bucket_us[b] / 1e6, cumulative);
         else
             st = buf_printf(out,
                             "gatehouse_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",

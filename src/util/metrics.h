@@ -6,12 +6,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
 /* Counts a finished request. route_index is the route's position in the table, or -1 when no
- * route matched; ms is its duration. */
-void metrics_request(int route_index, unsigned status, double ms);
+ * route matched; us is its duration in microseconds. */
+void metrics_request(int route_index, unsigned status, int64_t us);
 /* Counts a login that succeeded or failed (wrong password, unknown email, inactive). */
 void metrics_login(bool ok);
 /* Counts a connection refused for its address's cap, or closed past its deadline. */
