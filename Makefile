@@ -17,6 +17,8 @@ EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/store/migrations/po
             assets/common-passwords.txt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_HDR := $(wildcard tests/unit/*.h)
+# What unit tests share besides headers (the fake store): every other .c file of tests/unit/.
+UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 WEB      := $(shell find web -type f ! -name '.*' 2>/dev/null | sort)
 
 # Objects of a variant: $(call objs,DIR,SOURCES)
@@ -87,10 +89,21 @@ $(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a | pkg-check
 # Per-test link flags: test_wipe watches every free() of the library.
 UNIT_LDFLAGS_test_wipe := -Wl,--wrap=free
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgatehouse.a | pkg-check
+# The unit-test helpers, in an archive: a test links only the ones it uses.
+$(OBJ)/tests/unit/%.o: tests/unit/%.c | pkg-check
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/libunithelpers.a: $(call objs,$(OBJ),$(UNIT_HELPER_SRC))
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.a | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
-	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka $(UNIT_LDFLAGS_$*)
+	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.a $(LIBS) \
+	  -lcmocka $(UNIT_LDFLAGS_$*)
 
 # ---- sanitizer build ----
 $(ASAN_OBJ)/%.o: %.c | pkg-check
@@ -106,11 +119,21 @@ $(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a | p
 	@echo "LD $@"
 	@$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libgatehouse.a | pkg-check
+$(ASAN_OBJ)/tests/unit/%.o: tests/unit/%.c | pkg-check
+	@mkdir -p $(dir $@)
+	@echo "CC (asan) $<"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -c $< -o $@
+
+$(BUILD)/asan/libunithelpers.a: $(call objs,$(ASAN_OBJ),$(UNIT_HELPER_SRC))
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libunithelpers.a $(BUILD)/asan/libgatehouse.a \
+  | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
-	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka \
-	  $(UNIT_LDFLAGS_$*)
+	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libunithelpers.a \
+	  $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka $(UNIT_LDFLAGS_$*)
 
 UNIT_BINS      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/unit/%,$(UNIT_SRC))
@@ -190,11 +213,12 @@ fuzz: deps-fuzz
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 format:
-	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HDR) $(FUZZ_SRC)
+	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HELPER_SRC) \
+	  $(UNIT_HDR) $(FUZZ_SRC)
 
 format-check:
-	clang-format --dry-run --Werror $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HDR) \
-	  $(FUZZ_SRC)
+	clang-format --dry-run --Werror $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) \
+	  $(UNIT_HELPER_SRC) $(UNIT_HDR) $(FUZZ_SRC)
 
 clean:
 	rm -rf $(BUILD)
