@@ -248,6 +248,7 @@ export async function startHostileProvider() {
   const published = privateJwk('RS256');
   const unpublished = privateJwk('RS256');
   const codes = new Map(); // code → {nonce, challenge, redirectUri}
+  const userinfo = new Map(); // access token → the UserInfo answer
   const clientId = 'hostile-client';
   const clientSecret = randomBytes(24).toString('base64url');
   let shape = null;
@@ -266,6 +267,7 @@ export async function startHostileProvider() {
         authorization_endpoint: `${issuer}/authorize`,
         token_endpoint: `${issuer}/token`,
         jwks_uri: `${issuer}/jwks`,
+        userinfo_endpoint: `${issuer}/userinfo`,
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256'],
@@ -273,6 +275,10 @@ export async function startHostileProvider() {
       });
     }
     if (u.pathname === '/jwks') return json(res, 200, { keys: [publicJwk(published)] });
+    if (u.pathname === '/userinfo') {
+      const info = userinfo.get((req.headers.authorization || '').replace(/^Bearer /, ''));
+      return info ? json(res, 200, info) : json(res, 401, { error: 'invalid_token' });
+    }
     if (u.pathname === '/authorize') {
       const q = u.searchParams;
       const to = new URL(q.get('redirect_uri'));
@@ -306,7 +312,9 @@ export async function startHostileProvider() {
       let idToken;
       if (s.token) idToken = s.token(claims, { published, unpublished });
       else idToken = signJwt(claims, s.key === 'unpublished' ? unpublished : published, s.header || {});
-      return json(res, 200, { access_token: randomBytes(16).toString('base64url'), token_type: 'Bearer', expires_in: 300, id_token: idToken });
+      const accessToken = randomBytes(16).toString('base64url');
+      userinfo.set(accessToken, { sub: claims.sub, ...state.account, ...(s.userinfo || {}) });
+      return json(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, id_token: idToken });
     }
     return json(res, 404, { error: 'not_found' });
   });
@@ -322,7 +330,8 @@ export async function startHostileProvider() {
     setAccount(claims) { state.account = { email_verified: true, ...claims }; },
     /**
      * Shapes the next ID token: {claims: overrides (undefined removes one), header: overrides,
-     * key: 'unpublished' (a key not in the JWKS), token(claims, keys): build it yourself}.
+     * key: 'unpublished' (a key not in the JWKS), token(claims, keys): build it yourself,
+     * userinfo: overrides of its UserInfo answer (by default the account's claims)}.
      */
     next(s) { shape = s; },
     hold: srv.hold,
