@@ -50,7 +50,9 @@ const htmlEscape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 function page(res, title, body) {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${htmlEscape(title)}</title></head>`
+  res.end('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    + '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+    + `<title>${htmlEscape(title)}</title></head>`
     + `<body><h1>${htmlEscape(title)}</h1>${body}</body></html>`);
 }
 
