@@ -1,7 +1,7 @@
 // Scale-out: two gatehouse processes on one PostgreSQL (+ Redis) behave as one — sessions, limits,
-// one-time links, mail, and the token API's refresh-token rotation and signing keys — and a
-// database or Redis outage answers 503 quickly and heals without a restart, losing nothing
-// committed.
+// one-time links, mail, the token API's refresh-token rotation and signing keys, and a provider
+// login that starts on one and comes back to the other — and a database or Redis outage answers
+// 503 quickly and heals without a restart, losing nothing committed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,19 +13,30 @@ import {
 import { startPostgres, PG_BIN } from '../support/postgres.js';
 import { startRedis } from '../support/redis.js';
 import { startSmtpSink } from '../support/smtp.js';
+import { startOidcProvider, Browser, walkToCallback, providerEnv } from '../support/oidc.js';
+
+// The address both instances are known by, as behind a load balancer: the provider sends the
+// browser back there, and the test hands the callback to the instance it chooses.
+const SHARED_URL = 'http://gatehouse.cluster.test';
 
 let pg;
 let redis;
+let op; // a real OpenID Provider with one client for the shared address
+let opClient;
 let dbCount = 0;
 let redisDb = 0;
 
 before(async () => {
   pg = await startPostgres();
   redis = await startRedis();
+  op = await startOidcProvider();
+  opClient = op.newClient();
+  await opClient.register([`${SHARED_URL}/oauth/op/callback/`]);
 });
 
 after(async () => {
   await cleanup();
+  if (op) await op.stop();
   if (redis) await redis.stop();
   if (pg) await pg.stop();
 });
@@ -139,6 +150,38 @@ for (const withRedis of [false, true]) {
     assert.equal(confirmed.length, 1, answers.map((r) => r.headers.get('location')).join('\n'));
     for (const r of answers) assert.equal(r.status, 303);
     assert.equal((await login(b, { email })).r.status, 200);
+  });
+
+  test(`${label}: a provider login started on A finishes on B, and its state is spent on both`, async () => {
+    const env = {
+      ...(await sharedBackend({ withRedis })),
+      ...providerEnv({ op: { issuer: op.issuer, clientId: opClient.client_id, clientSecret: opClient.client_secret } }),
+      GATEHOUSE_PUBLIC_URL: SHARED_URL,
+    };
+    const [a, b] = await pair(env);
+    const email = randomEmail('cluster-op');
+    const account = op.setAccount(`acct-${email}`, { email, given_name: 'Ada', family_name: 'Byron' });
+    const browser = new Browser();
+    const { callback } = await walkToCallback(browser, { url: a.url, publicUrl: SHARED_URL }, 'op', { account, next: '/done' });
+    const path = callback.slice(SHARED_URL.length);
+    const onB = await browser.fetch(`${b.url}${path}`);
+    assert.equal(onB.status, 303, onB.text);
+    assert.equal(onB.location, `${SHARED_URL}/done`);
+    const set = onB.headers.getSetCookie();
+    assert.equal(set.length, 1, JSON.stringify(set));
+    const cookie = set[0].split(';')[0];
+    assert.match(cookie, /^sessionid=/);
+    for (const s of [a, b]) {
+      const me = await get(s, '/users/current-user/', { cookie });
+      assert.equal(me.status, 200, me.text);
+      assert.equal(me.body.email, email);
+      assert.deepEqual(me.body.providers, ['op']);
+    }
+    // the state B consumed is gone for A too
+    const again = await browser.fetch(`${a.url}${path}`);
+    assert.equal(again.status, 303);
+    assert.ok(again.location.startsWith(`${SHARED_URL}/auth/error?reason=`), again.location);
+    assert.deepEqual(again.headers.getSetCookie(), []);
   });
 
   test(`${label}: mail queued through both instances is sent exactly once`, async () => {
