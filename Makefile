@@ -14,7 +14,7 @@ SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/store/migrations/postgres/*.sql \
                        src/mail/templates/*) \
-            assets/common-passwords.txt
+            assets/common-passwords.txt docs/openapi.yaml
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_HDR := $(wildcard tests/unit/*.h)
 # What unit tests share besides headers (the fake store): every other .c file of tests/unit/.

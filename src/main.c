@@ -141,15 +141,18 @@ out:
 
 /* Prints the route table as the HTTP layer serves it, one "METHOD /path/" per line, with the
  * wildcards written as in the docs ("*" as {id}, a final "**" as {path}). The API
- * documentation is checked against this list by the test suite. */
+ * documentation (docs/api.md, docs/openapi.yaml) is checked against this list by the test
+ * suite. */
 static int print_routes(void)
 {
     for (size_t i = 0; i < api_route_count; i++) {
         const char *path = api_routes[i].path;
         size_t n = strlen(path);
         bool rest = n >= 2 && !strcmp(path + n - 2, "**");
-        /* OAuth endpoints and well-known documents are written without the slash (RFC style) */
-        bool bare = !strncmp(path, "/oauth/", 7) || !strncmp(path, "/.well-known/", 13);
+        /* OAuth endpoints, well-known documents and files (a last segment with a dot, such as
+         * /openapi.yaml) are written without the slash (RFC style) */
+        bool bare = !strncmp(path, "/oauth/", 7) || !strncmp(path, "/.well-known/", 13) ||
+                    strchr(strrchr(path, '/'), '.');
         printf("%s ", api_routes[i].method);
         for (const char *p = path; *p; p++) {
             if (p[0] == '*' && p[1] == '*') {

@@ -52,6 +52,7 @@ const struct route api_routes[] = {
     {"GET", "/.well-known/openid-configuration", api_wellknown_metadata, TOKEN_CLIENTS, 0},
     {"GET", "/.well-known/oauth-authorization-server", api_wellknown_metadata, TOKEN_CLIENTS, 0},
     {"GET", "/media/**", api_media_get, 0, 0},
+    {"GET", "/openapi.yaml", api_openapi_get, TOKEN_CLIENTS, 0},
     {"GET", "/", api_web_get, 0, 0},
     {"GET", "/auth/**", api_web_get, 0, 0},
     {"GET", "/static/**", api_web_get, 0, 0},
