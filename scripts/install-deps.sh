@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Install what gatehouse needs to build, test and benchmark on Debian 12.
 #
-#   scripts/install-deps.sh [build] [test] [bench] [fuzz] [image] [node] ...
+#   scripts/install-deps.sh [build] [test] [bench] [fuzz] [image] [image-test] [node] ...
 #
 # Groups (no argument means "build"):
 #   build  compiler, make, pkg-config and the -dev packages of the libraries
 #   test   build + cmocka, the sqlite3 shell and valgrind
 #   bench  wrk, nginx-light (the reference server of bench/run.sh) and curl
 #   fuzz   build + clang and its sanitizer and libFuzzer runtimes
-#   image  podman (with runc, slirp4netns, uidmap, fuse-overlayfs) and mmdebstrap, to build
-#          and test the container image (make image, make image-test) without a registry
+#   image  podman with runc, and mmdebstrap: build the container image without a registry
+#          (make image); slirp4netns, uidmap and fuse-overlayfs for podman without root
+#   image-test  image + PostgreSQL and Redis, which make image-test starts on loopback
 #   node   `npm ci` in the repository root, only when node_modules is missing
 #          or older than package-lock.json
 #
@@ -30,6 +31,7 @@ pkgs_test=("${pkgs_build[@]}" libcmocka-dev sqlite3 valgrind python3-botocore
 pkgs_bench=(wrk nginx-light curl)
 pkgs_fuzz=("${pkgs_build[@]}" clang libclang-rt-14-dev)
 pkgs_image=(podman runc slirp4netns uidmap fuse-overlayfs mmdebstrap)
+pkgs_image_test=("${pkgs_image[@]}" postgresql redis-server)
 
 [ $# -eq 0 ] && set -- build
 
@@ -42,9 +44,10 @@ for group in "$@"; do
         bench) want+=("${pkgs_bench[@]}") ;;
         fuzz)  want+=("${pkgs_fuzz[@]}") ;;
         image) want+=("${pkgs_image[@]}") ;;
+        image-test) want+=("${pkgs_image_test[@]}") ;;
         node)  do_node=1 ;;
-        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
-        *) die "unknown group '$group' (expected: build, test, bench, fuzz, image, node)" ;;
+        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+        *) die "unknown group '$group' (expected: build, test, bench, fuzz, image, image-test, node)" ;;
     esac
 done
 
