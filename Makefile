@@ -29,7 +29,7 @@ OBJ      := $(BUILD)/obj
 ASAN_OBJ := $(BUILD)/asan/obj
 
 .PHONY: all run test test-unit test-api asan valgrind fuzz fuzz-build format format-check \
-        bench deps deps-test deps-fuzz clean pkg-check
+        bench deps deps-test deps-fuzz clean pkg-check image image-test
 
 all: $(BUILD)/gatehouse
 
@@ -212,6 +212,20 @@ fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# ---- the container image (Dockerfile), built and tested with podman ----
+# `make image` builds gatehouse:latest in a podman store of this checkout (build/podman/, see
+# scripts/podman.sh), on a local stand-in for debian:bookworm-slim made with mmdebstrap when
+# the store has none (scripts/build-image.sh): no container registry is needed. Cached layers
+# make a rebuild with nothing changed take seconds. `make image-test` runs the image as its
+# users would (tests/image/) and prints the build and start-up figures.
+image:
+	@scripts/install-deps.sh image
+	@scripts/build-image.sh
+
+image-test: image
+	@scripts/install-deps.sh image-test
+	@tests/image/image-test.sh
+
 format:
 	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HELPER_SRC) \
 	  $(UNIT_HDR) $(FUZZ_SRC)
@@ -223,4 +237,6 @@ format-check:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The compilers' dependency files; build/podman (the image store, whose trees hold directories
+# such as etc/*.d) is not searched.
+-include $(shell find $(BUILD) -path $(BUILD)/podman -prune -o -name '*.d' -type f -print 2>/dev/null)
