@@ -49,7 +49,7 @@ for group in "$@"; do
         image) want+=("${pkgs_image[@]}") ;;
         image-test) want+=("${pkgs_image_test[@]}") ;;
         node)  do_node=1 ;;
-        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit 0 ;;
         *) die "unknown group '$group' (expected: build, test, bench, fuzz, image, image-test, node)" ;;
     esac
 done
