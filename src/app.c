@@ -2,6 +2,7 @@
  * database, the shared secrets, the worker pools, the kv, media and mail backends — opened in
  * order at start and closed in reverse at the end. serve() and the fuzz harness share it. */
 #include <sodium.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -20,6 +21,24 @@
 #include "util/log.h"
 #include "util/workpool.h"
 
+/* How long a start waits for a database server that cannot be reached yet (one started at the
+ * same time, as compose and CI do, or one that is slow to accept a connection), trying again
+ * every second, before it gives up. */
+#define STORE_OPEN_WAIT_SECONDS 15
+
+/* store_open, tried again while the database is unavailable, for up to STORE_OPEN_WAIT_SECONDS. */
+static gh_status open_store_waiting(const char *url, struct store **out)
+{
+    time_t give_up = time(NULL) + STORE_OPEN_WAIT_SECONDS;
+    for (;;) {
+        gh_status status = store_open(url, out);
+        if (status != GH_UNAVAILABLE || time(NULL) >= give_up)
+            return status;
+        log_msg(LOG_WARN, "the database cannot be reached yet; trying again in a second");
+        sleep(1);
+    }
+}
+
 /* Opens the database named by the settings (creating the data directory) and migrates it. */
 gh_status app_open_store(const struct config *cfg, struct store **out)
 {
@@ -28,7 +47,7 @@ gh_status app_open_store(const struct config *cfg, struct store **out)
         return GH_UNAVAILABLE;
     }
     struct store *st = NULL;
-    gh_status status = store_open(cfg->database_url, &st);
+    gh_status status = open_store_waiting(cfg->database_url, &st);
     if (status != GH_OK) {
         log_msg(LOG_ERROR, "cannot open the database");
         return status;

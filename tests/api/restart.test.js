@@ -2,9 +2,10 @@
 // old one stopped (pending confirmations, sessions, accounts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   startServer, cleanup, makeDataDir, get, request, register, registerAndConfirm, confirmationLink,
-  pathOf, loginOk, expectError, expectMessage, sql, sqlQuote,
+  pathOf, loginOk, expectError, expectMessage, sql, sqlQuote, BACKEND, sleep,
 } from '../support/server.js';
 
 after(cleanup);
@@ -64,4 +65,48 @@ test('a registered email stays taken after a restart', async () => {
   const third = await startServer({ dataDir, env: { GATEHOUSE_REGISTER_REVEALS_EXISTING: 'true' } });
   expectError(await request(third, 'POST', '/users/register/', again), 409, 'email_taken');
   await third.stop();
+});
+
+// A free loopback port with nothing listening on it yet.
+async function unusedPort() {
+  const probe = net.createServer();
+  await new Promise((res) => probe.listen(0, '127.0.0.1', res));
+  const { port } = probe.address();
+  await new Promise((res) => probe.close(res));
+  return port;
+}
+
+test('a start waits for a PostgreSQL server that cannot be reached yet, then serves', async (t) => {
+  if (BACKEND === 'sqlite') {
+    t.skip('PostgreSQL only (an SQLite file is opened, not reached)');
+    return;
+  }
+  const dataDir = makeDataDir();
+  const first = await startServer({ dataDir });
+  const creds = await registerAndConfirm(first);
+  await first.stop();
+
+  // The database reachable only through a port that refuses connections for the first 3 s.
+  const target = new URL(first.env.DATABASE_URL);
+  const port = await unusedPort();
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const late = sleep(3000).then(() => new Promise((res) => relay.listen(port, '127.0.0.1', res)));
+  try {
+    const url = new URL(target);
+    url.port = String(port);
+    const started = Date.now();
+    const second = await startServer({ dataDir, env: { DATABASE_URL: url.toString() } });
+    assert.ok(Date.now() - started >= 2500, 'it served only once the database could be reached');
+    assert.match(second.stderr(), /cannot be reached yet/);
+    await loginOk(second, creds);
+    assert.equal(await second.stop(), 0);
+  } finally {
+    await late;
+    await new Promise((res) => relay.close(res));
+  }
 });
