@@ -1,5 +1,5 @@
 /* The store, parameter lists, the check of text from outside and record readers shared by the
- * SQLite and PostgreSQL stores; sql_store_new fills a store's members from store/members/. */
+ * SQLite and PostgreSQL stores; sql_store_open fills a store's members from store/members/. */
 #include "sql.h"
 
 #include <stdlib.h>
@@ -31,9 +31,9 @@ static gh_status dialect_check(const struct sql_dialect *d)
     return GH_OK;
 }
 
-gh_status sql_store_new(const char *location, const struct sql_dialect *d,
-                        thread_conn_open_fn open_conn, thread_conn_close_fn close_conn,
-                        struct sql_store **out)
+gh_status sql_store_open(const char *location, const struct sql_dialect *d,
+                         thread_conn_open_fn open_conn, thread_conn_close_fn close_conn,
+                         struct store **out)
 {
     struct sql_store *s = NULL;
     gh_status st = dialect_check(d);
@@ -48,7 +48,11 @@ gh_status sql_store_new(const char *location, const struct sql_dialect *d,
     s->dialect = d;
     s->base.impl = s;
     s->base.close = sql_store_close;
+    s->base.migrate = d->migrate;
     s->base.ping = sql_ping;
+    s->base.begin = d->begin;
+    s->base.commit = d->commit;
+    s->base.rollback = d->rollback;
     sql_users_members(&s->base);
     sql_sessions_members(&s->base);
     sql_onetime_members(&s->base);
@@ -61,7 +65,11 @@ gh_status sql_store_new(const char *location, const struct sql_dialect *d,
     sql_identities_members(&s->base);
     sql_states_members(&s->base);
     sql_server_members(&s->base);
-    *out = s;
+    if ((st = d->connect(&s->base)) != GH_OK) {
+        sql_store_close(&s->base);
+        return st;
+    }
+    *out = &s->base;
     return GH_OK;
 fail:
     if (s)

@@ -28,13 +28,14 @@ struct sql_store {
     struct thread_conns conns;
 };
 
-/* Makes a store for location in dialect d, whose threads' connections open_conn opens and
- * close_conn frees (each given the struct sql_store as owner). Sets impl, close, ping and the
- * members of every table group (store/members/); the backend sets migrate and the
- * transactions. GH_INTERNAL when d lacks a group's statements. */
-GH_MUST_CHECK gh_status sql_store_new(const char *location, const struct sql_dialect *d,
-                                      thread_conn_open_fn open_conn,
-                                      thread_conn_close_fn close_conn, struct sql_store **out);
+/* Opens a store for location in dialect d, whose threads' connections open_conn opens and
+ * close_conn frees (each given the struct sql_store as owner), and opens the calling thread's
+ * connection so that a bad location fails at start, not at the first request. Fills every
+ * member: ping and those of every table group (store/members/) once for both backends, the
+ * migrations and transactions from d. GH_INTERNAL when d lacks a group's statements. */
+GH_MUST_CHECK gh_status sql_store_open(const char *location, const struct sql_dialect *d,
+                                       thread_conn_open_fn open_conn,
+                                       thread_conn_close_fn close_conn, struct store **out);
 
 /* The store of st. */
 static inline struct sql_store *sql_store_of(struct store *st)
@@ -175,8 +176,8 @@ static inline void sql_done(struct sql_row *r)
 
 /* ---- dialects: what the members of store/members/ run a backend through ---- */
 
-/* A backend's statement runners, its checks of values its database would refuse, and its SQL
- * text of every group (sqlite/conn.c, postgres/conn.c). */
+/* A backend's statement runners, its checks of values its database would refuse, its own
+ * members of struct store, and its SQL text of every group (sqlite/conn.c, postgres/conn.c). */
 struct sql_dialect {
     /* Runs statement id of g with the parameters p (NULL: none) and no result rows. With
      * must_change, GH_NOT_FOUND when it changed no row. */
@@ -194,6 +195,13 @@ struct sql_dialect {
     /* Text as the database takes it: in, or a copy in out (cap bytes) with what the database
      * would refuse replaced (PostgreSQL: invalid UTF-8 by '?'). NULL for a NULL in. */
     const char *(*clean_text)(const char *in, char *out, size_t cap);
+    /* The members of struct store that differ by backend: migrations and transactions. */
+    gh_status (*migrate)(struct store *st);
+    gh_status (*begin)(struct store *st);
+    gh_status (*commit)(struct store *st);
+    void (*rollback)(struct store *st);
+    /* Opens (or checks) the calling thread's connection: GH_OK when it can be used now. */
+    gh_status (*connect)(struct store *st);
     /* The SQL text of each group, by enum sql_group. */
     const struct sql_statements *groups[SQL_GROUPS];
 };

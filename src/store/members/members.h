@@ -1,6 +1,6 @@
 /* The statements of every table group, numbered once for both backends (each backend's group
  * file, sqlite/users.c or postgres/users.c, holds the SQL text of each number), and what each
- * generic group file of store/members/ gives sql_store_new to fill a struct store. */
+ * generic group file of store/members/ gives sql_store_open to fill a struct store. */
 #ifndef GH_STORE_MEMBERS_H
 #define GH_STORE_MEMBERS_H
 
@@ -99,6 +99,22 @@ enum { IDENTITY_INSERT, IDENTITY_GET, IDENTITY_LIST, IDENTITY_DELETE, IDENTITY_S
 
 /* SQL_STATES */
 enum { STATE_INSERT, STATE_CONSUME, STATE_PURGE, STATE_STATEMENTS };
+
+/* Declares the SQL text of every table group that a backend's group files define, named
+ * <prefix>_users and so on (sqlite.h, postgres.h). */
+#define SQL_GROUP_TEXT_DECLARE(prefix)                                                             \
+    extern const struct sql_statements prefix##_users, prefix##_sessions, prefix##_onetime,        \
+        prefix##_outbox, prefix##_audit, prefix##_ratelimit, prefix##_keys, prefix##_tokens,       \
+        prefix##_clients, prefix##_identities, prefix##_states, prefix##_server;
+
+/* The SQL text of every table group but SQL_CONN, as the initializers of a dialect's groups. */
+#define SQL_GROUP_TEXT(prefix)                                                                     \
+    [SQL_USERS] = &prefix##_users, [SQL_SESSIONS] = &prefix##_sessions,                            \
+    [SQL_ONETIME] = &prefix##_onetime, [SQL_OUTBOX] = &prefix##_outbox,                            \
+    [SQL_AUDIT] = &prefix##_audit, [SQL_RATE] = &prefix##_ratelimit, [SQL_KEYS] = &prefix##_keys,  \
+    [SQL_TOKENS] = &prefix##_tokens, [SQL_CLIENTS] = &prefix##_clients,                            \
+    [SQL_IDENTITIES] = &prefix##_identities, [SQL_STATES] = &prefix##_states,                      \
+    [SQL_SERVER] = &prefix##_server
 
 /* Each group file sets the members of struct store that it implements. */
 void sql_users_members(struct store *st);

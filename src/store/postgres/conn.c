@@ -150,6 +150,14 @@ static gh_status conn_get(struct store *st, struct conn **out)
     return GH_OK;
 }
 
+/* The dialect's connect: connects this thread now, so that a wrong URL or an unreachable
+ * server fails at start. */
+static gh_status pg_connect(struct store *st)
+{
+    struct conn *c = NULL;
+    return conn_get(st, &c);
+}
+
 /* ---- statements ---- */
 
 /* Prepares statement id of g on c under name, once per connection, and learns how many
@@ -487,40 +495,19 @@ static const struct sql_dialect dialect = {
     .query = pg_query,
     .valid_id = pg_is_uuid,
     .clean_text = pg_utf8_clean,
+    .migrate = pg_migrate,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .connect = pg_connect,
     .groups =
         {
             [SQL_CONN] = &conn_sql,
-            [SQL_USERS] = &postgres_users,
-            [SQL_SESSIONS] = &postgres_sessions,
-            [SQL_ONETIME] = &postgres_onetime,
-            [SQL_OUTBOX] = &postgres_outbox,
-            [SQL_AUDIT] = &postgres_audit,
-            [SQL_RATE] = &postgres_ratelimit,
-            [SQL_SERVER] = &postgres_server,
-            [SQL_KEYS] = &postgres_keys,
-            [SQL_TOKENS] = &postgres_tokens,
-            [SQL_CLIENTS] = &postgres_clients,
-            [SQL_IDENTITIES] = &postgres_identities,
-            [SQL_STATES] = &postgres_states,
+            SQL_GROUP_TEXT(postgres),
         },
 };
 
 gh_status store_postgres_open(const char *url, struct store **out)
 {
-    struct sql_store *s = NULL;
-    struct conn *c = NULL;
-    gh_status st = sql_store_new(url, &dialect, conn_open, conn_free, &s);
-    if (st != GH_OK)
-        return st;
-    s->base.migrate = pg_migrate;
-    s->base.begin = pg_begin;
-    s->base.commit = pg_commit;
-    s->base.rollback = pg_rollback;
-    /* Connect now so a wrong URL or an unreachable server fails at start. */
-    if ((st = conn_get(&s->base, &c)) != GH_OK) {
-        sql_store_close(&s->base);
-        return st;
-    }
-    *out = &s->base;
-    return GH_OK;
+    return sql_store_open(url, &dialect, conn_open, conn_free, out);
 }

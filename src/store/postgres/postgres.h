@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../members/members.h"
 #include "../sql.h"
 #include "../store.h"
 
@@ -34,17 +35,6 @@ const char *pg_utf8_clean(const char *in, char *out, size_t cap);
 
 /* The SQL text of each table group, one file each (users.c: postgres_users), numbered by the
  * group's enum of members/members.h. */
-extern const struct sql_statements postgres_users;
-extern const struct sql_statements postgres_sessions;
-extern const struct sql_statements postgres_onetime;
-extern const struct sql_statements postgres_outbox;
-extern const struct sql_statements postgres_audit;
-extern const struct sql_statements postgres_ratelimit;
-extern const struct sql_statements postgres_keys;
-extern const struct sql_statements postgres_tokens;
-extern const struct sql_statements postgres_clients;
-extern const struct sql_statements postgres_identities;
-extern const struct sql_statements postgres_states;
-extern const struct sql_statements postgres_server;
+SQL_GROUP_TEXT_DECLARE(postgres)
 
 #endif

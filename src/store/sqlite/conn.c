@@ -108,6 +108,13 @@ static gh_status conn_get(struct store *st, struct conn **out)
     return status;
 }
 
+/* The dialect's connect: opens this thread's connection, so that a bad path fails at start. */
+static gh_status sq_connect(struct store *st)
+{
+    struct conn *c = NULL;
+    return conn_get(st, &c);
+}
+
 /* ---- statements ---- */
 
 /* Returns statement id of g on this thread's connection, prepared on first use, reset and with
@@ -338,43 +345,22 @@ static const struct sql_dialect dialect = {
     .query = sq_query,
     .valid_id = any_id,
     .clean_text = text_as_is,
+    .migrate = sq_migrate,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .connect = sq_connect,
     .groups =
         {
             [SQL_CONN] = &conn_sql,
-            [SQL_USERS] = &sqlite_users,
-            [SQL_SESSIONS] = &sqlite_sessions,
-            [SQL_ONETIME] = &sqlite_onetime,
-            [SQL_OUTBOX] = &sqlite_outbox,
-            [SQL_AUDIT] = &sqlite_audit,
-            [SQL_RATE] = &sqlite_ratelimit,
-            [SQL_SERVER] = &sqlite_server,
-            [SQL_KEYS] = &sqlite_keys,
-            [SQL_TOKENS] = &sqlite_tokens,
-            [SQL_CLIENTS] = &sqlite_clients,
-            [SQL_IDENTITIES] = &sqlite_identities,
-            [SQL_STATES] = &sqlite_states,
+            SQL_GROUP_TEXT(sqlite),
         },
 };
 
 gh_status store_sqlite_open(const char *path, struct store **out)
 {
-    struct sql_store *s = NULL;
-    struct conn *c = NULL;
     /* Before the library's first use: no global lock around every allocation for statistics
      * nobody reads (later calls, as in the tests that open many stores, change nothing). */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    gh_status st = sql_store_new(path, &dialect, conn_open, conn_free, &s);
-    if (st != GH_OK)
-        return st;
-    s->base.migrate = sq_migrate;
-    s->base.begin = sq_begin;
-    s->base.commit = sq_commit;
-    s->base.rollback = sq_rollback;
-    /* Open one connection now so a bad path fails at start, not at the first request. */
-    if ((st = conn_get(&s->base, &c)) != GH_OK) {
-        sql_store_close(&s->base);
-        return st;
-    }
-    *out = &s->base;
-    return GH_OK;
+    return sql_store_open(path, &dialect, conn_open, conn_free, out);
 }

@@ -4,8 +4,8 @@
 #define GH_STORE_SQLITE_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
+#include "../members/members.h"
 #include "../sql.h"
 #include "../store.h"
 
@@ -22,17 +22,6 @@ GH_MUST_CHECK gh_status sq_query(struct store *st, const struct sql_statements *
 
 /* The SQL text of each table group, one file each (users.c: sqlite_users), numbered by the
  * group's enum of members/members.h. */
-extern const struct sql_statements sqlite_users;
-extern const struct sql_statements sqlite_sessions;
-extern const struct sql_statements sqlite_onetime;
-extern const struct sql_statements sqlite_outbox;
-extern const struct sql_statements sqlite_audit;
-extern const struct sql_statements sqlite_ratelimit;
-extern const struct sql_statements sqlite_keys;
-extern const struct sql_statements sqlite_tokens;
-extern const struct sql_statements sqlite_clients;
-extern const struct sql_statements sqlite_identities;
-extern const struct sql_statements sqlite_states;
-extern const struct sql_statements sqlite_server;
+SQL_GROUP_TEXT_DECLARE(sqlite)
 
 #endif
