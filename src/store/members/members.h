@@ -67,6 +67,7 @@ _Static_assert(OUTBOX_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the g
 
 /* SQL_AUDIT */
 enum { AUDIT_INSERT, AUDIT_STATEMENTS };
+_Static_assert(AUDIT_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 /* SQL_RATE */
 enum { RATE_HIT, RATE_PEEK, RATE_REFUND, RATE_CLEAR, RATE_PURGE, RATE_STATEMENTS };
@@ -74,9 +75,11 @@ _Static_assert(RATE_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the gro
 
 /* SQL_SERVER */
 enum { SECRET_INSERT, SECRET_GET, READY_WRITE, SERVER_STATEMENTS };
+_Static_assert(SERVER_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 /* SQL_KEYS */
 enum { KEY_INSERT, KEY_LIST, KEY_RETIRE_OLDER, KEY_STATEMENTS };
+_Static_assert(KEY_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 /* SQL_TOKENS */
 enum {
@@ -93,12 +96,15 @@ _Static_assert(REFRESH_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the 
 
 /* SQL_CLIENTS */
 enum { CLIENT_INSERT, CLIENT_GET, CLIENT_STATEMENTS };
+_Static_assert(CLIENT_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 /* SQL_IDENTITIES */
 enum { IDENTITY_INSERT, IDENTITY_GET, IDENTITY_LIST, IDENTITY_DELETE, IDENTITY_STATEMENTS };
+_Static_assert(IDENTITY_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 /* SQL_STATES */
 enum { STATE_INSERT, STATE_CONSUME, STATE_PURGE, STATE_STATEMENTS };
+_Static_assert(STATE_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 /* Declares the SQL text of every table group that a backend's group files define, named
  * <prefix>_users and so on (sqlite.h, postgres.h). */
