@@ -140,7 +140,7 @@ struct sql_row_ops {
     void (*done)(struct sql_row *r);
 };
 
-/* The current row of a statement's result, filled by sq_query or pg_query. */
+/* The current row of a statement's result, filled by a dialect's query (sq_query, pg_query). */
 struct sql_row {
     const struct sql_row_ops *ops;
     void *result; /* sqlite3_stmt or PGresult */
