@@ -1,5 +1,5 @@
 /* The store, parameter lists, the check of text from outside and record readers shared by the
- * SQLite and PostgreSQL stores. */
+ * SQLite and PostgreSQL stores; sql_store_open fills a store's members from store/members/. */
 #include "sql.h"
 
 #include <stdlib.h>
@@ -7,19 +7,69 @@
 
 #include "../util/log.h"
 #include "../util/utf8.h"
+#include "members/members.h"
 
-gh_status sql_store_new(const char *location, thread_conn_open_fn open_conn,
-                        thread_conn_close_fn close_conn, struct sql_store **out)
+/* The ping member of both backends: runs the first statement of the connection group. */
+static gh_status sql_ping(struct store *st)
 {
-    struct sql_store *s = calloc(1, sizeof *s);
-    gh_status st = GH_NO_MEMORY;
+    struct sql_row row;
+    gh_status status = sql_query(st, SQL_CONN, CONN_PING, NULL, &row);
+    if (status == GH_OK)
+        sql_done(&row);
+    return status;
+}
+
+/* GH_OK when d has the statements of every group, each filed under its own group. */
+static gh_status dialect_check(const struct sql_dialect *d)
+{
+    for (int g = 0; g < SQL_GROUPS; g++) {
+        if (!d->groups[g] || d->groups[g]->group != (enum sql_group)g) {
+            log_msg(LOG_ERROR, "store: the dialect has no statements of group %d", g);
+            return GH_INTERNAL;
+        }
+    }
+    return GH_OK;
+}
+
+gh_status sql_store_open(const char *location, const struct sql_dialect *d,
+                         thread_conn_open_fn open_conn, thread_conn_close_fn close_conn,
+                         struct store **out)
+{
+    struct sql_store *s = NULL;
+    gh_status st = dialect_check(d);
+    if (st != GH_OK)
+        return st;
+    st = GH_NO_MEMORY;
+    s = calloc(1, sizeof *s);
     if (!s || !(s->location = strdup(location)))
         goto fail;
     if ((st = thread_conns_init(&s->conns, s, open_conn, close_conn)) != GH_OK)
         goto fail;
+    s->dialect = d;
     s->base.impl = s;
     s->base.close = sql_store_close;
-    *out = s;
+    s->base.migrate = d->migrate;
+    s->base.ping = sql_ping;
+    s->base.begin = d->begin;
+    s->base.commit = d->commit;
+    s->base.rollback = d->rollback;
+    sql_users_members(&s->base);
+    sql_sessions_members(&s->base);
+    sql_onetime_members(&s->base);
+    sql_outbox_members(&s->base);
+    sql_audit_members(&s->base);
+    sql_rate_members(&s->base);
+    sql_keys_members(&s->base);
+    sql_tokens_members(&s->base);
+    sql_clients_members(&s->base);
+    sql_identities_members(&s->base);
+    sql_states_members(&s->base);
+    sql_server_members(&s->base);
+    if ((st = d->connect(&s->base)) != GH_OK) {
+        sql_store_close(&s->base);
+        return st;
+    }
+    *out = &s->base;
     return GH_OK;
 fail:
     if (s)

@@ -1,7 +1,8 @@
 /* What the two SQL backends of the store (store/sqlite/, store/postgres/) share: the store
  * itself with its connections, the table groups their statements are filed under, bounded
  * parameter lists, the check of text from outside, a row that either backend's result can be
- * read through, and each record's column list with the one reader of it. */
+ * read through, the dialect through which the members of store/members/ run either backend's
+ * statements, and each record's column list with the one reader of it. */
 #ifndef GH_STORE_SQL_H
 #define GH_STORE_SQL_H
 
@@ -16,18 +17,25 @@
 
 /* ---- the store ---- */
 
-/* A SQL store: the struct store, where its database is, and one connection per thread. */
+struct sql_dialect;
+
+/* A SQL store: the struct store, its backend's dialect, where its database is, and one
+ * connection per thread. */
 struct sql_store {
     struct store base;
+    const struct sql_dialect *dialect;
     char *location; /* SQLite: the database file; PostgreSQL: the URL */
     struct thread_conns conns;
 };
 
-/* Makes a store for location whose threads' connections open_conn opens and close_conn frees
- * (each given the struct sql_store as owner). Sets impl and close; the backend sets the other
- * members. */
-GH_MUST_CHECK gh_status sql_store_new(const char *location, thread_conn_open_fn open_conn,
-                                      thread_conn_close_fn close_conn, struct sql_store **out);
+/* Opens a store for location in dialect d, whose threads' connections open_conn opens and
+ * close_conn frees (each given the struct sql_store as owner), and opens the calling thread's
+ * connection so that a bad location fails at start, not at the first request. Fills every
+ * member: ping and those of every table group (store/members/) once for both backends, the
+ * migrations and transactions from d. GH_INTERNAL when d lacks a group's statements. */
+GH_MUST_CHECK gh_status sql_store_open(const char *location, const struct sql_dialect *d,
+                                       thread_conn_open_fn open_conn,
+                                       thread_conn_close_fn close_conn, struct store **out);
 
 /* The store of st. */
 static inline struct sql_store *sql_store_of(struct store *st)
@@ -40,8 +48,9 @@ void sql_store_close(struct store *st);
 
 /* ---- statements, filed by table group ---- */
 
-/* The table groups. Each backend has one file per group (sqlite/users.c, postgres/users.c)
- * holding the group's statements and the struct store members that run them. */
+/* The table groups. Each group has one file of struct store members that run its statements
+ * (members/users.c, numbering them in members/members.h), and each backend one file with their
+ * SQL text (sqlite/users.c, postgres/users.c). */
 enum sql_group {
     SQL_CONN,       /* ping and transactions (conn.c) */
     SQL_USERS,      /* users and user_profiles */
@@ -63,7 +72,8 @@ enum sql_group {
  * [SQL_GROUPS][SQL_GROUP_MAX] table, and each group file asserts that it fits. */
 #define SQL_GROUP_MAX 10
 
-/* A group's statements: text[i] is the SQL of statement i, numbered by an enum of its file. */
+/* A group's statements: text[i] is the SQL of statement i, numbered by the group's enum of
+ * members/members.h. */
 struct sql_statements {
     enum sql_group group;
     const char *name; /* for log lines */
@@ -130,7 +140,7 @@ struct sql_row_ops {
     void (*done)(struct sql_row *r);
 };
 
-/* The current row of a statement's result, filled by sq_query or pg_query. */
+/* The current row of a statement's result, filled by a dialect's query (sq_query, pg_query). */
 struct sql_row {
     const struct sql_row_ops *ops;
     void *result; /* sqlite3_stmt or PGresult */
@@ -162,6 +172,66 @@ GH_MUST_CHECK static inline gh_status sql_next(struct sql_row *r)
 static inline void sql_done(struct sql_row *r)
 {
     r->ops->done(r);
+}
+
+/* ---- dialects: what the members of store/members/ run a backend through ---- */
+
+/* A backend's statement runners, its checks of values its database would refuse, its own
+ * members of struct store, and its SQL text of every group (sqlite/conn.c, postgres/conn.c). */
+struct sql_dialect {
+    /* Runs statement id of g with the parameters p (NULL: none) and no result rows. With
+     * must_change, GH_NOT_FOUND when it changed no row. */
+    gh_status (*exec)(struct store *st, const struct sql_statements *g, int id,
+                      const struct sql_params *p, bool must_change);
+    /* Runs statement id of g with the parameters p (NULL: none). GH_OK with row on its first
+     * result row: read it, sql_next for more, then sql_done. GH_NOT_FOUND when there is no row
+     * (nothing to release then). */
+    gh_status (*query)(struct store *st, const struct sql_statements *g, int id,
+                       const struct sql_params *p, struct sql_row *row);
+    /* True when id may be looked up in an id column: PostgreSQL wants a lowercase UUID (its
+     * uuid type would refuse other text, or match an upper-case spelling that SQLite would
+     * not); SQLite takes anything. */
+    bool (*valid_id)(const char *id);
+    /* Text as the database takes it: in, or a copy in out (cap bytes) with what the database
+     * would refuse replaced (PostgreSQL: invalid UTF-8 by '?'). NULL for a NULL in. */
+    const char *(*clean_text)(const char *in, char *out, size_t cap);
+    /* The members of struct store that differ by backend: migrations and transactions. */
+    gh_status (*migrate)(struct store *st);
+    gh_status (*begin)(struct store *st);
+    gh_status (*commit)(struct store *st);
+    void (*rollback)(struct store *st);
+    /* Opens (or checks) the calling thread's connection: GH_OK when it can be used now. */
+    gh_status (*connect)(struct store *st);
+    /* The SQL text of each group, by enum sql_group. */
+    const struct sql_statements *groups[SQL_GROUPS];
+};
+
+/* Runs statement id of group g of st's dialect as its exec does. */
+GH_MUST_CHECK static inline gh_status sql_exec(struct store *st, enum sql_group g, int id,
+                                               const struct sql_params *p, bool must_change)
+{
+    const struct sql_dialect *d = sql_store_of(st)->dialect;
+    return d->exec(st, d->groups[g], id, p, must_change);
+}
+
+/* Runs statement id of group g of st's dialect as its query does. */
+GH_MUST_CHECK static inline gh_status sql_query(struct store *st, enum sql_group g, int id,
+                                                const struct sql_params *p, struct sql_row *row)
+{
+    const struct sql_dialect *d = sql_store_of(st)->dialect;
+    return d->query(st, d->groups[g], id, p, row);
+}
+
+/* Whether st's dialect may look up id in an id column (valid_id). */
+static inline bool sql_valid_id(struct store *st, const char *id)
+{
+    return sql_store_of(st)->dialect->valid_id(id);
+}
+
+/* in as st's dialect takes it (clean_text), in out (cap bytes) if it must be changed. */
+static inline const char *sql_clean_text(struct store *st, const char *in, char *out, size_t cap)
+{
+    return sql_store_of(st)->dialect->clean_text(in, out, cap);
 }
 
 /* Copies column col into dst (cap bytes), cut to fit. */

@@ -2,7 +2,8 @@
  * connection per thread, opened on first use, statements prepared once per connection and run
  * with text parameters; migrations embedded in the binary. A broken connection makes the call
  * fail fast with GH_UNAVAILABLE and is reset (at most once a second) by the thread's next call.
- * store_postgres_open builds the struct store from the table-group files. */
+ * store_postgres_open builds the struct store in the PostgreSQL dialect: these runners and checks,
+ * and the SQL text of the table-group files. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,10 @@
 
 #include "../../embed.h"
 #include "../../util/log.h"
+#include "../members/members.h"
 #include "postgres.h"
 
-enum { PING, STATEMENTS };
+enum { PING = CONN_PING, STATEMENTS };
 _Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 static const char *const sql[STATEMENTS] = {
@@ -146,6 +148,14 @@ static gh_status conn_get(struct store *st, struct conn **out)
     }
     *out = c;
     return GH_OK;
+}
+
+/* The dialect's connect: connects this thread now, so that a wrong URL or an unreachable
+ * server fails at start. */
+static gh_status pg_connect(struct store *st)
+{
+    struct conn *c = NULL;
+    return conn_get(st, &c);
 }
 
 /* ---- statements ---- */
@@ -339,7 +349,7 @@ const char *pg_utf8_clean(const char *in, char *out, size_t cap)
     return out;
 }
 
-/* ---- ping and transactions ---- */
+/* ---- transactions ---- */
 
 /* Runs a parameterless command with the simple-query protocol; with keep, hands over the
  * result (the caller PQclears it). */
@@ -357,15 +367,6 @@ static gh_status exec_simple(struct conn *c, const char *text, PGresult **keep)
     else
         PQclear(res);
     return GH_OK;
-}
-
-static gh_status pg_ping(struct store *st)
-{
-    struct sql_row row;
-    gh_status status = pg_query(st, &conn_sql, PING, NULL, &row);
-    if (status == GH_OK)
-        sql_done(&row);
-    return status;
 }
 
 static gh_status pg_begin(struct store *st)
@@ -489,35 +490,24 @@ static gh_status pg_migrate(struct store *st)
 
 /* ---- the store ---- */
 
+static const struct sql_dialect dialect = {
+    .exec = pg_exec,
+    .query = pg_query,
+    .valid_id = pg_is_uuid,
+    .clean_text = pg_utf8_clean,
+    .migrate = pg_migrate,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .connect = pg_connect,
+    .groups =
+        {
+            [SQL_CONN] = &conn_sql,
+            SQL_GROUP_TEXT(postgres),
+        },
+};
+
 gh_status store_postgres_open(const char *url, struct store **out)
 {
-    struct sql_store *s = NULL;
-    struct conn *c = NULL;
-    gh_status st = sql_store_new(url, conn_open, conn_free, &s);
-    if (st != GH_OK)
-        return st;
-    s->base.migrate = pg_migrate;
-    s->base.ping = pg_ping;
-    s->base.begin = pg_begin;
-    s->base.commit = pg_commit;
-    s->base.rollback = pg_rollback;
-    pg_users_members(&s->base);
-    pg_sessions_members(&s->base);
-    pg_onetime_members(&s->base);
-    pg_outbox_members(&s->base);
-    pg_audit_members(&s->base);
-    pg_rate_members(&s->base);
-    pg_keys_members(&s->base);
-    pg_tokens_members(&s->base);
-    pg_clients_members(&s->base);
-    pg_identities_members(&s->base);
-    pg_states_members(&s->base);
-    pg_server_members(&s->base);
-    /* Connect now so a wrong URL or an unreachable server fails at start. */
-    if ((st = conn_get(&s->base, &c)) != GH_OK) {
-        sql_store_close(&s->base);
-        return st;
-    }
-    *out = &s->base;
-    return GH_OK;
+    return sql_store_open(url, &dialect, conn_open, conn_free, out);
 }

@@ -1,6 +1,6 @@
-/* Inside the PostgreSQL store: the statement runners of conn.c that every table-group file uses,
- * the checks of values PostgreSQL would refuse, and what each group file gives conn.c to build a
- * struct store. */
+/* Inside the PostgreSQL store: the statement runners of conn.c (its dialect's exec and query),
+ * the checks of values PostgreSQL would refuse (its dialect's valid_id and clean_text), and the
+ * SQL text of each table group that conn.c gives the dialect. */
 #ifndef GH_STORE_POSTGRES_H
 #define GH_STORE_POSTGRES_H
 
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../members/members.h"
 #include "../sql.h"
 #include "../store.h"
 
@@ -32,25 +33,8 @@ bool pg_is_uuid(const char *s);
  * or NULL for a NULL in. */
 const char *pg_utf8_clean(const char *in, char *out, size_t cap);
 
-/* Each group file sets the members of struct store that it implements. */
-void pg_users_members(struct store *st);
-void pg_sessions_members(struct store *st);
-void pg_onetime_members(struct store *st);
-void pg_outbox_members(struct store *st);
-void pg_audit_members(struct store *st);
-void pg_rate_members(struct store *st);
-void pg_keys_members(struct store *st);
-void pg_tokens_members(struct store *st);
-void pg_clients_members(struct store *st);
-void pg_identities_members(struct store *st);
-void pg_states_members(struct store *st);
-void pg_server_members(struct store *st);
-
-/* The parts of purge_expired (server.c): each group deletes its own expired rows. */
-GH_MUST_CHECK gh_status pg_sessions_purge(struct store *st, int64_t now);
-GH_MUST_CHECK gh_status pg_onetime_purge(struct store *st, int64_t now);
-GH_MUST_CHECK gh_status pg_rate_purge(struct store *st, int64_t now);
-GH_MUST_CHECK gh_status pg_tokens_purge(struct store *st, int64_t now);
-GH_MUST_CHECK gh_status pg_states_purge(struct store *st, int64_t now);
+/* The SQL text of each table group, one file each (users.c: postgres_users), numbered by the
+ * group's enum of members/members.h. */
+SQL_GROUP_TEXT_DECLARE(postgres)
 
 #endif

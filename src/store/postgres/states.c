@@ -1,13 +1,11 @@
 /* Logins in progress at OpenID Connect providers on PostgreSQL, found by the SHA-256 of the
  * state parameter. A consume is one DELETE … RETURNING of an unexpired state, so of two
- * concurrent returns from the provider only one finds it. An empty next is stored as NULL. */
-#include "../../util/log.h"
+ * concurrent returns from the provider only one finds it. An empty next is stored as NULL.
+ * This file is the group's SQL text only: members/states.c runs it. */
+#include "../members/members.h"
 #include "postgres.h"
 
-enum { STATE_INSERT, STATE_CONSUME, STATE_PURGE, STATEMENTS };
-_Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
-
-static const char *const sql[STATEMENTS] = {
+static const char *const sql[STATE_STATEMENTS] = {
     [STATE_INSERT] = "INSERT INTO oauth_states (state_hash, binding_hash, provider, "
                      "code_verifier, nonce, next, created_at, expires_at) "
                      "VALUES ($1, $2, $3, $4, $5, NULLIF($6::text, ''), $7::bigint, $8::bigint)",
@@ -19,53 +17,4 @@ static const char *const sql[STATEMENTS] = {
     [STATE_PURGE] = "DELETE FROM oauth_states WHERE expires_at <= $1::bigint",
 };
 
-static const struct sql_statements states = {SQL_STATES, "oauth states", STATEMENTS, sql};
-
-static gh_status pg_state_insert(struct store *st, const struct oauth_state *s)
-{
-    /* The provider and next come from the request that starts the login; PostgreSQL would
-     * refuse invalid UTF-8 with an error, so it is refused here, alike on SQLite. */
-    if (!sql_text_fits(s->provider, sizeof s->provider) ||
-        !sql_text_fits(s->next, sizeof s->next)) {
-        log_msg(LOG_ERROR, "store: oauth state with text that is not UTF-8 or too long");
-        return GH_INTERNAL;
-    }
-    struct sql_params p = {0};
-    sql_param_text(&p, s->state_hash);
-    sql_param_text(&p, s->binding_hash);
-    sql_param_text(&p, s->provider);
-    sql_param_text(&p, s->code_verifier);
-    sql_param_text(&p, s->nonce);
-    sql_param_text(&p, s->next);
-    sql_param_int(&p, s->created_at);
-    sql_param_int(&p, s->expires_at);
-    return pg_exec(st, &states, STATE_INSERT, &p, false);
-}
-
-static gh_status pg_state_consume(struct store *st, const char *state_hash, int64_t now,
-                                  struct oauth_state *out)
-{
-    struct sql_params p = {0};
-    struct sql_row row;
-    sql_param_text(&p, state_hash);
-    sql_param_int(&p, now);
-    gh_status status = pg_query(st, &states, STATE_CONSUME, &p, &row);
-    if (status != GH_OK)
-        return status;
-    sql_read_state(&row, 0, out);
-    sql_done(&row);
-    return GH_OK;
-}
-
-gh_status pg_states_purge(struct store *st, int64_t now)
-{
-    struct sql_params p = {0};
-    sql_param_int(&p, now);
-    return pg_exec(st, &states, STATE_PURGE, &p, false);
-}
-
-void pg_states_members(struct store *st)
-{
-    st->state_insert = pg_state_insert;
-    st->state_consume = pg_state_consume;
-}
+const struct sql_statements postgres_states = {SQL_STATES, "oauth states", STATE_STATEMENTS, sql};

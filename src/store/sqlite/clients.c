@@ -1,11 +1,10 @@
 /* OAuth clients on SQLite: an id is registered once; a public client's empty secret hash is
- * stored as NULL. */
+ * stored as NULL.
+ * This file is the group's SQL text only: members/clients.c runs it. */
+#include "../members/members.h"
 #include "sqlite.h"
 
-enum { CLIENT_INSERT, CLIENT_GET, STATEMENTS };
-_Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
-
-static const char *const sql[STATEMENTS] = {
+static const char *const sql[CLIENT_STATEMENTS] = {
     /* A taken id inserts nothing: a conflict that leaves the transaction usable. */
     [CLIENT_INSERT] = "INSERT INTO oauth_clients (id, name, secret_hash, confidential, grants, "
                       "created_at) VALUES (?1, ?2, NULLIF(?3, ''), ?4, ?5, ?6) "
@@ -13,36 +12,4 @@ static const char *const sql[STATEMENTS] = {
     [CLIENT_GET] = "SELECT " SQL_CLIENT_COLUMNS " FROM oauth_clients WHERE id = ?1",
 };
 
-static const struct sql_statements clients = {SQL_CLIENTS, "oauth clients", STATEMENTS, sql};
-
-static gh_status sq_client_insert(struct store *st, const struct oauth_client *c)
-{
-    struct sql_params p = {0};
-    sql_param_text(&p, c->id);
-    sql_param_text(&p, c->name);
-    sql_param_text(&p, c->secret_hash);
-    sql_param_bool(&p, c->confidential);
-    sql_param_int(&p, c->grants);
-    sql_param_int(&p, c->created_at);
-    gh_status status = sq_exec(st, &clients, CLIENT_INSERT, &p, true);
-    return status == GH_NOT_FOUND ? GH_CONFLICT : status;
-}
-
-static gh_status sq_client_get(struct store *st, const char *id, struct oauth_client *out)
-{
-    struct sql_params p = {0};
-    struct sql_row row;
-    sql_param_text(&p, id);
-    gh_status status = sq_query(st, &clients, CLIENT_GET, &p, &row);
-    if (status != GH_OK)
-        return status;
-    sql_read_client(&row, 0, out);
-    sql_done(&row);
-    return GH_OK;
-}
-
-void sq_clients_members(struct store *st)
-{
-    st->client_insert = sq_client_insert;
-    st->client_get = sq_client_get;
-}
+const struct sql_statements sqlite_clients = {SQL_CLIENTS, "oauth clients", CLIENT_STATEMENTS, sql};

@@ -1,6 +1,7 @@
 /* The SQLite store's connections, statements, transactions and migrations: one connection per
  * thread (WAL, busy timeout), prepared statements cached per connection, migrations embedded in
- * the binary. store_sqlite_open builds the struct store from the table-group files. */
+ * the binary. store_sqlite_open builds the struct store in the SQLite dialect: these runners
+ * and the SQL text of the table-group files. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +9,10 @@
 
 #include "../../embed.h"
 #include "../../util/log.h"
+#include "../members/members.h"
 #include "sqlite.h"
 
-enum { PING, BEGIN, COMMIT, ROLLBACK, STATEMENTS };
+enum { PING = CONN_PING, BEGIN, COMMIT, ROLLBACK, STATEMENTS };
 _Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 static const char *const sql[STATEMENTS] = {
@@ -104,6 +106,13 @@ static gh_status conn_get(struct store *st, struct conn **out)
     if (status == GH_OK)
         *out = c;
     return status;
+}
+
+/* The dialect's connect: opens this thread's connection, so that a bad path fails at start. */
+static gh_status sq_connect(struct store *st)
+{
+    struct conn *c = NULL;
+    return conn_get(st, &c);
 }
 
 /* ---- statements ---- */
@@ -217,16 +226,7 @@ gh_status sq_query(struct store *st, const struct sql_statements *g, int id,
     return status;
 }
 
-/* ---- ping and transactions ---- */
-
-static gh_status sq_ping(struct store *st)
-{
-    struct sql_row row;
-    gh_status status = sq_query(st, &conn_sql, PING, NULL, &row);
-    if (status == GH_OK)
-        sql_done(&row);
-    return status;
-}
+/* ---- transactions ---- */
 
 static gh_status sq_begin(struct store *st)
 {
@@ -326,38 +326,41 @@ static gh_status sq_migrate(struct store *st)
 
 /* ---- the store ---- */
 
+/* SQLite takes any id and any bytes as text: both are used as given. */
+static bool any_id(const char *id)
+{
+    (void)id;
+    return true;
+}
+
+static const char *text_as_is(const char *in, char *out, size_t cap)
+{
+    (void)out;
+    (void)cap;
+    return in;
+}
+
+static const struct sql_dialect dialect = {
+    .exec = sq_exec,
+    .query = sq_query,
+    .valid_id = any_id,
+    .clean_text = text_as_is,
+    .migrate = sq_migrate,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .connect = sq_connect,
+    .groups =
+        {
+            [SQL_CONN] = &conn_sql,
+            SQL_GROUP_TEXT(sqlite),
+        },
+};
+
 gh_status store_sqlite_open(const char *path, struct store **out)
 {
-    struct sql_store *s = NULL;
-    struct conn *c = NULL;
     /* Before the library's first use: no global lock around every allocation for statistics
      * nobody reads (later calls, as in the tests that open many stores, change nothing). */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    gh_status st = sql_store_new(path, conn_open, conn_free, &s);
-    if (st != GH_OK)
-        return st;
-    s->base.migrate = sq_migrate;
-    s->base.ping = sq_ping;
-    s->base.begin = sq_begin;
-    s->base.commit = sq_commit;
-    s->base.rollback = sq_rollback;
-    sq_users_members(&s->base);
-    sq_sessions_members(&s->base);
-    sq_onetime_members(&s->base);
-    sq_outbox_members(&s->base);
-    sq_audit_members(&s->base);
-    sq_rate_members(&s->base);
-    sq_keys_members(&s->base);
-    sq_tokens_members(&s->base);
-    sq_clients_members(&s->base);
-    sq_identities_members(&s->base);
-    sq_states_members(&s->base);
-    sq_server_members(&s->base);
-    /* Open one connection now so a bad path fails at start, not at the first request. */
-    if ((st = conn_get(&s->base, &c)) != GH_OK) {
-        sql_store_close(&s->base);
-        return st;
-    }
-    *out = &s->base;
-    return GH_OK;
+    return sql_store_open(path, &dialect, conn_open, conn_free, out);
 }

@@ -1,63 +1,14 @@
 /* Rows about the server rather than an account, on SQLite: the secrets every instance shares,
- * the readiness row that GET /ready rewrites, and the purge of expired rows. */
+ * the readiness row that GET /ready rewrites, and the purge of expired rows.
+ * This file is the group's SQL text only: members/server.c runs it. */
+#include "../members/members.h"
 #include "sqlite.h"
 
-enum { SECRET_INSERT, SECRET_GET, READY_WRITE, STATEMENTS };
-_Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
-
-static const char *const sql[STATEMENTS] = {
+static const char *const sql[SERVER_STATEMENTS] = {
     [SECRET_INSERT] = "INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3) "
                       "ON CONFLICT (name) DO NOTHING",
     [SECRET_GET] = "SELECT value FROM server_secrets WHERE name = ?1",
     [READY_WRITE] = "UPDATE readiness SET checked_at = ?1, probes = probes + 1 WHERE id = 1",
 };
 
-static const struct sql_statements server = {SQL_SERVER, "server", STATEMENTS, sql};
-
-static gh_status sq_secret_get_or_create(struct store *st, const char *name, const char *candidate,
-                                         int64_t now, char *out, size_t cap)
-{
-    struct sql_params p = {0};
-    struct sql_row row;
-    sql_param_text(&p, name);
-    sql_param_text(&p, candidate);
-    sql_param_int(&p, now);
-    gh_status status = sq_exec(st, &server, SECRET_INSERT, &p, false);
-    if (status != GH_OK)
-        return status;
-    struct sql_params q = {0};
-    sql_param_text(&q, name);
-    if ((status = sq_query(st, &server, SECRET_GET, &q, &row)) != GH_OK)
-        return status == GH_NOT_FOUND ? GH_INTERNAL : status;
-    status = str_copy(out, cap, sql_text(&row, 0)) == GH_OK ? GH_OK : GH_INTERNAL;
-    sql_done(&row);
-    return status;
-}
-
-static gh_status sq_ready_write(struct store *st, int64_t now)
-{
-    struct sql_params p = {0};
-    sql_param_int(&p, now);
-    return sq_exec(st, &server, READY_WRITE, &p, true);
-}
-
-static gh_status sq_purge_expired(struct store *st, int64_t now)
-{
-    gh_status status = sq_sessions_purge(st, now);
-    if (status == GH_OK)
-        status = sq_onetime_purge(st, now);
-    if (status == GH_OK)
-        status = sq_rate_purge(st, now);
-    if (status == GH_OK)
-        status = sq_tokens_purge(st, now);
-    if (status == GH_OK)
-        status = sq_states_purge(st, now);
-    return status;
-}
-
-void sq_server_members(struct store *st)
-{
-    st->secret_get_or_create = sq_secret_get_or_create;
-    st->ready_write = sq_ready_write;
-    st->purge_expired = sq_purge_expired;
-}
+const struct sql_statements sqlite_server = {SQL_SERVER, "server", SERVER_STATEMENTS, sql};

@@ -1,20 +1,9 @@
-/* Sessions on SQLite, found by the SHA-256 of their token; a lookup joins the user. */
+/* Sessions on SQLite, found by the SHA-256 of their token; a lookup joins the user.
+ * This file is the group's SQL text only: members/sessions.c runs it. */
+#include "../members/members.h"
 #include "sqlite.h"
 
-enum {
-    SESSION_INSERT,
-    SESSION_LOOKUP,
-    SESSION_DELETE,
-    SESSION_TOUCH,
-    SESSION_LIST,
-    SESSION_DELETE_ALL,
-    SESSION_DELETE_ALL_BUT,
-    SESSION_PURGE,
-    STATEMENTS
-};
-_Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
-
-static const char *const sql[STATEMENTS] = {
+static const char *const sql[SESSION_STATEMENTS] = {
     [SESSION_INSERT] = "INSERT INTO sessions (token_hash, id, user_id, created_at, "
                        "expires_at, last_seen_at, ip, user_agent) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -31,95 +20,4 @@ static const char *const sql[STATEMENTS] = {
     [SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= ?1",
 };
 
-static const struct sql_statements sessions = {SQL_SESSIONS, "sessions", STATEMENTS, sql};
-
-static gh_status sq_session_insert(struct store *st, const struct session *ses)
-{
-    struct sql_params p = {0};
-    sql_param_text(&p, ses->token_hash);
-    sql_param_text(&p, ses->id);
-    sql_param_text(&p, ses->user_id);
-    sql_param_int(&p, ses->created_at);
-    sql_param_int(&p, ses->expires_at);
-    sql_param_int(&p, ses->last_seen_at);
-    sql_param_text(&p, ses->ip);
-    sql_param_text(&p, ses->user_agent);
-    return sq_exec(st, &sessions, SESSION_INSERT, &p, false);
-}
-
-static gh_status sq_session_lookup(struct store *st, const char *token_hash, int64_t now,
-                                   struct session *ses, struct user *u)
-{
-    struct sql_params p = {0};
-    struct sql_row row;
-    sql_param_text(&p, token_hash);
-    sql_param_int(&p, now);
-    gh_status status = sq_query(st, &sessions, SESSION_LOOKUP, &p, &row);
-    if (status != GH_OK)
-        return status;
-    sql_read_session(&row, 0, ses);
-    sql_read_user(&row, SQL_SESSION_COLUMN_COUNT, u);
-    sql_done(&row);
-    return GH_OK;
-}
-
-static gh_status sq_session_delete(struct store *st, const char *token_hash)
-{
-    struct sql_params p = {0};
-    sql_param_text(&p, token_hash);
-    return sq_exec(st, &sessions, SESSION_DELETE, &p, true);
-}
-
-static gh_status sq_session_touch(struct store *st, const char *token_hash, int64_t now)
-{
-    struct sql_params p = {0};
-    sql_param_text(&p, token_hash);
-    sql_param_int(&p, now);
-    return sq_exec(st, &sessions, SESSION_TOUCH, &p, false);
-}
-
-static gh_status sq_session_list(struct store *st, const char *user_id, int64_t now,
-                                 struct session *out, size_t cap, size_t *count)
-{
-    struct sql_params p = {0};
-    struct sql_row row;
-    sql_param_text(&p, user_id);
-    sql_param_int(&p, now);
-    sql_param_int(&p, (int64_t)cap);
-    *count = 0;
-    gh_status status = sq_query(st, &sessions, SESSION_LIST, &p, &row);
-    if (status != GH_OK)
-        return status == GH_NOT_FOUND ? GH_OK : status;
-    while (status == GH_OK && *count < cap) {
-        sql_read_session(&row, 0, &out[(*count)++]);
-        status = sql_next(&row);
-    }
-    sql_done(&row);
-    return status == GH_NOT_FOUND ? GH_OK : status;
-}
-
-static gh_status sq_session_delete_all(struct store *st, const char *user_id, const char *keep)
-{
-    struct sql_params p = {0};
-    sql_param_text(&p, user_id);
-    if (keep)
-        sql_param_text(&p, keep);
-    return sq_exec(st, &sessions, keep ? SESSION_DELETE_ALL_BUT : SESSION_DELETE_ALL, &p, false);
-}
-
-gh_status sq_sessions_purge(struct store *st, int64_t now)
-{
-    struct sql_params p = {0};
-    sql_param_int(&p, now);
-    return sq_exec(st, &sessions, SESSION_PURGE, &p, false);
-}
-
-void sq_sessions_members(struct store *st)
-{
-    st->session_insert = sq_session_insert;
-    st->session_lookup = sq_session_lookup;
-    st->session_delete = sq_session_delete;
-    st->session_touch = sq_session_touch;
-    st->session_list = sq_session_list;
-    st->session_delete_all = sq_session_delete_all;
-}
+const struct sql_statements sqlite_sessions = {SQL_SESSIONS, "sessions", SESSION_STATEMENTS, sql};
