@@ -171,14 +171,20 @@ gh_status account_regenerate_confirmation(struct app *app, const char *email,
 }
 
 /* Stores a new hash of password when the stored one has other Argon2 parameters than now.
- * Best effort: the login succeeds either way. */
+ * Best effort: the login succeeds either way. The new hash replaces the stored one only while
+ * that is still the hash just verified: a password change that lands while this hashes wins,
+ * instead of being overwritten with a hash of the old password. */
 static void upgrade_hash(struct app *app, const struct user *u, const char *password)
 {
     char hash[PASSWORD_HASH_MAX];
     if (!password_needs_rehash(app->cfg, u->password_hash))
         return;
-    if (password_hash_for(app->cfg, password, hash) != GH_OK ||
-        app->store->user_set_password(app->store, u->id, hash) != GH_OK)
+    gh_status st = password_hash_for(app->cfg, password, hash);
+    if (st == GH_OK)
+        st = app->store->user_replace_password_hash(app->store, u->id, u->password_hash, hash);
+    if (st == GH_CONFLICT)
+        log_msg(LOG_INFO, "password changed during the hash upgrade; kept the new password");
+    else if (st != GH_OK)
         log_msg(LOG_WARN, "password hash upgrade failed; kept the old hash");
     sodium_memzero(hash, sizeof hash);
 }

@@ -38,6 +38,11 @@ struct store {
     gh_status (*user_by_id)(struct store *st, const char *id, struct user *out);
     gh_status (*user_activate)(struct store *st, const char *id);
     gh_status (*user_set_password)(struct store *st, const char *id, const char *password_hash);
+    /* Compare and set: stores new_hash only while the stored hash is still expected_hash (the
+     * one a login just verified). GH_CONFLICT when it is not (the password was changed
+     * meanwhile, or the user is gone): the newer password stays. */
+    gh_status (*user_replace_password_hash)(struct store *st, const char *id,
+                                            const char *expected_hash, const char *new_hash);
     /* Writes names, thumbnail and the profile fields of u (found by u->id). */
     gh_status (*user_update_profile)(struct store *st, const struct user *u);
 

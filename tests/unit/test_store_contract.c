@@ -325,6 +325,7 @@ static void test_store_every_member_is_set(void **state)
         (void (*)(void))s->user_by_id,
         (void (*)(void))s->user_activate,
         (void (*)(void))s->user_set_password,
+        (void (*)(void))s->user_replace_password_hash,
         (void (*)(void))s->user_update_profile,
         (void (*)(void))s->session_insert,
         (void (*)(void))s->session_lookup,
@@ -666,6 +667,32 @@ static void test_store_user_set_password(void **state)
     assert_int_equal(f->st->user_by_id(f->st, other.id, &got), GH_OK);
     assert_string_equal(got.password_hash, other.password_hash);
     assert_int_equal(f->st->user_set_password(f->st, NO_SUCH_ID, "x"), GH_NOT_FOUND);
+}
+
+/* The upgrade of a hash after a login: replaced only while the stored hash is the verified one,
+ * so a password changed meanwhile is never overwritten. */
+static void test_store_user_replace_password_hash_only_while_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other, got;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    assert_int_equal(f->st->user_replace_password_hash(f->st, u.id, u.password_hash, "$up1"),
+                     GH_OK);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, "$up1");
+    /* changed meanwhile: the newer hash stays */
+    assert_int_equal(f->st->user_set_password(f->st, u.id, "$changed"), GH_OK);
+    assert_int_equal(f->st->user_replace_password_hash(f->st, u.id, "$up1", "$up2"), GH_CONFLICT);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, "$changed");
+    /* another user's row is not touched, an unknown or malformed id is a conflict */
+    assert_int_equal(f->st->user_by_id(f->st, other.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, other.password_hash);
+    assert_int_equal(f->st->user_replace_password_hash(f->st, NO_SUCH_ID, "$changed", "$x"),
+                     GH_CONFLICT);
+    assert_int_equal(f->st->user_replace_password_hash(f->st, "not-a-uuid", "$changed", "$x"),
+                     GH_CONFLICT);
 }
 
 /* ==== one-time tokens ==== */
@@ -2359,6 +2386,7 @@ static const struct scenario {
     SCENARIO(test_store_user_by_id_and_activate),
     SCENARIO(test_store_user_update_profile),
     SCENARIO(test_store_user_set_password),
+    SCENARIO(test_store_user_replace_password_hash_only_while_unchanged),
     SCENARIO(test_store_onetime_consume_once),
     SCENARIO(test_store_onetime_expired_not_found),
     SCENARIO(test_store_onetime_wrong_purpose_not_found),

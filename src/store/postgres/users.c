@@ -10,6 +10,7 @@ enum {
     USER_BY_ID,
     USER_ACTIVATE,
     USER_SET_PASSWORD,
+    USER_REPLACE_PASSWORD,
     USER_UPDATE,
     PROFILE_UPDATE,
     STATEMENTS
@@ -32,6 +33,8 @@ static const char *const sql[STATEMENTS] = {
                    "p.user_id = u.id WHERE u.id = $1::uuid",
     [USER_ACTIVATE] = "UPDATE users SET is_active = true WHERE id = $1::uuid",
     [USER_SET_PASSWORD] = "UPDATE users SET password_hash = $2 WHERE id = $1::uuid",
+    [USER_REPLACE_PASSWORD] = "UPDATE users SET password_hash = $3 WHERE id = $1::uuid AND "
+                              "password_hash = $2",
     [USER_UPDATE] = "UPDATE users SET first_name = $2, last_name = $3, "
                     "thumbnail = NULLIF($4::text, '') WHERE id = $1::uuid",
     [PROFILE_UPDATE] = "UPDATE user_profiles SET phone_number = NULLIF($2::text, ''), "
@@ -111,6 +114,19 @@ static gh_status pg_user_set_password(struct store *st, const char *id, const ch
     return pg_exec(st, &users, USER_SET_PASSWORD, &p, true);
 }
 
+static gh_status pg_user_replace_password_hash(struct store *st, const char *id,
+                                               const char *expected_hash, const char *new_hash)
+{
+    if (!pg_is_uuid(id))
+        return GH_CONFLICT;
+    struct sql_params p = {0};
+    sql_param_text(&p, id);
+    sql_param_text(&p, expected_hash);
+    sql_param_text(&p, new_hash);
+    gh_status status = pg_exec(st, &users, USER_REPLACE_PASSWORD, &p, true);
+    return status == GH_NOT_FOUND ? GH_CONFLICT : status;
+}
+
 static gh_status pg_user_update_profile(struct store *st, const struct user *u)
 {
     if (!pg_is_uuid(u->id))
@@ -138,5 +154,6 @@ void pg_users_members(struct store *st)
     st->user_by_id = pg_user_by_id;
     st->user_activate = pg_user_activate;
     st->user_set_password = pg_user_set_password;
+    st->user_replace_password_hash = pg_user_replace_password_hash;
     st->user_update_profile = pg_user_update_profile;
 }

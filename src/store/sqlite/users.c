@@ -9,6 +9,7 @@ enum {
     USER_BY_ID,
     USER_ACTIVATE,
     USER_SET_PASSWORD,
+    USER_REPLACE_PASSWORD,
     USER_UPDATE,
     PROFILE_UPDATE,
     STATEMENTS
@@ -30,6 +31,8 @@ static const char *const sql[STATEMENTS] = {
                    "p.user_id = u.id WHERE u.id = ?1",
     [USER_ACTIVATE] = "UPDATE users SET is_active = 1 WHERE id = ?1",
     [USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+    [USER_REPLACE_PASSWORD] = "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND "
+                              "password_hash = ?2",
     [USER_UPDATE] = "UPDATE users SET first_name = ?2, last_name = ?3, "
                     "thumbnail = NULLIF(?4, '') WHERE id = ?1",
     [PROFILE_UPDATE] = "UPDATE user_profiles SET phone_number = NULLIF(?2, ''), "
@@ -103,6 +106,17 @@ static gh_status sq_user_set_password(struct store *st, const char *id, const ch
     return sq_exec(st, &users, USER_SET_PASSWORD, &p, true);
 }
 
+static gh_status sq_user_replace_password_hash(struct store *st, const char *id,
+                                               const char *expected_hash, const char *new_hash)
+{
+    struct sql_params p = {0};
+    sql_param_text(&p, id);
+    sql_param_text(&p, expected_hash);
+    sql_param_text(&p, new_hash);
+    gh_status status = sq_exec(st, &users, USER_REPLACE_PASSWORD, &p, true);
+    return status == GH_NOT_FOUND ? GH_CONFLICT : status;
+}
+
 static gh_status sq_user_update_profile(struct store *st, const struct user *u)
 {
     struct sql_params p = {0};
@@ -128,5 +142,6 @@ void sq_users_members(struct store *st)
     st->user_by_id = sq_user_by_id;
     st->user_activate = sq_user_activate;
     st->user_set_password = sq_user_set_password;
+    st->user_replace_password_hash = sq_user_replace_password_hash;
     st->user_update_profile = sq_user_update_profile;
 }
