@@ -212,16 +212,26 @@ gh_status account_check_password(struct app *app, const struct login_input *in,
     /* An unknown address, and an account without a password (made by a provider login), is
      * verified against a dummy hash: every failure costs the same time. */
     bool has_password = user_found && user->password_hash[0];
-    st = password_verify(in->password, has_password ? user->password_hash : app->dummy_hash);
+    const char *why = NULL; /* a stored hash that cannot be verified: the account needs a reset */
+    st = password_verify_stored(app->cfg, in->password,
+                                has_password ? user->password_hash : app->dummy_hash, &why);
+    /* A hash refused without work still costs what a verification costs. */
+    if (why && password_verify(in->password, app->dummy_hash) == GH_OK)
+        log_msg(LOG_ERROR, "the dummy hash matched a password");
     if (st == GH_OK && !has_password)
         st = GH_ERR_INVALID_CREDENTIALS;
     if (st != GH_OK && st != GH_ERR_INVALID_CREDENTIALS)
         goto refund;
     if (!user_found || st != GH_OK) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "password reset required: %s", why ? why : "");
         /* The failure was counted before the verification: nothing more to count. */
         metrics_login(false);
         audit_record(app, "login_failure", user_found ? user->id : NULL, email[0] ? email : NULL,
-                     client, user_found ? "wrong password" : "unknown email");
+                     client,
+                     !user_found ? "unknown email"
+                     : why       ? detail
+                                 : "wrong password");
         st = GH_ERR_INVALID_CREDENTIALS;
         goto out;
     }
