@@ -45,6 +45,7 @@ void pg_clients_members(struct store *st);
 void pg_identities_members(struct store *st);
 void pg_states_members(struct store *st);
 void pg_server_members(struct store *st);
+void pg_import_members(struct store *st);
 
 /* The parts of purge_expired (server.c): each group deletes its own expired rows. */
 GH_MUST_CHECK gh_status pg_sessions_purge(struct store *st, int64_t now);

@@ -257,7 +257,7 @@ struct migration {
 static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start}, {2, embed_sqlite_0002_start}, {3, embed_sqlite_0003_start},
     {4, embed_sqlite_0004_start}, {5, embed_sqlite_0005_start}, {6, embed_sqlite_0006_start},
-    {7, embed_sqlite_0007_start},
+    {7, embed_sqlite_0007_start}, {8, embed_sqlite_0008_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *text)
@@ -350,6 +350,7 @@ gh_status store_sqlite_open(const char *path, struct store **out)
     sq_identities_members(&s->base);
     sq_states_members(&s->base);
     sq_server_members(&s->base);
+    sq_import_members(&s->base);
     /* Open one connection now so a bad path fails at start, not at the first request. */
     if ((st = conn_get(&s->base, &c)) != GH_OK) {
         sql_store_close(&s->base);

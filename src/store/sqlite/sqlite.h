@@ -33,6 +33,7 @@ void sq_clients_members(struct store *st);
 void sq_identities_members(struct store *st);
 void sq_states_members(struct store *st);
 void sq_server_members(struct store *st);
+void sq_import_members(struct store *st);
 
 /* The parts of purge_expired (server.c): each group deletes its own expired rows. */
 GH_MUST_CHECK gh_status sq_sessions_purge(struct store *st, int64_t now);
