@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "device.h"
 #include "email.h"
+#include "login_pad.h"
 #include "mailer.h"
 #include "onetime.h"
 #include "password.h"
@@ -196,6 +197,7 @@ gh_status account_check_password(struct app *app, const struct login_input *in,
     struct rate_charge charge = {0};
     char email[EMAIL_MAX + 1];
     gh_status st = GH_OK;
+    int64_t started = time_mono_us();
     memset(user, 0, sizeof *user);
     /* A malformed address cannot belong to an account: it is answered like every other failed
      * login, not as an error. */
@@ -218,6 +220,9 @@ gh_status account_check_password(struct app *app, const struct login_input *in,
     /* A hash refused without work still costs what a verification costs. */
     if (why && password_verify(in->password, app->dummy_hash) == GH_OK)
         log_msg(LOG_ERROR, "the dummy hash matched a password");
+    /* A check of a hash of another scheme or cost feeds the timing pad. */
+    if (has_password && password_needs_rehash(app->cfg, user->password_hash))
+        login_pad_observe(app, time_mono_us() - started);
     if (st == GH_OK && !has_password)
         st = GH_ERR_INVALID_CREDENTIALS;
     if (st != GH_OK && st != GH_ERR_INVALID_CREDENTIALS)
