@@ -4,8 +4,8 @@
 Reads a JSON object {"password": ..., "specs": [{name, producer, ...}]} (or, with "items",
 a list of {password, spec} pairs) on standard input and writes {name: hash} as JSON. Producers:
   django       django.contrib.auth.hashers (Debian's python3-django): hasher pbkdf2_sha256,
-               pbkdf2_sha1 (with "iterations"), argon2 (Django's defaults), unusable
-  argon2-cffi  argon2.PasswordHasher (python3-argon2) with t, m, p
+               pbkdf2_sha1 (with "iterations"), argon2 (Django's defaults), md5, unusable
+  argon2-cffi  argon2.PasswordHasher (python3-argon2) with t, m, p (hash_len, salt_len)
   passlib      passlib.hash (python3-passlib): django_pbkdf2_sha256, django_pbkdf2_sha1 (with
                "iterations"), argon2 (with t, m, p)
 Run it with /usr/bin/python3: the python3 on PATH may not see Debian's packages.
@@ -20,6 +20,7 @@ settings.configure(PASSWORD_HASHERS=[
     'django.contrib.auth.hashers.PBKDF2PasswordHasher',
     'django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher',
     'django.contrib.auth.hashers.Argon2PasswordHasher',
+    'django.contrib.auth.hashers.MD5PasswordHasher',
 ])
 django.setup()
 
@@ -32,8 +33,8 @@ def django_hash(password, spec):
     name = spec['hasher']
     if name == 'unusable':
         return hashers.make_password(None)
-    if name == 'argon2':
-        return hashers.make_password(password, hasher='argon2')
+    if name in ('argon2', 'md5'):
+        return hashers.make_password(password, hasher=name)
     base = {'pbkdf2_sha256': hashers.PBKDF2PasswordHasher,
             'pbkdf2_sha1': hashers.PBKDF2SHA1PasswordHasher}[name]
     hasher = type('Hasher', (base,), {'iterations': spec['iterations']})()
@@ -46,7 +47,8 @@ def make(password, spec):
         return django_hash(password, spec)
     if producer == 'argon2-cffi':
         return argon2.PasswordHasher(time_cost=spec['t'], memory_cost=spec['m'],
-                                     parallelism=spec['p']).hash(password)
+                                     parallelism=spec['p'], hash_len=spec.get('hash_len', 16),
+                                     salt_len=spec.get('salt_len', 16)).hash(password)
     if producer == 'passlib':
         if spec['hasher'] == 'argon2':
             return passlib_hash.argon2.using(rounds=spec['t'], memory_cost=spec['m'],
