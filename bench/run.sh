@@ -6,13 +6,19 @@
 #   bash bench/run.sh            (what `make bench` runs; needs build/gatehouse)
 #
 # For every backend mode in BENCH_MODES it starts a fresh gatehouse and measures
-#   1. GET /users/current-user/ with a session cookie (wrk), against nginx
-#      answering a constant JSON body on the same machine, rounds interleaved;
-#   2. POST /users/login/ throughput (200 answers only), against the raw
+#   1. GET /users/current-user/ with a session cookie and with a Bearer access
+#      token (wrk), against nginx answering a constant JSON body on the same
+#      machine, rounds interleaved;
+#   2. POST /api/token/refresh/, every request rotating a refresh token never
+#      used before (each connection sends the successor the previous answer
+#      gave it), against the same nginx figure;
+#   3. POST /users/login/ throughput (200 answers only), against the raw
 #      Argon2id verify rate of this machine (bench/hashrate.c, all cores,
 #      measured once for all modes);
-#   3. resident memory of the gatehouse process afterwards.
-# and prints the modes side by side.
+#   4. resident memory of the gatehouse process afterwards.
+# and prints the modes side by side. Once, with the first mode's gatehouse, it
+# also measures the example services of examples/ (PyJWT and jose verifying
+# every request's access token with the JWKS alone) against nginx.
 #
 # Modes
 #   sqlite           the default store: SQLite in a fresh data directory
@@ -30,6 +36,10 @@
 #   BENCH_CONNECTIONS        wrk connections, cheap requests   [64]
 #   BENCH_LOGIN_SECONDS      length of the login run           [6]
 #   BENCH_LOGIN_CONNECTIONS  wrk connections, login            [16]
+#   BENCH_REFRESH_SECONDS    length of the refresh run         [4]
+#   BENCH_REFRESH_CONNECTIONS wrk connections, refresh         [16]
+#   BENCH_EXAMPLES           1: measure the example services   [1]
+#   BENCH_EXAMPLE_SECONDS    length of each example run        [4]
 #   BENCH_HASH_SECONDS       length of the Argon2id reference  [6]
 #   BENCH_PG_BIN             PostgreSQL programs   [/usr/lib/postgresql/15/bin]
 #   BENCH_SERVER_ENV         extra KEY=VALUE settings for the server,
@@ -48,6 +58,10 @@ wrk_threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNECTIONS:-64}
 login_secs=${BENCH_LOGIN_SECONDS:-6}
 login_conns=${BENCH_LOGIN_CONNECTIONS:-16}
+refresh_secs=${BENCH_REFRESH_SECONDS:-4}
+refresh_conns=${BENCH_REFRESH_CONNECTIONS:-16}
+examples=${BENCH_EXAMPLES:-1}
+example_secs=${BENCH_EXAMPLE_SECONDS:-4}
 hash_secs=${BENCH_HASH_SECONDS:-6}
 pg_bin=${BENCH_PG_BIN:-/usr/lib/postgresql/15/bin}
 cores=$(nproc)
@@ -90,11 +104,23 @@ if [ "$need_redis" = 1 ]; then
     command -v redis-server >/dev/null 2>&1 \
         || die "redis-server not found (or leave postgres+redis out of BENCH_MODES)"
 fi
+[ "$refresh_conns" -ge "$wrk_threads" ] \
+    || die "BENCH_REFRESH_CONNECTIONS ($refresh_conns) must be at least BENCH_THREADS ($wrk_threads)"
+python=/usr/bin/python3   # Debian's interpreter, the one that sees python3-jwt
+if [ "$examples" = 1 ]; then
+    "$python" -c 'import jwt, cryptography' 2>/dev/null \
+        || die "PyJWT not found for $python (scripts/install-deps.sh bench installs python3-jwt; or BENCH_EXAMPLES=0)"
+    command -v node >/dev/null 2>&1 || die "node not found (or BENCH_EXAMPLES=0)"
+    (cd examples/node-service && node -e "import('jose').catch(() => process.exit(1))") \
+        || die "npm jose not found (scripts/install-deps.sh node; or BENCH_EXAMPLES=0)"
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")
 gh_pid=""
 nginx_pid=""
 redis_pid=""
+py_pid=""    # the example services
+node_pid=""
 pg_data=""   # data directory of the running PostgreSQL cluster, if any
 
 # as_pg PROGRAM ARGS...: run a PostgreSQL program as the postgres user when we
@@ -146,6 +172,9 @@ stop_pg() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_pid "$py_pid"
+    stop_pid "$node_pid"
+    py_pid="" node_pid=""
     stop_pid "$gh_pid"
     gh_pid=""
     stop_pg
@@ -168,7 +197,10 @@ trap 'exit 143' TERM
 free_port() {
     local port
     for _ in $(seq 50); do
-        port=$(( 20000 + RANDOM % 40000 ))
+        # below Linux's ephemeral range (32768 and up), where the local ends of the
+        # many client connections of this run (and of anything else on the machine)
+        # would make a bind fail with "Address already in use"
+        port=$(( 20000 + RANDOM % 12000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
@@ -359,6 +391,72 @@ function done(summary, latency, requests)
 end
 EOF
 
+# ---------------------------------------------------------------- refresh script
+# Every request rotates a refresh token that was never sent before: each thread
+# starts with one fresh token per connection (the caller sets wrk.tokens, a
+# space-separated list that setup() deals out to the threads in turn), sends one
+# per request, and puts the successor from the answer back in its queue. wrk
+# calls request() once before the run to check the script, which takes a token
+# of the first thread: the caller mints one token more than connections, and
+# the first thread is dealt it. A failed refresh ends its chain; a thread with an
+# empty queue sends a malformed token (counted as "starved", answered 401).
+cat >"$tmp/refresh.lua.in" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+local threads = {}
+function setup(thread)
+    local mine, i, n = {}, 0, #threads
+    for token in string.gmatch(wrk.tokens, "%S+") do
+        if i % wrk.thread_count == n then table.insert(mine, token) end
+        i = i + 1
+    end
+    thread:set("tokens", table.concat(mine, " "))
+    table.insert(threads, thread)
+end
+
+function init(args)
+    queue = {}
+    for token in string.gmatch(tokens, "%S+") do table.insert(queue, token) end
+    ok = 0; failed = 0; starved = 0; first_failure = ""
+end
+
+function request()
+    local token = table.remove(queue, 1)
+    if token == nil then
+        starved = starved + 1
+        token = "starved"
+    end
+    return wrk.format(nil, nil, nil, '{"refresh":"' .. token .. '"}')
+end
+
+function response(status, headers, body)
+    local successor = status == 200 and string.match(body, '"refresh":"([%w_%-]+)"')
+    if successor then
+        ok = ok + 1
+        table.insert(queue, successor)
+    else
+        failed = failed + 1
+        if first_failure == "" then first_failure = status .. " " .. string.sub(body, 1, 160) end
+    end
+end
+
+function done(summary, latency, requests)
+    local t = { ok = 0, failed = 0, starved = 0 }
+    for _, th in ipairs(threads) do
+        for k, _ in pairs(t) do t[k] = t[k] + th:get(k) end
+    end
+    io.write(string.format("REFRESH seconds=%.3f ok=%d failed=%d starved=%d errors=%d\n",
+        summary.duration / 1e6, t.ok, t.failed, t.starved,
+        summary.errors.connect + summary.errors.read + summary.errors.write
+        + summary.errors.timeout))
+    for _, th in ipairs(threads) do
+        local f = th:get("first_failure")
+        if f ~= "" then io.write("REFRESH_FAILURE " .. f .. "\n") end
+    end
+end
+LUA
+
 # Results, keyed "MODE field".
 declare -A res
 
@@ -385,10 +483,68 @@ run_wrk() {   # run_wrk OUTFILE SECONDS CONNECTIONS ARGS...
     gh_check
 }
 
+# ---------------------------------------------------------------- example services
+# start_example NAME LOGFILE COMMAND...: start an example service of examples/
+# on a free port (PORT=0; it prints "listening on ADDR:PORT" on stderr) against
+# the gatehouse at ex_base; sets ex_pid and ex_port.
+ex_base="" ex_pid="" ex_port=""
+start_example() {
+    local name=$1 logf=$2
+    shift 2
+    ex_port=""
+    env GATEHOUSE_URL="$ex_base" HOST=127.0.0.1 PORT=0 "$@" </dev/null >/dev/null 2>"$logf" &
+    ex_pid=$!
+    for _ in $(seq 100); do
+        ex_port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$logf" 2>/dev/null \
+                  | head -n 1 | sed 's/.*://' || true)
+        [ -n "$ex_port" ] && return 0
+        kill -0 "$ex_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$logf" >&2 || true
+    die "the $name example service did not start"
+}
+
+# run_examples DIR BASE ACCESS: wrk against GET /whoami of each example service
+# with a valid access token of the gatehouse at BASE, then nginx, one round each.
+declare -A ex
+run_examples() {
+    local dir=$1 access=$3 status name port
+    ex_base=$2
+    start_example python "$dir/python-service.log" "$python" examples/python-service/service.py
+    py_pid=$ex_pid
+    ex[python_port]=$ex_port
+    start_example node "$dir/node-service.log" node examples/node-service/server.js
+    node_pid=$ex_pid
+    ex[node_port]=$ex_port
+    for name in python node; do
+        port=${ex[${name}_port]}
+        status=$(curl -s -o "$dir/whoami-$name" -w '%{http_code}' --max-time 10 \
+                 -H "Authorization: Bearer $access" "http://127.0.0.1:$port/whoami")
+        [ "$status" = 200 ] || die "the $name example answered $status: $(cat "$dir/whoami-$name")"
+        log "examples: $name, ${example_secs}s"
+        run_wrk "$dir/warm-$name.txt" 1 "$conns" -H "Authorization: Bearer $access" \
+            "http://127.0.0.1:$port/whoami"
+        run_wrk "$dir/ex-$name.txt" "$example_secs" "$conns" -H "Authorization: Bearer $access" \
+            "http://127.0.0.1:$port/whoami"
+        ex[${name}_rps]=$(wrk_field "$dir/ex-$name.txt" rps)
+        ex[${name}_lat]="$(wrk_field "$dir/ex-$name.txt" p50)/$(wrk_field "$dir/ex-$name.txt" p99)"
+        ex[${name}_bad]=$(( $(wrk_field "$dir/ex-$name.txt" non2xx) + $(wrk_field "$dir/ex-$name.txt" errors) ))
+    done
+    log "examples: nginx, ${example_secs}s"
+    run_wrk "$dir/ex-nginx.txt" "$example_secs" "$conns" "http://127.0.0.1:$nginx_port/"
+    ex[ng_rps]=$(wrk_field "$dir/ex-nginx.txt" rps)
+    ex[ng_lat]="$(wrk_field "$dir/ex-nginx.txt" p50)/$(wrk_field "$dir/ex-nginx.txt" p99)"
+    stop_pid "$py_pid"
+    stop_pid "$node_pid"
+    py_pid="" node_pid=""
+}
+
 # ---------------------------------------------------------------- one mode
 run_mode() {
     local mode=$1 mdir data_dir base status confirm_url confirm_path session
     local email password login_json gh_sum=0 ng_sum=0 gh_bad=0 r login_line
+    local bearer_sum=0 bearer_bad=0 access refresh_tokens refresh_line
     mdir="$tmp/${mode//+/-}"
     data_dir="$mdir/data"
     mkdir -p "$data_dir"
@@ -405,6 +561,8 @@ run_mode() {
         GATEHOUSE_RATE_IP_MAX=100000000
         GATEHOUSE_RATE_ACCOUNT_MAX=100000000
         GATEHOUSE_RATE_ACCOUNT_CEILING=100000000
+        # the access token of the Bearer runs and the example services outlives the mode
+        GATEHOUSE_ACCESS_TOKEN_TTL=3600
     )
     case "$mode" in
         postgres|postgres+redis)
@@ -487,28 +645,73 @@ run_mode() {
     [ "$status" = 200 ] || die "current-user with the new session answered $status"
     log "user $email registered, confirmed and logged in"
 
+    # A token pair for the Bearer runs and the examples.
+    status=$(post /api/token/ "$login_json")
+    [ "$status" = 200 ] || die "POST /api/token/ answered $status: $(cat "$mdir/body")"
+    access=$(sed -n 's/.*"access":"\([^"]*\)".*/\1/p' "$mdir/body")
+    [ -n "$access" ] || die "no access token in $(cat "$mdir/body")"
+    status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+             -H "Authorization: Bearer $access" "$base/users/current-user/")
+    [ "$status" = 200 ] || die "current-user with the access token answered $status"
+
     # ------------------------------------------------------------ 1. current-user vs nginx
     log "warm-up"
     run_wrk "$mdir/warm-gh.txt" 1 "$conns" -H "Cookie: sessionid=$session" "$base/users/current-user/"
+    run_wrk "$mdir/warm-bearer.txt" 1 "$conns" -H "Authorization: Bearer $access" "$base/users/current-user/"
     run_wrk "$mdir/warm-ng.txt" 1 "$conns" "http://127.0.0.1:$nginx_port/"
 
     for r in $(seq "$rounds"); do
-        log "$mode round $r/$rounds: current-user, ${secs}s"
+        log "$mode round $r/$rounds: current-user with the cookie, ${secs}s"
         run_wrk "$mdir/gh-$r.txt" "$secs" "$conns" \
             -H "Cookie: sessionid=$session" "$base/users/current-user/"
+        log "$mode round $r/$rounds: current-user with the Bearer token, ${secs}s"
+        run_wrk "$mdir/bearer-$r.txt" "$secs" "$conns" \
+            -H "Authorization: Bearer $access" "$base/users/current-user/"
         log "$mode round $r/$rounds: nginx, ${secs}s"
         run_wrk "$mdir/ng-$r.txt" "$secs" "$conns" "http://127.0.0.1:$nginx_port/"
         gh_sum=$(( gh_sum + $(wrk_field "$mdir/gh-$r.txt" rps) ))
+        bearer_sum=$(( bearer_sum + $(wrk_field "$mdir/bearer-$r.txt" rps) ))
         ng_sum=$(( ng_sum + $(wrk_field "$mdir/ng-$r.txt" rps) ))
         gh_bad=$(( gh_bad + $(wrk_field "$mdir/gh-$r.txt" non2xx) + $(wrk_field "$mdir/gh-$r.txt" errors) ))
+        bearer_bad=$(( bearer_bad + $(wrk_field "$mdir/bearer-$r.txt" non2xx) + $(wrk_field "$mdir/bearer-$r.txt" errors) ))
     done
     res[$mode gh_rps]=$(( gh_sum / rounds ))
+    res[$mode bearer_rps]=$(( bearer_sum / rounds ))
     res[$mode ng_rps]=$(( ng_sum / rounds ))
     res[$mode gh_lat]="$(wrk_field "$mdir/gh-$rounds.txt" p50)/$(wrk_field "$mdir/gh-$rounds.txt" p99)"
+    res[$mode bearer_lat]="$(wrk_field "$mdir/bearer-$rounds.txt" p50)/$(wrk_field "$mdir/bearer-$rounds.txt" p99)"
     res[$mode ng_lat]="$(wrk_field "$mdir/ng-$rounds.txt" p50)/$(wrk_field "$mdir/ng-$rounds.txt" p99)"
     res[$mode gh_bad]=$gh_bad
+    res[$mode bearer_bad]=$bearer_bad
 
-    # ------------------------------------------------------------ 2. login vs Argon2id
+    # ------------------------------------------------------------ 2. refresh, each a fresh rotation
+    log "$mode refresh: minting $(( refresh_conns + 1 )) refresh tokens"
+    refresh_tokens=""
+    for _ in $(seq $(( refresh_conns + 1 ))); do
+        status=$(post /api/token/ "$login_json")
+        [ "$status" = 200 ] || die "POST /api/token/ answered $status: $(cat "$mdir/body")"
+        refresh_tokens="$refresh_tokens $(sed -n 's/.*"refresh":"\([^"]*\)".*/\1/p' "$mdir/body")"
+    done
+    { printf 'wrk.tokens = "%s"\nwrk.thread_count = %d\n' "$refresh_tokens" "$wrk_threads"
+      cat "$tmp/refresh.lua.in"; } >"$mdir/refresh.lua"
+    log "$mode refresh, ${refresh_secs}s, $refresh_conns connections"
+    run_wrk "$mdir/refresh.txt" "$refresh_secs" "$refresh_conns" -s "$mdir/refresh.lua" \
+        "$base/api/token/refresh/"
+    refresh_line=$(grep '^REFRESH ' "$mdir/refresh.txt" || true)
+    [ -n "$refresh_line" ] || { cat "$mdir/refresh.txt" >&2; die "no REFRESH line from wrk"; }
+    rf() { printf '%s\n' "$refresh_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+    res[$mode refresh_rps]=$(awk -v n="$(rf ok)" -v s="$(rf seconds)" 'BEGIN { printf "%.0f\n", n / s }')
+    res[$mode refresh_lat]="$(wrk_field "$mdir/refresh.txt" p50)/$(wrk_field "$mdir/refresh.txt" p99)"
+    res[$mode refresh_bad]="$(rf failed)/$(rf starved)/$(rf errors)"
+    res[$mode refresh_failed]=$(( $(rf failed) + $(rf starved) + $(rf errors) ))
+    res[$mode refresh_failures]=$(sed -n 's/^REFRESH_FAILURE //p' "$mdir/refresh.txt" | tr '\n' ';')
+
+    # ------------------------------------------------------------ the examples (first mode only)
+    if [ "$examples" = 1 ] && [ "$mode" = "${modes[0]}" ]; then
+        run_examples "$mdir" "$base" "$access"
+    fi
+
+    # ------------------------------------------------------------ 3. login vs Argon2id
     { printf 'wrk.body = [==[%s]==]\n' "$login_json"; cat "$tmp/login.lua.in"; } >"$mdir/login.lua"
     log "$mode login, ${login_secs}s, $login_conns connections"
     run_wrk "$mdir/login.txt" "$login_secs" "$login_conns" -s "$mdir/login.lua" "$base/users/login/"
@@ -523,7 +726,7 @@ run_mode() {
     res[$mode login_rps]=$(awk -v n="$(lf ok)" -v s="$(lf seconds)" 'BEGIN { printf "%.1f\n", n / s }')
     res[$mode login_lat]="$(wrk_field "$mdir/login.txt" p50)/$(wrk_field "$mdir/login.txt" p99)"
 
-    # ------------------------------------------------------------ 3. memory
+    # ------------------------------------------------------------ 4. memory
     res[$mode rss]=$(awk '/^VmRSS:/ { print $2 }' "/proc/$gh_pid/status")
     res[$mode hwm]=$(awk '/^VmHWM:/ { print $2 }' "/proc/$gh_pid/status")
     res[$mode threads]=$(awk '/^Threads:/ { print $2 }' "/proc/$gh_pid/status")
@@ -549,6 +752,8 @@ val() {
     local m=$1
     case "$2" in
         gh_ratio)    ratio "${res[$m gh_rps]}" "${res[$m ng_rps]}" ;;
+        bearer_ratio) ratio "${res[$m bearer_rps]}" "${res[$m ng_rps]}" ;;
+        refresh_ratio) ratio "${res[$m refresh_rps]}" "${res[$m ng_rps]}" ;;
         hash_rps)    echo "$hash_rps" ;;
         login_ratio) ratio "${res[$m login_rps]}" "$hash_rps" ;;
         login_bad)   echo "${res[$m login_busy]}/${res[$m login_limited]}/${res[$m login_other]}/${res[$m login_errors]}" ;;
@@ -570,12 +775,20 @@ row() {   # row LABEL KEY: the label, then one cell per mode
     printf '%-38s' "measure"
     for mode in "${modes[@]}"; do printf " %${w}s" "$mode"; done
     printf '\n'
-    row "current-user req/s"                   gh_rps
+    row "current-user req/s, session cookie"   gh_rps
+    row "current-user req/s, Bearer token"     bearer_rps
     row "  nginx req/s (same run)"             ng_rps
-    row "  ratio current-user / nginx"         gh_ratio
-    row "  current-user p50/p99 ms (last rnd)" gh_lat
+    row "  ratio cookie / nginx"               gh_ratio
+    row "  ratio Bearer / nginx"               bearer_ratio
+    row "  cookie p50/p99 ms (last round)"     gh_lat
+    row "  Bearer p50/p99 ms (last round)"     bearer_lat
     row "  nginx p50/p99 ms (last round)"      ng_lat
-    row "  current-user non-2xx + sock. errs"  gh_bad
+    row "  cookie non-2xx + sock. errs"        gh_bad
+    row "  Bearer non-2xx + sock. errs"        bearer_bad
+    row "refresh/s, each a fresh rotation"     refresh_rps
+    row "  ratio refresh / nginx"              refresh_ratio
+    row "  refresh p50/p99 ms"                 refresh_lat
+    row "  refresh failed/starved/sock. errs"  refresh_bad
     row "login/s, 200 only"                    login_rps
     row "  Argon2id verify/s (measured once)"  hash_rps
     row "  ratio login / Argon2id"             login_ratio
@@ -587,11 +800,31 @@ row() {   # row LABEL KEY: the label, then one cell per mode
     pg_note=""
     [ "$need_pg" = 1 ] && pg_note="; PostgreSQL with fsync on"
     echo "(per mode: current-user $rounds interleaved rounds of ${secs}s, $conns connections;" \
+         "refresh ${refresh_secs}s, $refresh_conns connections;" \
          "login ${login_secs}s, $login_conns connections$pg_note)"
+    if [ "$examples" = 1 ]; then
+        echo
+        printf '%-38s %16s\n' "example services, GET /whoami" "req/s"
+        printf '%-38s %16s\n' "python-service (PyJWT, http.server)" "${ex[python_rps]}"
+        printf '%-38s %16s\n' "node-service (jose, node:http)" "${ex[node_rps]}"
+        printf '%-38s %16s\n' "  nginx req/s (same run)" "${ex[ng_rps]}"
+        printf '%-38s %16s\n' "  ratio python / nginx" "$(ratio "${ex[python_rps]}" "${ex[ng_rps]}")"
+        printf '%-38s %16s\n' "  ratio node / nginx" "$(ratio "${ex[node_rps]}" "${ex[ng_rps]}")"
+        printf '%-38s %16s\n' "  python p50/p99 ms" "${ex[python_lat]}"
+        printf '%-38s %16s\n' "  node p50/p99 ms" "${ex[node_lat]}"
+        printf '%-38s %16s\n' "  nginx p50/p99 ms" "${ex[ng_lat]}"
+        printf '%-38s %16s\n' "  non-2xx + sock. errs python/node" "${ex[python_bad]}/${ex[node_bad]}"
+        echo "(each request's access token verified with the JWKS alone, ES256; ${example_secs}s each," \
+             "$conns connections, against the ${modes[0]} mode's gatehouse)"
+    fi
 }
 for mode in "${modes[@]}"; do
     [ "${res[$mode gh_bad]}" -eq 0 ] \
         || log "warning: $mode: ${res[$mode gh_bad]} current-user requests were not 2xx or failed"
+    [ "${res[$mode bearer_bad]}" -eq 0 ] \
+        || log "warning: $mode: ${res[$mode bearer_bad]} current-user requests with the Bearer token were not 2xx or failed"
+    [ "${res[$mode refresh_failed]}" -eq 0 ] \
+        || log "warning: $mode: refreshes failed/starved/socket errors: ${res[$mode refresh_bad]}; first failures: ${res[$mode refresh_failures]}"
     [ "${res[$mode login_limited]}" -eq 0 ] \
         || log "warning: $mode: ${res[$mode login_limited]} logins were rate-limited (429); raise the per-IP limit with BENCH_SERVER_ENV"
     if awk -v l="${res[$mode login_rps]}" -v h="$hash_rps" 'BEGIN { exit !(h > 0 && l > 1.1 * h) }'; then
@@ -601,4 +834,7 @@ for mode in "${modes[@]}"; do
         log "warning: $mode: login saw ${res[$mode login_other]} other non-200 answers and ${res[$mode login_errors]} socket errors"
     fi
 done
+if [ "$examples" = 1 ] && [ $(( ${ex[python_bad]} + ${ex[node_bad]} )) -ne 0 ]; then
+    log "warning: examples: ${ex[python_bad]} python and ${ex[node_bad]} node answers were not 2xx or failed"
+fi
 exit 0
