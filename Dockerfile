@@ -23,6 +23,7 @@ COPY scripts/embed-web.sh scripts/
 COPY assets assets
 COPY web web
 COPY src src
+COPY docs/openapi.yaml docs/
 # Debian's hardening flags (what dpkg-buildflags gives packages); -Werror stays on.
 RUN make -j"$(nproc)" BUILD=/out \
       CFLAGS="-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection -Wl,-z,relro,-z,now" \
