@@ -75,6 +75,8 @@ export function makeSource(kind, { n = 1000, ids = kind === 'rust-auth' ? 'uuid'
   // addresses two rows share in another case: both skipped, never merged
   users.push(base(n, `Dup1-${tag}@Example.com`), base(n + 1, `dup1-${tag}@example.com`));
   users.push(base(n + 2, `DUP2-${tag}@example.com`), base(n + 3, `Dup2-${tag}@example.COM`));
+  // the same once trimmed of whitespace (a tab is whitespace too)
+  users.push(base(n + 20, ` dup3-${tag}@example.com\t`), base(n + 21, `DUP3-${tag}@example.com`));
   // an invalid address
   users.push(base(n + 4, 'not an address'));
   // an address gatehouse has already (in capitals here)
@@ -121,7 +123,7 @@ export function expected(src, { keepStaff = false, second = false } = {}) {
   const bump = (o, k) => { o[k] = (o[k] || 0) + 1; };
   for (const u of src.users) {
     let reason = null;
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(u.email)) reason = 'invalid_email';
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(u.email.trim())) reason = 'invalid_email';
     else if (counts.get(lowerTrim(u.email)) > 1) reason = 'duplicate_email_in_source';
     else if (lowerTrim(u.email) === src.existing) reason = 'email_exists';
     else if (second) reason = 'already_imported';

@@ -95,6 +95,9 @@ static gh_status pg_next(struct import_source *src, struct import_row *rows, siz
     return GH_OK;
 }
 
+/* The whitespace that email_normalize trims (isspace in the C locale). */
+#define TRIMMED "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
+
 static gh_status pg_duplicates(struct import_source *src, char ***out, size_t *n)
 {
     struct pg_source *s = (struct pg_source *)src;
@@ -103,9 +106,9 @@ static gh_status pg_duplicates(struct import_source *src, char ***out, size_t *n
     *out = NULL;
     *n = 0;
     snprintf(text, sizeof text,
-             "SELECT lower(btrim(email)) FROM %s GROUP BY lower(btrim(email)) "
-             "HAVING count(*) > 1 ORDER BY lower(btrim(email)) COLLATE \"C\"",
-             users_table[s->kind]);
+             "SELECT e FROM (SELECT lower(btrim(email, %s)) AS e FROM %s) a GROUP BY e "
+             "HAVING count(*) > 1 ORDER BY e COLLATE \"C\"",
+             TRIMMED, users_table[s->kind]);
     if (run(s, text, &r, err, sizeof err) != GH_OK) {
         fprintf(stderr, "gatehouse: import: %s\n", err);
         return GH_UNAVAILABLE;

@@ -74,7 +74,8 @@ static gh_status sq_duplicates(struct import_source *src, char ***out, size_t *n
     *out = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT lower(trim(email)) AS e FROM users_user GROUP BY e "
+                           "SELECT lower(trim(email, char(32, 9, 10, 11, 12, 13))) AS e "
+                           "FROM users_user GROUP BY e "
                            "HAVING count(*) > 1 ORDER BY e",
                            -1, &q, NULL) != SQLITE_OK)
         goto out;
