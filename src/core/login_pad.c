@@ -53,8 +53,9 @@ static void current_prefix(const struct config *cfg, char *out, size_t cap)
              (unsigned)cfg->argon2_iterations);
 }
 
-/* Scans every such hash for the costliest verifiable one into worst; false when none is. */
-static gh_status find_costliest(struct app *app, const char *prefix, struct hash_params *worst,
+/* Scans every such hash for the costliest verifiable one and copies it into worst (the parse
+ * points into the page it was read into, which goes); *found false when none is. */
+static gh_status find_costliest(struct app *app, const char *prefix, char worst[PASSWORD_HASH_MAX],
                                 bool *found)
 {
     struct user_hash *page = calloc(SCAN_PAGE, sizeof *page);
@@ -76,7 +77,7 @@ static gh_status find_costliest(struct app *app, const char *prefix, struct hash
             if (hash_parse(page[i].hash, &bounds, &p) != HASH_VERIFIABLE)
                 continue;
             if (!*found || hash_cost(&p) > worst_cost) {
-                *worst = p;
+                snprintf(worst, PASSWORD_HASH_MAX, "%s", page[i].hash);
                 worst_cost = hash_cost(&p);
                 *found = true;
             }
@@ -129,9 +130,14 @@ gh_status login_pad_refresh(struct app *app)
         return GH_OK;
     }
     struct hash_params worst;
+    struct hash_bounds bounds;
+    char worst_hash[PASSWORD_HASH_MAX];
     bool found = false;
-    if ((st = find_costliest(app, prefix, &worst, &found)) != GH_OK)
+    if ((st = find_costliest(app, prefix, worst_hash, &found)) != GH_OK)
         return st;
+    /* parsed again here, so that the parse points into a string that lives while it is used */
+    password_bounds_for(app->cfg, &bounds);
+    found = found && hash_parse(worst_hash, &bounds, &worst) == HASH_VERIFIABLE;
     int64_t estimate = 0;
     if (found) {
         int64_t measured = time_verification(&worst);

@@ -17,6 +17,7 @@
 
 #include "core_app.h"
 #include "core/import.h"
+#include "core/login_pad.h"
 
 #define PBKDF2 "pbkdf2_sha256$20000$c2FsdHNhbHQ$3sGnkXPYEP0b0bbX0Pj4ZxPZ4jbj0mXhT1PkBv1oM0Q="
 #define UUID_A "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -298,6 +299,36 @@ static void test_import_keep_staff(void **state)
     assert_true(staff.is_staff && staff.is_superuser);
 }
 
+/* Argon2id with other costs than the configured ones (t=1, m=8192), as rust-auth's are. */
+static char other_cost[PASSWORD_HASH_MAX];
+
+static void other_cost_row(size_t i, struct import_row *r)
+{
+    plain_row(i, r);
+    strcpy(r->password, i % 2 ? PBKDF2 : other_cost);
+}
+
+/* Imported hashes of other schemes and costs turn the timing pad on, with a floor measured from
+ * the costliest (the scan's page is gone by then: the measurement must not read it). */
+static void test_import_turns_the_login_pad_on(void **state)
+{
+    struct core_fixture *f = *state;
+    assert_int_equal(password_hash("an old password 1", 2, 8192, other_cost, sizeof other_cost),
+                     GH_OK);
+    assert_int_equal(login_pad_open(&f->app.login_pad), GH_OK);
+    assert_int_equal(login_pad_refresh(&f->app), GH_OK);
+    assert_int_equal(login_pad_floor_us(&f->app), 0);
+    struct mem_source s = mem_source(600, other_cost_row);
+    struct import_report rep;
+    assert_int_equal(run_import(f, &s, false, &rep), GH_OK);
+    import_report_free(&rep);
+    assert_int_equal(login_pad_refresh(&f->app), GH_OK);
+    assert_int_equal(login_pad_legacy_count(&f->app), 600);
+    assert_true(login_pad_floor_us(&f->app) > 0);
+    assert_true(login_pad_until(&f->app, 1000) > 1000);
+    login_pad_close(&f->app.login_pad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +343,8 @@ int main(void)
                                         core_setup, core_teardown),
         cmocka_unit_test_setup_teardown(test_import_judges_each_row, core_setup, core_teardown),
         cmocka_unit_test_setup_teardown(test_import_keep_staff, core_setup, core_teardown),
+        cmocka_unit_test_setup_teardown(test_import_turns_the_login_pad_on, core_setup,
+                                        core_teardown),
     };
     return cmocka_run_group_tests(tests, core_group_setup, core_group_teardown);
 }
