@@ -14,7 +14,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev libsqlite3-dev \
-      libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev \
+      libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev libargon2-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads, so edits to docs and tests reuse the cached layers above.
@@ -35,7 +35,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libmicrohttpd12 libsodium23 libjansson4 libsqlite3-0 libcurl4 libpq5 libhiredis0.14 \
-      libssl3 ca-certificates \
+      libssl3 libargon2-1 ca-certificates \
  && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 gatehouse \
  && useradd --uid 10001 --gid 10001 --home-dir /var/lib/gatehouse --no-create-home \

@@ -1,7 +1,7 @@
 # gatehouse: build, run, test, bench, fuzz.  `make run` and `make test` install what they need.
 CC       ?= cc
 VERSION  := 0.1.0
-PKGS     := libmicrohttpd libsodium jansson sqlite3 libcurl libpq hiredis libcrypto
+PKGS     := libmicrohttpd libsodium jansson sqlite3 libcurl libpq hiredis libcrypto libargon2
 WARN     := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat -Wformat-security
 CFLAGS   ?= -O2 -g

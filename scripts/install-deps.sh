@@ -28,9 +28,11 @@ die() { log "error: $*"; exit 1; }
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 pkgs_build=(gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev
-            libsqlite3-dev libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev)
+            libsqlite3-dev libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev
+            libargon2-dev)
 pkgs_test=("${pkgs_build[@]}" libcmocka-dev sqlite3 valgrind python3-botocore
-           postgresql redis-server chromium python3-jwt python3-cryptography)
+           postgresql redis-server chromium python3-jwt python3-cryptography
+           python3-django python3-argon2 python3-passlib)
 pkgs_bench=(wrk nginx-light curl python3-jwt python3-cryptography)
 pkgs_fuzz=("${pkgs_build[@]}" clang libclang-rt-14-dev)
 pkgs_image=(podman runc slirp4netns uidmap fuse-overlayfs mmdebstrap)

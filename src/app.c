@@ -9,6 +9,7 @@
 #include "core/device.h"
 #include "core/housekeeping.h"
 #include "core/keys.h"
+#include "core/login_pad.h"
 #include "core/oidc.h"
 #include "core/tokens.h"
 #include "core/mailer.h"
@@ -98,6 +99,12 @@ gh_status app_open(const struct config *cfg, struct app *app)
         goto out;
     if ((st = make_dummy_hash(cfg, app)) != GH_OK || (st = start_pools(cfg, app)) != GH_OK)
         goto out;
+    /* The pad is in force before the first request: the hashes are counted (and the costliest
+     * timed) now, then every minute by the housekeeping thread. */
+    if ((st = login_pad_open(&app->login_pad)) != GH_OK)
+        goto out;
+    if (login_pad_refresh(app) != GH_OK)
+        log_msg(LOG_WARN, "the password hashes of other schemes could not be counted");
     if ((st = kv_open(cfg, app->store, &app->kv)) != GH_OK ||
         (st = media_open(cfg, &app->media)) != GH_OK) {
         log_msg(LOG_ERROR, "the kv or media backend could not be opened");
@@ -109,7 +116,7 @@ gh_status app_open(const struct config *cfg, struct app *app)
         log_msg(LOG_ERROR, "the mail outbox could not start");
         goto out;
     }
-    if ((st = housekeeping_start(app->store, &app->housekeeping)) != GH_OK)
+    if ((st = housekeeping_start(app, &app->housekeeping)) != GH_OK)
         log_msg(LOG_ERROR, "the housekeeping thread could not start");
 out:
     if (st != GH_OK)
@@ -120,6 +127,7 @@ out:
 void app_close(struct app *app)
 {
     housekeeping_stop(&app->housekeeping);
+    login_pad_close(&app->login_pad);
     keys_close(&app->keys);
     oidc_close(&app->oidc);
     workpool_stop(&app->cpu_pool);

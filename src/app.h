@@ -13,6 +13,7 @@ struct workpool;
 struct housekeeping;
 struct keyring;
 struct oidc;
+struct login_pad;
 
 struct app {
     const struct config *cfg;
@@ -20,8 +21,9 @@ struct app {
     struct workpool *cpu_pool; /* handlers that hash passwords; one thread per core */
     struct workpool *io_pool;  /* handlers that block on outbound I/O (S3) */
     struct housekeeping *housekeeping;
-    struct keyring *keys; /* signing keys of access tokens (core/keys.c) */
-    struct oidc *oidc;    /* OpenID Connect providers (core/oidc.c) */
+    struct keyring *keys;        /* signing keys of access tokens (core/keys.c) */
+    struct oidc *oidc;           /* OpenID Connect providers (core/oidc.c) */
+    struct login_pad *login_pad; /* the timing pad of password checks (core/login_pad.c) */
     struct outbox *outbox;
     struct kv *kv;
     struct media *media;

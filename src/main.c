@@ -18,6 +18,7 @@
 #include "core/clients.h"
 #include "core/keys.h"
 #include "core/device.h"
+#include "core/import.h"
 #include "core/mailer.h"
 #include "core/password.h"
 #include "http/router.h"
@@ -25,6 +26,7 @@
 #include "kv/kv.h"
 #include "media/media.h"
 #include "mail/mail.h"
+#include "store/import_source.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -57,6 +59,9 @@ static void print_help(void)
         "  client create --name NAME [--confidential] [--grant refresh_token|client_credentials]\n"
         "             register an OAuth client; prints its id and, once, its secret\n"
         "  keys rotate  add a signing key for access tokens (the old one retires)\n"
+        "  import --source rust-auth|django --from URL [--dry-run] [--keep-staff]\n"
+        "             import the accounts of another system's database (postgres:// URL;\n"
+        "             for django also sqlite:///path or a file path); prints a JSON report\n"
         "  healthcheck  GET /health-check/ of the server GATEHOUSE_LISTEN names (on loopback\n"
         "             when it listens on every address); exit 0 when it answers 200, else 1\n\n"
         "Options:\n"
@@ -406,6 +411,102 @@ out:
     return rc;
 }
 
+/* Options of `gatehouse import`. */
+struct import_args {
+    const char *source;
+    const char *from;
+    struct import_options opt;
+};
+
+/* Parses the words after "import"; false (after a message) when they are wrong. */
+static bool parse_import(int argc, char **argv, struct import_args *a)
+{
+    for (int i = 0; i < argc; i++) {
+        bool has_value = i + 1 < argc;
+        if (!strcmp(argv[i], "--source") && has_value)
+            a->source = argv[++i];
+        else if (!strcmp(argv[i], "--from") && has_value)
+            a->from = argv[++i];
+        else if (!strcmp(argv[i], "--dry-run"))
+            a->opt.dry_run = true;
+        else if (!strcmp(argv[i], "--keep-staff"))
+            a->opt.keep_staff = true;
+        else {
+            fprintf(stderr, "gatehouse: import: unknown or incomplete option '%s'\n", argv[i]);
+            return false;
+        }
+    }
+    if (!a->source || !a->from) {
+        fprintf(stderr, "gatehouse: import needs --source rust-auth|django and --from URL\n");
+        return false;
+    }
+    if (!strcmp(a->source, "rust-auth"))
+        a->opt.kind = IMPORT_RUST_AUTH;
+    else if (!strcmp(a->source, "django"))
+        a->opt.kind = IMPORT_DJANGO;
+    else {
+        fprintf(stderr, "gatehouse: import: unknown source '%s' (rust-auth, django)\n", a->source);
+        return false;
+    }
+    return true;
+}
+
+/* The progress line on a terminal: rewritten in place after each batch. */
+static void import_progress(void *ctx, int64_t done, int64_t total, int64_t imported)
+{
+    (void)ctx;
+    fprintf(stderr, "\rgatehouse import: %lld of %lld rows read, %lld imported", (long long)done,
+            (long long)total, (long long)imported);
+    fflush(stderr);
+}
+
+/* gatehouse import: reads the source, imports into the configured database, prints the JSON
+ * report on standard output. Exit 0 when every row was judged, 1 when the import failed, 2 when
+ * the source cannot be used as given. */
+static int import_command(const struct config *cfg, struct import_args *a)
+{
+    struct app app = {.cfg = cfg};
+    struct import_source *src = NULL;
+    struct import_report rep = {0};
+    char err[512];
+    int rc = 1;
+    gh_status st = import_source_open(a->opt.kind, a->from, &src, err, sizeof err);
+    if (st != GH_OK) {
+        fprintf(stderr, "gatehouse: import: %s\n", err);
+        return st == GH_ERR_CONFIG ? 2 : 1;
+    }
+    if (app_open_store(cfg, &app.store) != GH_OK)
+        goto out;
+    bool terminal = isatty(STDERR_FILENO);
+    if (terminal)
+        a->opt.progress = import_progress;
+    int64_t t0 = time_mono_us();
+    st = import_run(&app, src, &a->opt, &rep);
+    double seconds = (double)(time_mono_us() - t0) / 1e6;
+    if (terminal)
+        fputc('\n', stderr);
+    json_t *report = import_report_json(&rep, &a->opt, src->name, seconds);
+    char *text = report ? json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(report);
+    if (st != GH_OK)
+        fprintf(stderr, "gatehouse: import: stopped after %lld rows: the database failed\n",
+                (long long)rep.read);
+    else if (!text)
+        fprintf(stderr, "gatehouse: import: the report could not be written\n");
+    else
+        rc = 0;
+out:
+    import_report_free(&rep);
+    if (src)
+        src->close(src);
+    if (app.store)
+        app.store->close(app.store);
+    return rc;
+}
+
 /* Discards a response body. */
 static size_t discard_body(char *data, size_t size, size_t n, void *user)
 {
@@ -475,6 +576,7 @@ int main(int argc, char **argv)
     const char *config_path = NULL, *command = "serve";
     struct user_create_args create = {0};
     struct client_create_args client = {0};
+    struct import_args import = {0};
     static struct config cfg;
     char err[512];
     int rc = 1;
@@ -505,6 +607,11 @@ int main(int argc, char **argv)
             if (!parse_client_create(argc - i - 2, argv + i + 2, &client))
                 return 2;
             command = "client create";
+            break;
+        } else if (!strcmp(argv[i], "import")) {
+            if (!parse_import(argc - i - 1, argv + i + 1, &import))
+                return 2;
+            command = "import";
             break;
         } else if (!strcmp(argv[i], "keys") && i + 1 < argc && !strcmp(argv[i + 1], "rotate")) {
             command = "keys rotate";
@@ -543,6 +650,8 @@ int main(int argc, char **argv)
         rc = client_create_command(&cfg, &client);
     else if (!strcmp(command, "keys rotate"))
         rc = keys_rotate_command(&cfg);
+    else if (!strcmp(command, "import"))
+        rc = import_command(&cfg, &import);
     else
         rc = serve(&cfg);
 out:

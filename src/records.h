@@ -150,6 +150,13 @@ struct oauth_state {
     int64_t expires_at;
 };
 
+/* A user's stored password hash, as the timing pad of password checks reads them
+ * (core/login_pad.c). */
+struct user_hash {
+    char user_id[UUID_LEN + 1];
+    char hash[PASSWORD_HASH_MAX];
+};
+
 /* Who is calling: resolved by the HTTP layer from the credentials a route accepts (the
  * session cookie; a Bearer token). NONE on routes anyone may call. */
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_SESSION, PRINCIPAL_BEARER };

@@ -7,9 +7,11 @@
 
 #include "../core/account.h"
 #include "../core/device.h"
+#include "../core/login_pad.h"
 #include "../core/tokens.h"
 #include "../http/errors.h"
 #include "../http/json_input.h"
+#include "../util/timeutil.h"
 #include "api.h"
 
 /* Answers a failure of a token route. A bad token or bad credentials get SimpleJWT's 401 with
@@ -49,10 +51,13 @@ void api_token_obtain(struct request *req)
     struct login_input in = {0};
     struct user u;
     struct token_pair pair = {0};
+    int64_t started = time_mono_us();
     if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
     in.device_cookie = request_cookie(req, DEVICE_COOKIE_NAME);
     gh_status st = account_check_password(req->app, &in, &req->client, &u, &req->retry_after);
+    /* whatever the outcome, not before the pad's floor */
+    reply_hold_until(req, login_pad_until(req->app, started));
     if (st == GH_OK)
         st = tokens_issue(req->app, &u, "", "", &req->client, &pair);
     if (st == GH_OK)

@@ -7,10 +7,12 @@
 
 #include "../core/account.h"
 #include "../core/device.h"
+#include "../core/login_pad.h"
 #include "../core/session.h"
 #include "../http/cookie.h"
 #include "../http/json_input.h"
 #include "../util/log.h"
+#include "../util/timeutil.h"
 #include "../util/url.h"
 #include "api.h"
 
@@ -84,11 +86,14 @@ void api_users_login(struct request *req)
     };
     struct login_input in = {0};
     struct login_result out;
+    int64_t started = time_mono_us();
     if (!api_decode(req, fields, sizeof fields / sizeof fields[0], &in))
         return;
     in.device_cookie = request_cookie(req, DEVICE_COOKIE_NAME);
     in.old_session_token = request_session_token(req);
     gh_status st = account_login(req->app, &in, &req->client, &out);
+    /* whatever the outcome, not before the pad's floor */
+    reply_hold_until(req, login_pad_until(req->app, started));
     req->retry_after = out.retry_after;
     if (st != GH_OK) {
         reply_error(req, st, NULL);

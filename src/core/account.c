@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "device.h"
 #include "email.h"
+#include "login_pad.h"
 #include "mailer.h"
 #include "onetime.h"
 #include "password.h"
@@ -171,14 +172,20 @@ gh_status account_regenerate_confirmation(struct app *app, const char *email,
 }
 
 /* Stores a new hash of password when the stored one has other Argon2 parameters than now.
- * Best effort: the login succeeds either way. */
+ * Best effort: the login succeeds either way. The new hash replaces the stored one only while
+ * that is still the hash just verified: a password change that lands while this hashes wins,
+ * instead of being overwritten with a hash of the old password. */
 static void upgrade_hash(struct app *app, const struct user *u, const char *password)
 {
     char hash[PASSWORD_HASH_MAX];
     if (!password_needs_rehash(app->cfg, u->password_hash))
         return;
-    if (password_hash_for(app->cfg, password, hash) != GH_OK ||
-        app->store->user_set_password(app->store, u->id, hash) != GH_OK)
+    gh_status st = password_hash_for(app->cfg, password, hash);
+    if (st == GH_OK)
+        st = app->store->user_replace_password_hash(app->store, u->id, u->password_hash, hash);
+    if (st == GH_CONFLICT)
+        log_msg(LOG_INFO, "password changed during the hash upgrade; kept the new password");
+    else if (st != GH_OK)
         log_msg(LOG_WARN, "password hash upgrade failed; kept the old hash");
     sodium_memzero(hash, sizeof hash);
 }
@@ -190,6 +197,7 @@ gh_status account_check_password(struct app *app, const struct login_input *in,
     struct rate_charge charge = {0};
     char email[EMAIL_MAX + 1];
     gh_status st = GH_OK;
+    int64_t started = time_mono_us();
     memset(user, 0, sizeof *user);
     /* A malformed address cannot belong to an account: it is answered like every other failed
      * login, not as an error. */
@@ -206,16 +214,29 @@ gh_status account_check_password(struct app *app, const struct login_input *in,
     /* An unknown address, and an account without a password (made by a provider login), is
      * verified against a dummy hash: every failure costs the same time. */
     bool has_password = user_found && user->password_hash[0];
-    st = password_verify(in->password, has_password ? user->password_hash : app->dummy_hash);
+    const char *why = NULL; /* a stored hash that cannot be verified: the account needs a reset */
+    st = password_verify_stored(app->cfg, in->password,
+                                has_password ? user->password_hash : app->dummy_hash, &why);
+    /* A hash refused without work still costs what a verification costs. */
+    if (why && password_verify(in->password, app->dummy_hash) == GH_OK)
+        log_msg(LOG_ERROR, "the dummy hash matched a password");
+    /* A check of a hash of another scheme or cost feeds the timing pad. */
+    if (has_password && password_needs_rehash(app->cfg, user->password_hash))
+        login_pad_observe(app, time_mono_us() - started);
     if (st == GH_OK && !has_password)
         st = GH_ERR_INVALID_CREDENTIALS;
     if (st != GH_OK && st != GH_ERR_INVALID_CREDENTIALS)
         goto refund;
     if (!user_found || st != GH_OK) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "password reset required: %s", why ? why : "");
         /* The failure was counted before the verification: nothing more to count. */
         metrics_login(false);
         audit_record(app, "login_failure", user_found ? user->id : NULL, email[0] ? email : NULL,
-                     client, user_found ? "wrong password" : "unknown email");
+                     client,
+                     !user_found ? "unknown email"
+                     : why       ? detail
+                                 : "wrong password");
         st = GH_ERR_INVALID_CREDENTIALS;
         goto out;
     }

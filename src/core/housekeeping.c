@@ -9,11 +9,13 @@
 #include "../store/store.h"
 #include "../util/log.h"
 #include "../util/timeutil.h"
+#include "login_pad.h"
 
 #define PURGE_INTERVAL_SECONDS 600
+#define PAD_INTERVAL_SECONDS   60
 
 struct housekeeping {
-    struct store *store;
+    struct app *app;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
@@ -23,15 +25,22 @@ struct housekeeping {
 static void *housekeeping_main(void *arg)
 {
     struct housekeeping *hk = arg;
+    struct store *store = hk->app->store;
+    int64_t next_purge = 0;
     pthread_mutex_lock(&hk->lock);
     while (!hk->stopping) {
         pthread_mutex_unlock(&hk->lock);
-        if (hk->store->purge_expired(hk->store, time_now()) != GH_OK)
-            log_msg(LOG_WARN, "expired rows could not be purged");
+        if (time_mono_ms() >= next_purge) {
+            if (store->purge_expired(store, time_now()) != GH_OK)
+                log_msg(LOG_WARN, "expired rows could not be purged");
+            next_purge = time_mono_ms() + PURGE_INTERVAL_SECONDS * 1000;
+        }
+        if (hk->app->login_pad && login_pad_refresh(hk->app) != GH_OK)
+            log_msg(LOG_WARN, "the password hashes of other schemes could not be counted");
         pthread_mutex_lock(&hk->lock);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += PURGE_INTERVAL_SECONDS;
+        until.tv_sec += PAD_INTERVAL_SECONDS;
         while (!hk->stopping && pthread_cond_timedwait(&hk->wake, &hk->lock, &until) == 0)
             ;
     }
@@ -39,13 +48,13 @@ static void *housekeeping_main(void *arg)
     return NULL;
 }
 
-gh_status housekeeping_start(struct store *store, struct housekeeping **out)
+gh_status housekeeping_start(struct app *app, struct housekeeping **out)
 {
     pthread_condattr_t attr;
     struct housekeeping *hk = calloc(1, sizeof *hk);
     if (!hk)
         return GH_NO_MEMORY;
-    hk->store = store;
+    hk->app = app;
     pthread_mutex_init(&hk->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

@@ -1,4 +1,5 @@
-/* Password policy and Argon2id hashing (libsodium's crypto_pwhash). */
+/* Password policy, Argon2id hashing (libsodium's crypto_pwhash), and the verification of
+ * stored hashes of every scheme gatehouse reads (core/legacy_hash.c). */
 #include "password.h"
 
 #include <ctype.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 
 #include "../embed.h"
+#include "legacy_hash.h"
 
 /* Sorted pointers into the embedded list (which is sorted with LC_ALL=C, one per line). */
 static const char **common_words;
@@ -103,11 +105,42 @@ gh_status password_hash(const char *password, uint32_t iterations, uint32_t memo
     return GH_OK;
 }
 
+void password_bounds_for(const struct config *cfg, struct hash_bounds *out)
+{
+    *out = hash_default_bounds;
+    if (!cfg)
+        return;
+    /* hashes made with the configured parameters are always verified */
+    if (cfg->argon2_memory_kib > out->argon2_max_memory_kib)
+        out->argon2_max_memory_kib = cfg->argon2_memory_kib;
+    if (cfg->argon2_iterations > out->argon2_max_iterations)
+        out->argon2_max_iterations = cfg->argon2_iterations;
+    uint64_t cost = (uint64_t)cfg->argon2_memory_kib * cfg->argon2_iterations;
+    if (cost > out->argon2_max_cost)
+        out->argon2_max_cost = cost;
+}
+
+gh_status password_verify_stored(const struct config *cfg, const char *password, const char *hash,
+                                 const char **why)
+{
+    struct hash_bounds bounds;
+    struct hash_params params;
+    *why = NULL;
+    password_bounds_for(cfg, &bounds);
+    enum hash_verdict verdict = hash_parse(hash, &bounds, &params);
+    gh_status st = GH_ERR_INVALID_CREDENTIALS;
+    if (verdict != HASH_VERIFIABLE)
+        *why = hash_verdict_reason(verdict);
+    else
+        st = hash_verify_params(password, &params);
+    sodium_memzero(&params, sizeof params);
+    return st;
+}
+
 gh_status password_verify(const char *password, const char *hash)
 {
-    if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0)
-        return GH_OK;
-    return GH_ERR_INVALID_CREDENTIALS;
+    const char *why = NULL;
+    return password_verify_stored(NULL, password, hash, &why);
 }
 
 gh_status password_hash_for(const struct config *cfg, const char *password,

@@ -35,7 +35,19 @@ GH_MUST_CHECK gh_status password_hash_for(const struct config *cfg, const char *
 /* True when hash was made with other parameters than the configured ones (it is upgraded at
  * the next successful login). */
 bool password_needs_rehash(const struct config *cfg, const char *hash);
-/* GH_OK when password matches the PHC hash, GH_ERR_INVALID_CREDENTIALS otherwise. */
+/* GH_OK when password matches the stored hash (any scheme of core/legacy_hash.h, within the
+ * default bounds), GH_ERR_INVALID_CREDENTIALS otherwise. */
 GH_MUST_CHECK gh_status password_verify(const char *password, const char *hash);
+/* Like password_verify, with the bounds widened to the configured Argon2 parameters (cfg may
+ * be NULL). A hash that cannot be verified at all — unusable, beyond the bounds, malformed, of
+ * an unknown scheme — answers GH_ERR_INVALID_CREDENTIALS at once with *why naming the reason
+ * (the account needs a password reset); *why is NULL otherwise. GH_NO_MEMORY when Argon2's
+ * memory cannot be had. */
+GH_MUST_CHECK gh_status password_verify_stored(const struct config *cfg, const char *password,
+                                               const char *hash, const char **why);
+struct hash_bounds;
+/* The bounds a stored hash must keep: the defaults of core/legacy_hash.h, widened so that
+ * hashes made with the configured Argon2 parameters always fit. */
+void password_bounds_for(const struct config *cfg, struct hash_bounds *out);
 
 #endif

@@ -182,9 +182,11 @@ gh_status password_change(struct app *app, const struct principal *p,
     if ((st = ratelimit_charge_attempt(app, u->email, u->id, in->device_cookie, client, &charge,
                                        retry_after)) != GH_OK)
         return st;
-    st = password_verify(in->current_password, u->password_hash);
+    const char *why = NULL;
+    st = password_verify_stored(app->cfg, in->current_password, u->password_hash, &why);
     if (st == GH_ERR_INVALID_CREDENTIALS) {
-        audit_record(app, "password_change_failure", u->id, u->email, client, "wrong password");
+        audit_record(app, "password_change_failure", u->id, u->email, client,
+                     why ? "password reset required" : "wrong password");
         return GH_ERR_WRONG_PASSWORD;
     }
     if (st != GH_OK) {

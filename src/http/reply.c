@@ -14,6 +14,11 @@
 
 /* ---- replies ---- */
 
+void reply_hold_until(struct request *req, int64_t until_us)
+{
+    req->hold_until_us = until_us;
+}
+
 /* On routes that allow other origins: lets an allowed origin's script read the answer. No
  * credentials mode: those clients send a Bearer token, never the cookie. */
 static void add_cors_headers(struct request *req, struct MHD_Response *resp)

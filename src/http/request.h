@@ -58,7 +58,9 @@ struct request {
     int retry_after;               /* seconds, for GH_ERR_RATE_LIMITED answers */
     unsigned status;               /* status answered, for the access log */
     int64_t started_us;
-    bool handed_off; /* the handler was handed to a worker pool by the current call */
+    bool handed_off;           /* the handler was handed to a worker pool by the current call */
+    struct delay_queue *delay; /* where an answer held back waits (http/delay.h) */
+    int64_t hold_until_us;     /* the answer goes out no earlier (time_mono_us); 0: at once */
 };
 
 /* Header and cookie values; NULL when absent. */
@@ -104,6 +106,9 @@ void reply_file(struct request *req, int fd, uint64_t size, const char *content_
  * NULL policy answers a document, not a page: the default CSP and Referrer-Policy stay. */
 void reply_static(struct request *req, const char *data, size_t len, const char *content_type,
                   const char *cache_control, const char *content_security_policy);
+/* Holds the answer back until time_mono_us() reaches until_us (0: no hold), on routes that run
+ * on a worker pool: the connection stays suspended meanwhile and no thread waits for it. */
+void reply_hold_until(struct request *req, int64_t until_us);
 /* Adds Set-Cookie for a new session token to the reply about to be sent. */
 void reply_set_session_cookie(struct request *req, const char *token);
 /* Adds a Set-Cookie that removes the session cookie. */

@@ -19,8 +19,9 @@
 #include "../util/log.h"
 #include "../util/metrics.h"
 #include "../util/timeutil.h"
-#include "request.h"
+#include "delay.h"
 #include "guard.h"
+#include "request.h"
 #include "router.h"
 
 struct http_server {
@@ -33,6 +34,7 @@ struct http_server {
     int fd;
     atomic_int in_flight; /* requests started and not completed */
     struct conn_guard *guard;
+    struct delay_queue *delay; /* answers held back (reply_hold_until) */
     struct body_budget budget;
 };
 
@@ -375,13 +377,20 @@ static bool run_route_checks(struct http_server *srv, struct request *req)
 }
 
 /* Runs a pool route's handler on a worker, then hands the connection back to libmicrohttpd,
- * whose thread sends the answer. */
+ * whose thread sends the answer: at once, or from the delay queue when the handler held its
+ * answer back. */
 static void run_on_pool(struct work *w)
 {
     struct request *req = (struct request *)(void *)((char *)w - offsetof(struct request, work));
     req->route->handler(req);
     req->phase = PHASE_RESUMED;
-    MHD_resume_connection(req->conn);
+    /* read before resuming: the connection's thread may free the request from then on */
+    struct MHD_Connection *conn = req->conn;
+    int64_t until = req->hold_until_us;
+    if (until > 0)
+        delay_resume_at(req->delay, conn, until);
+    else
+        MHD_resume_connection(conn);
 }
 
 /* Hands the handler to the pool the route names, with the connection suspended; 503 +
@@ -450,6 +459,7 @@ static struct request *request_new(struct http_server *srv, struct MHD_Connectio
     req->method = method;
     req->started_us = time_mono_us();
     req->phase = PHASE_RECEIVING;
+    req->delay = srv->delay;
     normalize_path(url, req->path, sizeof req->path);
     req->route_match = router_find(srv->routes, srv->route_count, method, req->path, &req->route,
                                    req->param, sizeof req->param, req->allow, sizeof req->allow);
@@ -639,6 +649,12 @@ gh_status http_server_start(const struct http_setup *setup, int fd, struct http_
         free(srv);
         return GH_INTERNAL;
     }
+    if (delay_start(&srv->delay) != GH_OK) {
+        close(fd);
+        guard_stop(&srv->guard);
+        free(srv);
+        return GH_INTERNAL;
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads =
         cfg->http_threads > 0 ? (unsigned)cfg->http_threads : (unsigned)(cores > 0 ? cores : 1);
@@ -653,6 +669,7 @@ gh_status http_server_start(const struct http_setup *setup, int fd, struct http_
     if (!srv->daemon) {
         log_msg(LOG_ERROR, "the HTTP server could not start");
         close(fd);
+        delay_stop(&srv->delay);
         guard_stop(&srv->guard);
         free(srv);
         return GH_INTERNAL;
@@ -680,6 +697,7 @@ void http_server_stop(struct http_server **srvp)
     struct http_server *srv = srvp ? *srvp : NULL;
     if (!srv)
         return;
+    delay_stop(&srv->delay);      /* resumes what still waits: nothing may stay suspended */
     MHD_stop_daemon(srv->daemon); /* closes the listening socket unless quiesced before */
     guard_stop(&srv->guard);
     free(srv);

@@ -65,6 +65,7 @@ gh_status sql_store_open(const char *location, const struct sql_dialect *d,
     sql_identities_members(&s->base);
     sql_states_members(&s->base);
     sql_server_members(&s->base);
+    sql_import_members(&s->base);
     if ((st = d->connect(&s->base)) != GH_OK) {
         sql_store_close(&s->base);
         return st;

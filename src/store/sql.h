@@ -65,6 +65,7 @@ enum sql_group {
     SQL_CLIENTS,    /* oauth_clients */
     SQL_IDENTITIES, /* oauth_identities */
     SQL_STATES,     /* oauth_states */
+    SQL_IMPORT,     /* import_id_map, and users by the scheme of their hash */
     SQL_GROUPS
 };
 

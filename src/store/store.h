@@ -38,6 +38,11 @@ struct store {
     gh_status (*user_by_id)(struct store *st, const char *id, struct user *out);
     gh_status (*user_activate)(struct store *st, const char *id);
     gh_status (*user_set_password)(struct store *st, const char *id, const char *password_hash);
+    /* Compare and set: stores new_hash only while the stored hash is still expected_hash (the
+     * one a login just verified). GH_CONFLICT when it is not (the password was changed
+     * meanwhile, or the user is gone): the newer password stays. */
+    gh_status (*user_replace_password_hash)(struct store *st, const char *id,
+                                            const char *expected_hash, const char *new_hash);
     /* Writes names, thumbnail and the profile fields of u (found by u->id). */
     gh_status (*user_update_profile)(struct store *st, const struct user *u);
 
@@ -156,6 +161,23 @@ struct store {
     gh_status (*state_insert)(struct store *st, const struct oauth_state *s);
     gh_status (*state_consume)(struct store *st, const char *state_hash, int64_t now,
                                struct oauth_state *out);
+
+    /* Password hashes not made with the current parameters: users whose hash does not start
+     * with current_prefix, leaving out accounts without a password ('') and unusable ones
+     * ('!…'). Count: how many there are. List: the next at most cap of them after the user id
+     * after (a UUID; the nil UUID for the first), by id. */
+    gh_status (*user_count_legacy_hashes)(struct store *st, const char *current_prefix,
+                                          int64_t *count);
+    gh_status (*user_legacy_hashes)(struct store *st, const char *current_prefix, const char *after,
+                                    struct user_hash *out, size_t cap, size_t *count);
+
+    /* Accounts imported from other systems: the gatehouse user of a source's row, by the source
+     * (kind and location) and the row's id there; GH_NOT_FOUND when it was not imported. Insert:
+     * GH_CONFLICT when the row is mapped already. */
+    gh_status (*import_map_get)(struct store *st, const char *source, const char *old_id,
+                                char user_id[UUID_LEN + 1]);
+    gh_status (*import_map_insert)(struct store *st, const char *source, const char *old_id,
+                                   const char *user_id, int64_t now);
 
     /* Deletes expired sessions, tokens, rate-limit windows and logins in progress. */
     gh_status (*purge_expired)(struct store *st, int64_t now);

@@ -17,7 +17,7 @@
 
 /* The migrations the SQL backends embed (store/migrations/<backend>/): migrate records as many,
  * so that a new migration fails the contract test here until the fake knows its tables. */
-#define MIGRATIONS 7
+#define MIGRATIONS 8
 /* How long a write waits for another connection's transaction, as SQLite's busy timeout. */
 #define BUSY_TIMEOUT_SECONDS 5
 /* Slots for the members of struct store, all function pointers but impl. */
@@ -84,6 +84,14 @@ struct readiness_row {
     int64_t probes;
 };
 
+/* An account imported from another system (import_id_map). */
+struct import_row {
+    char *source;
+    char *old_id;
+    char user_id[UUID_LEN + 1];
+    int64_t imported_at;
+};
+
 struct key_row {
     struct signing_key_row k;
     bool retires; /* retires_at is not NULL */
@@ -119,6 +127,7 @@ struct tables {
     struct rows clients;         /* struct oauth_client; an empty secret_hash is SQL NULL */
     struct rows identities;      /* struct oauth_identity; an empty email is SQL NULL */
     struct rows states;          /* struct oauth_state; an empty next is SQL NULL */
+    struct rows imports;         /* struct import_row */
     int64_t mail_seq, audit_seq; /* the last id given */
 };
 
@@ -138,6 +147,7 @@ enum table {
     T_CLIENTS,
     T_IDENTITIES,
     T_STATES,
+    T_IMPORTS,
     TABLES
 };
 
@@ -178,6 +188,10 @@ static const struct table_kind {
     [T_CLIENTS] = {offsetof(struct tables, clients), sizeof(struct oauth_client), 0, {0}},
     [T_IDENTITIES] = {offsetof(struct tables, identities), sizeof(struct oauth_identity), 0, {0}},
     [T_STATES] = {offsetof(struct tables, states), sizeof(struct oauth_state), 0, {0}},
+    [T_IMPORTS] = {offsetof(struct tables, imports),
+                   sizeof(struct import_row),
+                   2,
+                   {offsetof(struct import_row, source), offsetof(struct import_row, old_id)}},
 };
 
 static struct rows *rows_of(struct tables *t, const struct table_kind *k)
@@ -603,6 +617,79 @@ static gh_status fk_user_set_password(struct store *st, const char *id, const ch
             copy_text(u->password_hash, sizeof u->password_hash, hash);
         status = u ? GH_OK : GH_NOT_FOUND;
     }
+    return leave(st, status);
+}
+
+/* UPDATE ... WHERE id = ? AND password_hash = ?: no row changed is a conflict. */
+static gh_status fk_user_replace_password_hash(struct store *st, const char *id,
+                                               const char *expected, const char *hash)
+{
+    gh_status status;
+    struct tables *t = enter(st, FAKE_MEMBER(user_replace_password_hash), WRITES, &status);
+    if (t && !hash)
+        status = refuse("NOT NULL constraint failed: users.password_hash");
+    else if (t) {
+        struct user *u = user_by_id(t, id);
+        bool same = u && expected && !strcmp(u->password_hash, expected);
+        if (same)
+            copy_text(u->password_hash, sizeof u->password_hash, hash);
+        status = same ? GH_OK : GH_CONFLICT;
+    }
+    return finish(st, status, true);
+}
+
+/* A usable password not made with the current parameters: neither empty nor '!...'. */
+static bool is_legacy_hash(const struct user *u, const char *prefix)
+{
+    const char *h = u->password_hash;
+    return h[0] && h[0] != '!' && strncmp(h, prefix, strlen(prefix)) != 0;
+}
+
+static gh_status fk_user_count_legacy_hashes(struct store *st, const char *prefix, int64_t *count)
+{
+    gh_status status;
+    struct tables *t = enter(st, FAKE_MEMBER(user_count_legacy_hashes), READS, &status);
+    *count = 0;
+    const struct user *users = t ? t->users.v : NULL;
+    for (size_t i = 0; t && prefix && i < t->users.n; i++)
+        if (is_legacy_hash(&users[i], prefix))
+            (*count)++;
+    return leave(st, status);
+}
+
+static int user_by_id_order(const void *a, const void *b)
+{
+    const struct user *x = *(const struct user *const *)a;
+    const struct user *y = *(const struct user *const *)b;
+    return strcmp(x->id, y->id);
+}
+
+static gh_status fk_user_legacy_hashes(struct store *st, const char *prefix, const char *after,
+                                       struct user_hash *out, size_t cap, size_t *count)
+{
+    gh_status status;
+    const struct user **listed = NULL;
+    struct tables *t = enter(st, FAKE_MEMBER(user_legacy_hashes), READS, &status);
+    *count = 0;
+    if (!t)
+        goto out;
+    const struct user *users = t->users.v;
+    size_t n = 0;
+    if (t->users.n && !(listed = calloc(t->users.n, sizeof *listed))) {
+        status = GH_NO_MEMORY;
+        goto out;
+    }
+    for (size_t i = 0; prefix && after && i < t->users.n; i++)
+        if (is_legacy_hash(&users[i], prefix) && strcmp(users[i].id, after) > 0)
+            listed[n++] = &users[i];
+    if (n)
+        qsort(listed, n, sizeof *listed, user_by_id_order);
+    for (size_t i = 0; i < n && i < cap; i++, (*count)++) {
+        memcpy(out[i].user_id, listed[i]->id, sizeof out[i].user_id);
+        copy_text(out[i].hash, sizeof out[i].hash, listed[i]->password_hash);
+    }
+out:
+    free(listed);
     return leave(st, status);
 }
 
@@ -1463,6 +1550,58 @@ static gh_status fk_identity_delete(struct store *st, const char *user_id, const
     return leave(st, status);
 }
 
+/* ---- accounts imported from other systems ---- */
+
+static const struct import_row *import_find(struct tables *t, const char *source,
+                                            const char *old_id)
+{
+    const struct import_row *rows = t->imports.v;
+    for (size_t i = 0; source && old_id && i < t->imports.n; i++)
+        if (!strcmp(rows[i].source, source) && !strcmp(rows[i].old_id, old_id))
+            return &rows[i];
+    return NULL;
+}
+
+static gh_status fk_import_map_get(struct store *st, const char *source, const char *old_id,
+                                   char user_id[UUID_LEN + 1])
+{
+    gh_status status;
+    struct tables *t = enter(st, FAKE_MEMBER(import_map_get), READS, &status);
+    const struct import_row *found = t ? import_find(t, source, old_id) : NULL;
+    if (found)
+        memcpy(user_id, found->user_id, UUID_LEN + 1);
+    if (t)
+        status = found ? GH_OK : GH_NOT_FOUND;
+    return leave(st, status);
+}
+
+/* The primary key (source, old_id) is checked before the foreign key, as ON CONFLICT DO
+ * NOTHING does in the SQL backends. */
+static gh_status fk_import_map_insert(struct store *st, const char *source, const char *old_id,
+                                      const char *user_id, int64_t now)
+{
+    gh_status status;
+    struct tables *t = enter(st, FAKE_MEMBER(import_map_insert), WRITES, &status);
+    if (!t)
+        return leave(st, status);
+    if (!source || !old_id || !is_uuid(user_id))
+        return leave(st, refuse("import_id_map row with a NULL or a malformed user id"));
+    if (import_find(t, source, old_id))
+        return finish(st, GH_CONFLICT, true);
+    if (!user_by_id(t, user_id))
+        return leave(st, refuse("FOREIGN KEY constraint failed: import_id_map.user_id"));
+    char *src = strdup(source), *old = strdup(old_id);
+    struct import_row *row = src && old ? rows_add(&t->imports, sizeof *row) : NULL;
+    if (!row) {
+        free(src);
+        free(old);
+        return leave(st, GH_NO_MEMORY);
+    }
+    *row = (struct import_row){.source = src, .old_id = old, .imported_at = now};
+    memcpy(row->user_id, user_id, sizeof row->user_id);
+    return leave(st, GH_OK);
+}
+
 /* ---- logins in progress at OpenID Connect providers ---- */
 
 static gh_status fk_state_insert(struct store *st, const struct oauth_state *s)
@@ -1687,6 +1826,7 @@ gh_status fake_store_open(struct fake_db *db, struct store **out)
         .user_by_id = fk_user_by_id,
         .user_activate = fk_user_activate,
         .user_set_password = fk_user_set_password,
+        .user_replace_password_hash = fk_user_replace_password_hash,
         .user_update_profile = fk_user_update_profile,
         .session_insert = fk_session_insert,
         .session_lookup = fk_session_lookup,
@@ -1729,6 +1869,10 @@ gh_status fake_store_open(struct fake_db *db, struct store **out)
         .identity_delete = fk_identity_delete,
         .state_insert = fk_state_insert,
         .state_consume = fk_state_consume,
+        .user_count_legacy_hashes = fk_user_count_legacy_hashes,
+        .user_legacy_hashes = fk_user_legacy_hashes,
+        .import_map_get = fk_import_map_get,
+        .import_map_insert = fk_import_map_insert,
         .purge_expired = fk_purge_expired,
     };
     *out = &fs->base;
@@ -2125,6 +2269,22 @@ static bool state_column(const void *row, const char *name, struct value *v)
     return true;
 }
 
+static bool import_column(const void *row, const char *name, struct value *v)
+{
+    const struct import_row *r = row;
+    if (!strcmp(name, "source"))
+        text_value(v, r->source);
+    else if (!strcmp(name, "old_id"))
+        text_value(v, r->old_id);
+    else if (!strcmp(name, "user_id"))
+        text_value(v, r->user_id);
+    else if (!strcmp(name, "imported_at"))
+        int_value(v, r->imported_at);
+    else
+        return false;
+    return true;
+}
+
 /* The tables a query may name, with where their rows are. */
 static const struct table_def {
     const char *name;
@@ -2146,6 +2306,7 @@ static const struct table_def {
     {"oauth_clients", &kinds[T_CLIENTS], client_column},
     {"oauth_identities", &kinds[T_IDENTITIES], identity_column},
     {"oauth_states", &kinds[T_STATES], state_column},
+    {"import_id_map", &kinds[T_IMPORTS], import_column},
 };
 
 /* ---- the lexer ---- */
@@ -2554,6 +2715,9 @@ static void cascade_user(struct tables *t, const char *user_id)
     for (size_t i = t->identities.n; i-- > 0;)
         if (!strcmp(((const struct oauth_identity *)t->identities.v)[i].user_id, user_id))
             rows_remove(&t->identities, &kinds[T_IDENTITIES], i);
+    for (size_t i = t->imports.n; i-- > 0;)
+        if (!strcmp(((const struct import_row *)t->imports.v)[i].user_id, user_id))
+            rows_remove(&t->imports, &kinds[T_IMPORTS], i);
 }
 
 gh_status fake_db_exec(struct fake_db *db, const char *sql)

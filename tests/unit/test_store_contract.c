@@ -21,7 +21,7 @@
 #include "util/secret.h"
 
 /* Migrations embedded in the binary (store/migrations/<backend>/). */
-#define MIGRATIONS 7
+#define MIGRATIONS 8
 
 struct fixture;
 
@@ -373,6 +373,7 @@ static void test_store_every_member_is_set(void **state)
         (void (*)(void))s->user_by_id,
         (void (*)(void))s->user_activate,
         (void (*)(void))s->user_set_password,
+        (void (*)(void))s->user_replace_password_hash,
         (void (*)(void))s->user_update_profile,
         (void (*)(void))s->session_insert,
         (void (*)(void))s->session_lookup,
@@ -415,6 +416,10 @@ static void test_store_every_member_is_set(void **state)
         (void (*)(void))s->identity_delete,
         (void (*)(void))s->state_insert,
         (void (*)(void))s->state_consume,
+        (void (*)(void))s->user_count_legacy_hashes,
+        (void (*)(void))s->user_legacy_hashes,
+        (void (*)(void))s->import_map_get,
+        (void (*)(void))s->import_map_insert,
         (void (*)(void))s->purge_expired,
     };
     /* Every member but impl is listed: a member added to struct store without a line here
@@ -716,6 +721,98 @@ static void test_store_user_set_password(void **state)
     assert_int_equal(f->st->user_by_id(f->st, other.id, &got), GH_OK);
     assert_string_equal(got.password_hash, other.password_hash);
     assert_int_equal(f->st->user_set_password(f->st, NO_SUCH_ID, "x"), GH_NOT_FOUND);
+}
+
+/* The upgrade of a hash after a login: replaced only while the stored hash is the verified one,
+ * so a password changed meanwhile is never overwritten. */
+static void test_store_user_replace_password_hash_only_while_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other, got;
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    assert_int_equal(f->st->user_replace_password_hash(f->st, u.id, u.password_hash, "$up1"),
+                     GH_OK);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, "$up1");
+    /* changed meanwhile: the newer hash stays */
+    assert_int_equal(f->st->user_set_password(f->st, u.id, "$changed"), GH_OK);
+    assert_int_equal(f->st->user_replace_password_hash(f->st, u.id, "$up1", "$up2"), GH_CONFLICT);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, "$changed");
+    /* another user's row is not touched, an unknown or malformed id is a conflict */
+    assert_int_equal(f->st->user_by_id(f->st, other.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, other.password_hash);
+    assert_int_equal(f->st->user_replace_password_hash(f->st, NO_SUCH_ID, "$changed", "$x"),
+                     GH_CONFLICT);
+    assert_int_equal(f->st->user_replace_password_hash(f->st, "not-a-uuid", "$changed", "$x"),
+                     GH_CONFLICT);
+}
+
+/* ==== imports ==== */
+
+#define NIL_UUID "00000000-0000-0000-0000-000000000000"
+#define CURRENT  "$argon2id$v=19$m=8192,t=1,p=1$"
+
+/* Hashes not made with the current parameters: neither empty nor unusable ('!'). */
+static void test_store_legacy_hashes_counted_and_listed_by_id(void **state)
+{
+    struct fixture *f = *state;
+    struct user u[5];
+    const char *hashes[] = {CURRENT "c2FsdA$aGFzaA", "pbkdf2_sha256$600000$salt$aGFzaA==", "",
+                            "!unusable", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"};
+    char email[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(email, sizeof email, "u%d@example.com", i);
+        make_user(&u[i], email);
+        strcpy(u[i].password_hash, hashes[i]);
+        assert_int_equal(f->st->user_insert(f->st, &u[i]), GH_OK);
+    }
+    int64_t count = -1;
+    assert_int_equal(f->st->user_count_legacy_hashes(f->st, CURRENT, &count), GH_OK);
+    assert_int_equal(count, 2);
+    struct user_hash got[4];
+    size_t n = 99;
+    assert_int_equal(f->st->user_legacy_hashes(f->st, CURRENT, NIL_UUID, got, 4, &n), GH_OK);
+    assert_int_equal(n, 2);
+    const struct user *lo = strcmp(u[1].id, u[4].id) < 0 ? &u[1] : &u[4];
+    const struct user *hi = lo == &u[1] ? &u[4] : &u[1];
+    assert_string_equal(got[0].user_id, lo->id);
+    assert_string_equal(got[0].hash, lo->password_hash);
+    assert_string_equal(got[1].user_id, hi->id);
+    /* paged: one at a time, then none */
+    assert_int_equal(f->st->user_legacy_hashes(f->st, CURRENT, NIL_UUID, got, 1, &n), GH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].user_id, lo->id);
+    assert_int_equal(f->st->user_legacy_hashes(f->st, CURRENT, lo->id, got, 1, &n), GH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(got[0].user_id, hi->id);
+    assert_int_equal(f->st->user_legacy_hashes(f->st, CURRENT, hi->id, got, 4, &n), GH_OK);
+    assert_int_equal(n, 0);
+    /* another prefix: everything with a usable password but its own */
+    assert_int_equal(f->st->user_count_legacy_hashes(f->st, "pbkdf2_sha256$", &count), GH_OK);
+    assert_int_equal(count, 2);
+}
+
+static void test_store_import_map_get_insert_and_cascade(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    char id[UUID_LEN + 1];
+    insert_user(f, &u, "ada@example.com");
+    assert_int_equal(f->st->import_map_get(f->st, "django:db", "42", id), GH_NOT_FOUND);
+    assert_int_equal(f->st->import_map_insert(f->st, "django:db", "42", u.id, 1700000000), GH_OK);
+    assert_int_equal(f->st->import_map_get(f->st, "django:db", "42", id), GH_OK);
+    assert_string_equal(id, u.id);
+    assert_int_equal(f->st->import_map_get(f->st, "django:other", "42", id), GH_NOT_FOUND);
+    assert_int_equal(f->st->import_map_insert(f->st, "django:db", "42", u.id, 1700000001),
+                     GH_CONFLICT);
+    assert_int_equal(f->st->import_map_insert(f->st, "django:db", "43", NO_SUCH_ID, 1700000001),
+                     GH_INTERNAL);
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM users WHERE id = '%s'", u.id);
+    f->backend->exec(f, sql);
+    assert_int_equal(f->st->import_map_get(f->st, "django:db", "42", id), GH_NOT_FOUND);
 }
 
 /* ==== one-time tokens ==== */
@@ -2431,6 +2528,9 @@ static const struct scenario {
     SCENARIO(test_store_user_by_id_and_activate),
     SCENARIO(test_store_user_update_profile),
     SCENARIO(test_store_user_set_password),
+    SCENARIO(test_store_user_replace_password_hash_only_while_unchanged),
+    SCENARIO(test_store_legacy_hashes_counted_and_listed_by_id),
+    SCENARIO(test_store_import_map_get_insert_and_cascade),
     SCENARIO(test_store_onetime_consume_once),
     SCENARIO(test_store_onetime_expired_not_found),
     SCENARIO(test_store_onetime_wrong_purpose_not_found),

@@ -19,7 +19,7 @@
 #include "util/secret.h"
 
 /* Number of embedded migrations (store/migrations/postgres/). */
-#define MIGRATIONS 7
+#define MIGRATIONS 8
 
 static int db_counter;
 

@@ -20,6 +20,7 @@ enum {
     USER_BY_ID,
     USER_ACTIVATE,
     USER_SET_PASSWORD,
+    USER_REPLACE_PASSWORD,
     USER_UPDATE,
     PROFILE_UPDATE,
     USER_STATEMENTS
@@ -106,12 +107,22 @@ _Static_assert(IDENTITY_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the
 enum { STATE_INSERT, STATE_CONSUME, STATE_PURGE, STATE_STATEMENTS };
 _Static_assert(STATE_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
+/* SQL_IMPORT */
+enum {
+    IMPORT_LEGACY_COUNT,
+    IMPORT_LEGACY_LIST,
+    IMPORT_MAP_GET,
+    IMPORT_MAP_INSERT,
+    IMPORT_STATEMENTS
+};
+_Static_assert(IMPORT_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
+
 /* Declares the SQL text of every table group that a backend's group files define, named
  * <prefix>_users and so on (sqlite.h, postgres.h). */
 #define SQL_GROUP_TEXT_DECLARE(prefix)                                                             \
     extern const struct sql_statements prefix##_users, prefix##_sessions, prefix##_onetime,        \
         prefix##_outbox, prefix##_audit, prefix##_ratelimit, prefix##_keys, prefix##_tokens,       \
-        prefix##_clients, prefix##_identities, prefix##_states, prefix##_server;
+        prefix##_clients, prefix##_identities, prefix##_states, prefix##_server, prefix##_import;
 
 /* The SQL text of every table group but SQL_CONN, as the initializers of a dialect's groups. */
 #define SQL_GROUP_TEXT(prefix)                                                                     \
@@ -120,7 +131,7 @@ _Static_assert(STATE_STATEMENTS <= SQL_GROUP_MAX, "too many statements in the gr
     [SQL_AUDIT] = &prefix##_audit, [SQL_RATE] = &prefix##_ratelimit, [SQL_KEYS] = &prefix##_keys,  \
     [SQL_TOKENS] = &prefix##_tokens, [SQL_CLIENTS] = &prefix##_clients,                            \
     [SQL_IDENTITIES] = &prefix##_identities, [SQL_STATES] = &prefix##_states,                      \
-    [SQL_SERVER] = &prefix##_server
+    [SQL_SERVER] = &prefix##_server, [SQL_IMPORT] = &prefix##_import
 
 /* Each group file sets the members of struct store that it implements. */
 void sql_users_members(struct store *st);
@@ -135,6 +146,7 @@ void sql_clients_members(struct store *st);
 void sql_identities_members(struct store *st);
 void sql_states_members(struct store *st);
 void sql_server_members(struct store *st);
+void sql_import_members(struct store *st);
 
 /* The parts of purge_expired (server.c): each group deletes its own expired rows. */
 GH_MUST_CHECK gh_status sql_sessions_purge(struct store *st, int64_t now);

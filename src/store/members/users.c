@@ -72,6 +72,19 @@ static gh_status sql_user_set_password(struct store *st, const char *id, const c
     return sql_exec(st, SQL_USERS, USER_SET_PASSWORD, &p, true);
 }
 
+static gh_status sql_user_replace_password_hash(struct store *st, const char *id,
+                                                const char *expected_hash, const char *new_hash)
+{
+    if (!sql_valid_id(st, id))
+        return GH_CONFLICT;
+    struct sql_params p = {0};
+    sql_param_text(&p, id);
+    sql_param_text(&p, expected_hash);
+    sql_param_text(&p, new_hash);
+    gh_status status = sql_exec(st, SQL_USERS, USER_REPLACE_PASSWORD, &p, true);
+    return status == GH_NOT_FOUND ? GH_CONFLICT : status;
+}
+
 static gh_status sql_user_update_profile(struct store *st, const struct user *u)
 {
     if (!sql_valid_id(st, u->id))
@@ -99,5 +112,6 @@ void sql_users_members(struct store *st)
     st->user_by_id = sql_user_by_id;
     st->user_activate = sql_user_activate;
     st->user_set_password = sql_user_set_password;
+    st->user_replace_password_hash = sql_user_replace_password_hash;
     st->user_update_profile = sql_user_update_profile;
 }

@@ -21,6 +21,8 @@ static const char *const sql[USER_STATEMENTS] = {
                    "p.user_id = u.id WHERE u.id = $1::uuid",
     [USER_ACTIVATE] = "UPDATE users SET is_active = true WHERE id = $1::uuid",
     [USER_SET_PASSWORD] = "UPDATE users SET password_hash = $2 WHERE id = $1::uuid",
+    [USER_REPLACE_PASSWORD] = "UPDATE users SET password_hash = $3 WHERE id = $1::uuid AND "
+                              "password_hash = $2",
     [USER_UPDATE] = "UPDATE users SET first_name = $2, last_name = $3, "
                     "thumbnail = NULLIF($4::text, '') WHERE id = $1::uuid",
     [PROFILE_UPDATE] = "UPDATE user_profiles SET phone_number = NULLIF($2::text, ''), "

@@ -19,6 +19,8 @@ static const char *const sql[USER_STATEMENTS] = {
                    "p.user_id = u.id WHERE u.id = ?1",
     [USER_ACTIVATE] = "UPDATE users SET is_active = 1 WHERE id = ?1",
     [USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+    [USER_REPLACE_PASSWORD] = "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND "
+                              "password_hash = ?2",
     [USER_UPDATE] = "UPDATE users SET first_name = ?2, last_name = ?3, "
                     "thumbnail = NULLIF(?4, '') WHERE id = ?1",
     [PROFILE_UPDATE] = "UPDATE user_profiles SET phone_number = NULLIF(?2, ''), "

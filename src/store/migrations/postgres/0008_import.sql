@@ -1,0 +1,13 @@
+-- gatehouse schema, version 8: accounts imported from other systems (gatehouse import). Each
+-- imported row of a source is remembered by the source (its kind and location, without
+-- credentials) and its id there, so a second run skips it, and so an integer id of the source
+-- can still be traced to the UUID it was given. The same table as the SQLite schema: times are
+-- unix seconds (bigint), user ids are UUIDs.
+CREATE TABLE import_id_map (
+    source      text NOT NULL,
+    old_id      text NOT NULL,
+    user_id     uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    imported_at bigint NOT NULL,
+    PRIMARY KEY (source, old_id)
+);
+CREATE INDEX import_id_map_user ON import_id_map(user_id);

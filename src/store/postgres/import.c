@@ -1,0 +1,23 @@
+/* Accounts imported from other systems on PostgreSQL: the map of a source's rows to gatehouse
+ * users, and users by the scheme of their password hash. This file is the group's SQL text
+ * only: members/import.c runs it. */
+#include "../members/members.h"
+#include "postgres.h"
+
+/* A hash not made with the current parameters; $1 is their prefix. */
+#define LEGACY_WHERE                                                                               \
+    "password_hash <> '' AND left(password_hash, 1) <> '!' AND "                                   \
+    "left(password_hash, length($1::text)) <> $1::text"
+
+static const char *const sql[IMPORT_STATEMENTS] = {
+    [IMPORT_LEGACY_COUNT] = "SELECT count(*) FROM users WHERE " LEGACY_WHERE,
+    /* lowercase UUIDs sort alike as uuid and as text (SQLite) */
+    [IMPORT_LEGACY_LIST] =
+        "SELECT id::text, password_hash FROM users WHERE id > $2::uuid AND " LEGACY_WHERE
+        " ORDER BY id LIMIT $3::bigint",
+    [IMPORT_MAP_GET] = "SELECT user_id::text FROM import_id_map WHERE source = $1 AND old_id = $2",
+    [IMPORT_MAP_INSERT] = "INSERT INTO import_id_map (source, old_id, user_id, imported_at) "
+                          "VALUES ($1, $2, $3::uuid, $4::bigint)",
+};
+
+const struct sql_statements postgres_import = {SQL_IMPORT, "import", IMPORT_STATEMENTS, sql};
