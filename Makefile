@@ -14,9 +14,11 @@ SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 EMBEDDED := $(wildcard src/store/migrations/sqlite/*.sql src/store/migrations/postgres/*.sql \
                        src/mail/templates/*) \
-            assets/common-passwords.txt
+            assets/common-passwords.txt docs/openapi.yaml
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_HDR := $(wildcard tests/unit/*.h)
+# What unit tests share besides headers (the fake store): every other .c file of tests/unit/.
+UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 WEB      := $(shell find web -type f ! -name '.*' 2>/dev/null | sort)
 
 # Objects of a variant: $(call objs,DIR,SOURCES)
@@ -27,7 +29,7 @@ OBJ      := $(BUILD)/obj
 ASAN_OBJ := $(BUILD)/asan/obj
 
 .PHONY: all run test test-unit test-api asan valgrind fuzz fuzz-build format format-check \
-        bench deps deps-test deps-fuzz clean pkg-check
+        bench bench-million deps deps-test deps-bench deps-fuzz clean pkg-check image image-test
 
 all: $(BUILD)/gatehouse
 
@@ -87,10 +89,21 @@ $(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a | pkg-check
 # Per-test link flags: test_wipe watches every free() of the library.
 UNIT_LDFLAGS_test_wipe := -Wl,--wrap=free
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgatehouse.a | pkg-check
+# The unit-test helpers, in an archive: a test links only the ones it uses.
+$(OBJ)/tests/unit/%.o: tests/unit/%.c | pkg-check
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/libunithelpers.a: $(call objs,$(OBJ),$(UNIT_HELPER_SRC))
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.a | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
-	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libgatehouse.a $(LIBS) -lcmocka $(UNIT_LDFLAGS_$*)
+	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.a $(LIBS) \
+	  -lcmocka $(UNIT_LDFLAGS_$*)
 
 # ---- sanitizer build ----
 $(ASAN_OBJ)/%.o: %.c | pkg-check
@@ -106,11 +119,21 @@ $(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a | p
 	@echo "LD $@"
 	@$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libgatehouse.a | pkg-check
+$(ASAN_OBJ)/tests/unit/%.o: tests/unit/%.c | pkg-check
+	@mkdir -p $(dir $@)
+	@echo "CC (asan) $<"
+	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -c $< -o $@
+
+$(BUILD)/asan/libunithelpers.a: $(call objs,$(ASAN_OBJ),$(UNIT_HELPER_SRC))
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libunithelpers.a $(BUILD)/asan/libgatehouse.a \
+  | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
-	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka \
-	  $(UNIT_LDFLAGS_$*)
+	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libunithelpers.a \
+	  $(BUILD)/asan/libgatehouse.a $(LIBS) -lcmocka $(UNIT_LDFLAGS_$*)
 
 UNIT_BINS      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/unit/%,$(UNIT_SRC))
@@ -147,9 +170,20 @@ valgrind: deps-test
 	@$(MAKE) --no-print-directory $(UNIT_BINS)
 	@scripts/run-unit-tests.sh --valgrind $(UNIT_BINS)
 
-bench: all
-	@scripts/install-deps.sh bench
-	bash bench/run.sh
+# node: npm jose for the Node example service the bench measures
+deps-bench:
+	@scripts/install-deps.sh bench node
+
+# `make bench` measures $(BUILD)/gatehouse against the targets (bench/README.md). BENCH_USERS
+# sets the users and live sessions seeded per mode (default 100000; `make bench-million` or
+# `make bench BENCH_USERS=1000000` for the 1M-user mode).
+bench: all deps-bench
+	GATEHOUSE_BIN=$(BUILD)/gatehouse BENCH_BUILD=$(BUILD) $(if $(BENCH_USERS),BENCH_USERS=$(BENCH_USERS)) \
+	  bash bench/run.sh
+
+bench-million: all deps-bench
+	GATEHOUSE_BIN=$(BUILD)/gatehouse BENCH_BUILD=$(BUILD) BENCH_USERS=1000000 \
+	  BENCH_MODES="$(or $(BENCH_MODES),sqlite)" bash bench/run.sh
 
 # ---- fuzzing: libFuzzer harnesses (fuzz/*.c) built with clang, ASan and UBSan ----
 # The library objects get coverage instrumentation (fuzzer-no-link); each harness links the
@@ -188,14 +222,31 @@ fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory fuzz-build
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# ---- the container image (Dockerfile), built and tested with podman ----
+# `make image` builds gatehouse:latest in a podman store of this checkout (build/podman/, see
+# scripts/podman.sh), on a local stand-in for debian:bookworm-slim made with mmdebstrap when
+# the store has none (scripts/build-image.sh): no container registry is needed. Cached layers
+# make a rebuild with nothing changed take seconds. `make image-test` runs the image as its
+# users would (tests/image/) and prints the build and start-up figures.
+image:
+	@scripts/install-deps.sh image
+	@scripts/build-image.sh
+
+image-test: image
+	@scripts/install-deps.sh image-test
+	@tests/image/image-test.sh
+
 format:
-	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HDR) $(FUZZ_SRC)
+	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HELPER_SRC) \
+	  $(UNIT_HDR) $(FUZZ_SRC)
 
 format-check:
-	clang-format --dry-run --Werror $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) $(UNIT_HDR) \
-	  $(FUZZ_SRC)
+	clang-format --dry-run --Werror $(SRC) $(shell find src -name '*.h') $(UNIT_SRC) \
+	  $(UNIT_HELPER_SRC) $(UNIT_HDR) $(FUZZ_SRC)
 
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The compilers' dependency files; build/podman (the image store, whose trees hold directories
+# such as etc/*.d) is not searched.
+-include $(shell find $(BUILD) -path $(BUILD)/podman -prune -o -name '*.d' -type f -print 2>/dev/null)

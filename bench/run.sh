@@ -4,20 +4,24 @@
 # absolute numbers mean little; see bench/README.md).
 #
 #   bash bench/run.sh            (what `make bench` runs; needs build/gatehouse)
-#   BENCH_SEED=1000000 BENCH_MODES=sqlite bash bench/run.sh      (`make bench-million`)
+#   BENCH_USERS=1000000 BENCH_MODES=sqlite bash bench/run.sh     (`make bench-million`)
 #
-# For every backend mode in BENCH_MODES it migrates a fresh database (and, with BENCH_SEED,
+# For every backend mode in BENCH_MODES it migrates a fresh database (and, with BENCH_USERS,
 # fills it with that many users and live sessions), then measures
 #   - start-up: exec to the first 200 of /health-check/ (bench/startup.c);
 #   - GET /users/current-user/ with a session cookie (and the gh_device cookie), with a Bearer
-#     access token, and nginx's `return 200`, rounds interleaved; with BENCH_SEED also a second
+#     access token, and nginx's `return 200`, rounds interleaved; with BENCH_USERS also a second
 #     gatehouse on an empty database of the same backend, in the same rounds;
+#   - POST /api/token/refresh/, every request rotating a refresh token never used before (each
+#     connection sends the successor the previous answer gave it), against the nginx figure;
 #   - POST /users/login/ rounds interleaved with the raw Argon2id verify rate of this machine
 #     (bench/hashrate.c, the server's Argon2 parameters);
 #   - a login flood at 10x that rate (bench/flood.js) while wrk measures current-user;
 #   - 1000 unfinished unauthenticated uploads (bench/uploads.js);
 #   - resident memory of the gatehouse process in each phase;
-# then prints the figures side by side and a table of targets with PASS or FAIL.
+# then prints the figures side by side and a table of targets with PASS or FAIL. Once, with the
+# first mode's gatehouse, it also measures the example services of examples/ (PyJWT and jose
+# verifying every request's access token with the JWKS alone) against nginx.
 #
 # Modes
 #   sqlite           the default store: SQLite in a fresh data directory
@@ -27,12 +31,18 @@
 #
 # Environment (all optional; bench/README.md explains each)
 #   BENCH_MODES              modes to run        [sqlite postgres postgres+redis]
-#   BENCH_SEED               users and sessions to seed per mode, 0 = none         [0]
+#   BENCH_USERS              users and live sessions seeded per mode, 0 = none [100000]
+#                            (BENCH_SEED: the same, older name)
+#   BENCH_BUILD              directory for the compiled helper programs        [build]
 #   GATEHOUSE_BIN            server binary                         [build/gatehouse]
 #   BENCH_SECONDS            length of one current-user/nginx round, seconds       [3]
 #   BENCH_ROUNDS             interleaved current-user/Bearer/nginx rounds          [3]
 #   BENCH_THREADS            wrk threads                                           [2]
 #   BENCH_CONNECTIONS        wrk connections, cheap requests                      [64]
+#   BENCH_REFRESH_SECONDS    length of the refresh run                             [4]
+#   BENCH_REFRESH_CONNECTIONS wrk connections, refresh                            [16]
+#   BENCH_EXAMPLES           1: measure the example services                       [1]
+#   BENCH_EXAMPLE_SECONDS    length of each example run                            [4]
 #   BENCH_LOGIN_SECONDS      length of one login round                             [4]
 #   BENCH_LOGIN_ROUNDS       interleaved Argon2id/login rounds                     [2]
 #   BENCH_LOGIN_CONNECTIONS  wrk connections, login                               [16]
@@ -51,12 +61,18 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
 
 modes_str=${BENCH_MODES:-sqlite postgres postgres+redis}
-seed=${BENCH_SEED:-0}
+# users and live sessions seeded per mode (BENCH_SEED is the older name)
+seed=${BENCH_USERS:-${BENCH_SEED:-100000}}
+hb=${BENCH_BUILD:-build}   # where the helper programs are compiled to
 bin=${GATEHOUSE_BIN:-build/gatehouse}
 secs=${BENCH_SECONDS:-3}
 rounds=${BENCH_ROUNDS:-3}
 wrk_threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNECTIONS:-64}
+refresh_secs=${BENCH_REFRESH_SECONDS:-4}
+refresh_conns=${BENCH_REFRESH_CONNECTIONS:-16}
+examples=${BENCH_EXAMPLES:-1}
+example_secs=${BENCH_EXAMPLE_SECONDS:-4}
 login_secs=${BENCH_LOGIN_SECONDS:-4}
 login_rounds=${BENCH_LOGIN_ROUNDS:-2}
 login_conns=${BENCH_LOGIN_CONNECTIONS:-16}
@@ -74,13 +90,13 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------- checks
-for v in seed secs rounds wrk_threads conns login_secs login_rounds login_conns hash_secs \
+for v in seed secs rounds wrk_threads conns refresh_secs refresh_conns example_secs login_secs login_rounds login_conns hash_secs \
          flood_secs flood_factor uploads upload_secs startup_runs; do
     case "${!v}" in
         ''|*[!0-9]*) die "$v must be a whole number, got '${!v}'" ;;
     esac
 done
-[ "$seed" -le 100000000 ] || die "BENCH_SEED is at most 100000000"
+[ "$seed" -le 100000000 ] || die "BENCH_USERS is at most 100000000"
 if [ "$rounds" -lt 1 ] || [ "$login_rounds" -lt 1 ] || [ "$startup_runs" -lt 2 ]; then
     die "BENCH_ROUNDS and BENCH_LOGIN_ROUNDS must be at least 1, BENCH_STARTUP_RUNS at least 2"
 fi
@@ -124,6 +140,16 @@ if [ "$need_redis" = 1 ]; then
     fi
 fi
 
+[ "$refresh_conns" -ge "$wrk_threads" ] \
+    || die "BENCH_REFRESH_CONNECTIONS ($refresh_conns) must be at least BENCH_THREADS ($wrk_threads)"
+python=/usr/bin/python3   # Debian's interpreter, the one that sees python3-jwt
+if [ "$examples" = 1 ]; then
+    "$python" -c 'import jwt, cryptography' 2>/dev/null \
+        || die "PyJWT not found for $python (scripts/install-deps.sh bench installs python3-jwt; or BENCH_EXAMPLES=0)"
+    (cd examples/node-service && node -e "import('jose').catch(() => process.exit(1))") \
+        || die "npm jose not found (scripts/install-deps.sh node; or BENCH_EXAMPLES=0)"
+fi
+
 # The uploads and the flood each hold about a thousand connections: a descriptor here and one
 # in gatehouse, which inherits this limit.
 need_fds=$(( uploads + 1200 ))
@@ -143,6 +169,8 @@ nginx_pid=""
 redis_pid=""
 pg_data=""     # data directory of the running PostgreSQL cluster, if any
 bg_pids=()     # samplers, flood and upload clients
+py_pid=""      # the example services
+node_pid=""
 
 # as_pg PROGRAM ARGS...: run a PostgreSQL program as the postgres user when we
 # are root (initdb and postgres refuse to run as root), else as ourselves; in a
@@ -205,6 +233,9 @@ stop_mode_processes() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_pid "$py_pid"
+    stop_pid "$node_pid"
+    py_pid="" node_pid=""
     stop_mode_processes
     stop_pid "$nginx_pid"
     nginx_pid=""
@@ -223,7 +254,10 @@ trap 'exit 143' TERM
 free_port() {
     local port
     for _ in $(seq 50); do
-        port=$(( 20000 + RANDOM % 40000 ))
+        # below Linux's ephemeral range (32768 and up), where the local ends of the
+        # many client connections of this run (and of anything else on the machine)
+        # would make a bind fail with "Address already in use"
+        port=$(( 20000 + RANDOM % 12000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
@@ -310,15 +344,15 @@ sampler_stop() {
 }
 
 # ---------------------------------------------------------------- helper programs
-mkdir -p build
+mkdir -p "$hb"
 log "compiling bench/hashrate.c, bench/seed.c, bench/startup.c"
 cflags=(-O2 -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE)
 # shellcheck disable=SC2046  # pkg-config prints several words on purpose
 cc "${cflags[@]}" bench/hashrate.c $(pkg-config --cflags --libs libsodium) -lpthread \
-    -o build/bench-hashrate
+    -o $hb/bench-hashrate
 # shellcheck disable=SC2046
-cc "${cflags[@]}" bench/seed.c $(pkg-config --cflags --libs libsodium sqlite3) -o build/bench-seed
-cc "${cflags[@]}" bench/startup.c -o build/bench-startup
+cc "${cflags[@]}" bench/seed.c $(pkg-config --cflags --libs libsodium sqlite3) -o $hb/bench-seed
+cc "${cflags[@]}" bench/startup.c -o $hb/bench-startup
 
 # ---------------------------------------------------------------- server settings
 # What every gatehouse of the run gets; per mode the data directory, DATABASE_URL and
@@ -355,7 +389,7 @@ log "server Argon2id: m=$argon2_mem KiB, t=$argon2_iter; hash pool $hash_threads
 
 seed_hash=""
 if [ "$seed" -gt 0 ]; then
-    seed_hash=$(build/bench-seed hash "$argon2_iter" "$argon2_mem")
+    seed_hash=$($hb/bench-seed hash "$argon2_iter" "$argon2_mem")
 fi
 
 # ---------------------------------------------------------------- reference: nginx
@@ -522,6 +556,72 @@ function done(summary, latency, requests)
 end
 EOF
 
+# ---------------------------------------------------------------- refresh script
+# Every request rotates a refresh token that was never sent before: each thread
+# starts with one fresh token per connection (the caller sets wrk.tokens, a
+# space-separated list that setup() deals out to the threads in turn), sends one
+# per request, and puts the successor from the answer back in its queue. wrk
+# calls request() once before the run to check the script, which takes a token
+# of the first thread: the caller mints one token more than connections, and
+# the first thread is dealt it. A failed refresh ends its chain; a thread with an
+# empty queue sends a malformed token (counted as "starved", answered 401).
+cat >"$tmp/refresh.lua.in" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+local threads = {}
+function setup(thread)
+    local mine, i, n = {}, 0, #threads
+    for token in string.gmatch(wrk.tokens, "%S+") do
+        if i % wrk.thread_count == n then table.insert(mine, token) end
+        i = i + 1
+    end
+    thread:set("tokens", table.concat(mine, " "))
+    table.insert(threads, thread)
+end
+
+function init(args)
+    queue = {}
+    for token in string.gmatch(tokens, "%S+") do table.insert(queue, token) end
+    ok = 0; failed = 0; starved = 0; first_failure = ""
+end
+
+function request()
+    local token = table.remove(queue, 1)
+    if token == nil then
+        starved = starved + 1
+        token = "starved"
+    end
+    return wrk.format(nil, nil, nil, '{"refresh":"' .. token .. '"}')
+end
+
+function response(status, headers, body)
+    local successor = status == 200 and string.match(body, '"refresh":"([%w_%-]+)"')
+    if successor then
+        ok = ok + 1
+        table.insert(queue, successor)
+    else
+        failed = failed + 1
+        if first_failure == "" then first_failure = status .. " " .. string.sub(body, 1, 160) end
+    end
+end
+
+function done(summary, latency, requests)
+    local t = { ok = 0, failed = 0, starved = 0 }
+    for _, th in ipairs(threads) do
+        for k, _ in pairs(t) do t[k] = t[k] + th:get(k) end
+    end
+    io.write(string.format("REFRESH seconds=%.3f ok=%d failed=%d starved=%d errors=%d\n",
+        summary.duration / 1e6, t.ok, t.failed, t.starved,
+        summary.errors.connect + summary.errors.read + summary.errors.write
+        + summary.errors.timeout))
+    for _, th in ipairs(threads) do
+        local f = th:get("first_failure")
+        if f ~= "" then io.write("REFRESH_FAILURE " .. f .. "\n") end
+    end
+end
+LUA
+
 # Results, keyed "MODE field".
 declare -A res
 
@@ -548,6 +648,63 @@ run_wrk() {   # run_wrk OUTFILE SECONDS CONNECTIONS ARGS...
         die "wrk failed"
     fi
     gh_check
+}
+
+# ---------------------------------------------------------------- example services
+# start_example NAME LOGFILE COMMAND...: start an example service of examples/
+# on a free port (PORT=0; it prints "listening on ADDR:PORT" on stderr) against
+# the gatehouse at ex_base; sets ex_pid and ex_port.
+ex_base="" ex_pid="" ex_port=""
+start_example() {
+    local name=$1 logf=$2
+    shift 2
+    ex_port=""
+    env GATEHOUSE_URL="$ex_base" HOST=127.0.0.1 PORT=0 "$@" </dev/null >/dev/null 2>"$logf" &
+    ex_pid=$!
+    for _ in $(seq 100); do
+        ex_port=$(grep -oE 'listening on 127\.0\.0\.1:[0-9]+' "$logf" 2>/dev/null \
+                  | head -n 1 | sed 's/.*://' || true)
+        [ -n "$ex_port" ] && return 0
+        kill -0 "$ex_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$logf" >&2 || true
+    die "the $name example service did not start"
+}
+
+# run_examples DIR BASE ACCESS: wrk against GET /whoami of each example service
+# with a valid access token of the gatehouse at BASE, then nginx, one round each.
+declare -A ex
+run_examples() {
+    local dir=$1 access=$3 status name port
+    ex_base=$2
+    start_example python "$dir/python-service.log" "$python" examples/python-service/service.py
+    py_pid=$ex_pid
+    ex[python_port]=$ex_port
+    start_example node "$dir/node-service.log" node examples/node-service/server.js
+    node_pid=$ex_pid
+    ex[node_port]=$ex_port
+    for name in python node; do
+        port=${ex[${name}_port]}
+        status=$(curl -s -o "$dir/whoami-$name" -w '%{http_code}' --max-time 10 \
+                 -H "Authorization: Bearer $access" "http://127.0.0.1:$port/whoami")
+        [ "$status" = 200 ] || die "the $name example answered $status: $(cat "$dir/whoami-$name")"
+        log "examples: $name, ${example_secs}s"
+        run_wrk "$dir/warm-$name.txt" 1 "$conns" -H "Authorization: Bearer $access" \
+            "http://127.0.0.1:$port/whoami"
+        run_wrk "$dir/ex-$name.txt" "$example_secs" "$conns" -H "Authorization: Bearer $access" \
+            "http://127.0.0.1:$port/whoami"
+        ex[${name}_rps]=$(wrk_field "$dir/ex-$name.txt" rps)
+        ex[${name}_lat]="$(wrk_field "$dir/ex-$name.txt" p50)/$(wrk_field "$dir/ex-$name.txt" p99)"
+        ex[${name}_bad]=$(( $(wrk_field "$dir/ex-$name.txt" non2xx) + $(wrk_field "$dir/ex-$name.txt" errors) ))
+    done
+    log "examples: nginx, ${example_secs}s"
+    run_wrk "$dir/ex-nginx.txt" "$example_secs" "$conns" "http://127.0.0.1:$nginx_port/"
+    ex[ng_rps]=$(wrk_field "$dir/ex-nginx.txt" rps)
+    ex[ng_lat]="$(wrk_field "$dir/ex-nginx.txt" p50)/$(wrk_field "$dir/ex-nginx.txt" p99)"
+    stop_pid "$py_pid"
+    stop_pid "$node_pid"
+    py_pid="" node_pid=""
 }
 
 # start_server NAME ENV...: start gatehouse with the given settings on a port of its choice,
@@ -692,7 +849,7 @@ run_mode() {
         t0=$(date +%s.%N)
         case "$mode" in
             sqlite)
-                build/bench-seed sqlite "$data_dir/gatehouse.db" "$seed" "$seed_hash" >"$mdir/seed.log" \
+                $hb/bench-seed sqlite "$data_dir/gatehouse.db" "$seed" "$seed_hash" >"$mdir/seed.log" \
                     || die "seeding SQLite failed"
                 ;;
             postgres)
@@ -700,7 +857,7 @@ run_mode() {
                 ;;
             postgres+redis)
                 seed_pg gatehouse 0
-                build/bench-seed redis "$seed" \
+                $hb/bench-seed redis "$seed" \
                     | redis-cli -h 127.0.0.1 -p "$redis_port" --pipe >"$mdir/seed-redis.log" 2>&1 \
                     || { cat "$mdir/seed-redis.log" >&2; die "seeding Redis failed"; }
                 grep -q 'errors: 0,' "$mdir/seed-redis.log" \
@@ -716,7 +873,7 @@ run_mode() {
     sport=$(free_port)
     log "$mode: start-up, $startup_runs starts"
     line=$(env "${mode_env[@]}" GATEHOUSE_LISTEN="127.0.0.1:$sport" \
-           build/bench-startup "$sport" "$startup_runs" 10000 "$bin" serve 2>"$mdir/startup.log") \
+           $hb/bench-startup "$sport" "$startup_runs" 10000 "$bin" serve 2>"$mdir/startup.log") \
         || { tail -n 20 "$mdir/startup.log" >&2; die "start-up measurement failed"; }
     res[$mode start_first]=$(kv "$line" first)
     # The first start of a fresh database creates the keys; the target is about the others.
@@ -782,13 +939,42 @@ run_mode() {
     res[$mode rss_session]=$rss_session
     [ "$seed" -gt 0 ] && stop_pid "${srv_pid[empty]}" && unset "srv_pid[empty]"
 
+    # ------------------------------------------------------------ refresh, each a fresh rotation
+    local refresh_tokens="" refresh_line status
+    log "$mode refresh: minting $(( refresh_conns + 1 )) refresh tokens"
+    for _ in $(seq $(( refresh_conns + 1 ))); do
+        status=$(curl -s -o "$mdir/mint-body" -w '%{http_code}' --max-time 20 \
+                 -H 'Content-Type: application/json' --data "${usr_login[main]}" \
+                 "${srv_base[main]}/api/token/")
+        [ "$status" = 200 ] || die "POST /api/token/ answered $status: $(cat "$mdir/mint-body")"
+        refresh_tokens="$refresh_tokens $(sed -n 's/.*"refresh":"\([^"]*\)".*/\1/p' "$mdir/mint-body")"
+    done
+    { printf 'wrk.tokens = "%s"\nwrk.thread_count = %d\n' "$refresh_tokens" "$wrk_threads"
+      cat "$tmp/refresh.lua.in"; } >"$mdir/refresh.lua"
+    log "$mode refresh, ${refresh_secs}s, $refresh_conns connections"
+    run_wrk "$mdir/refresh.txt" "$refresh_secs" "$refresh_conns" -s "$mdir/refresh.lua" \
+        "${srv_base[main]}/api/token/refresh/"
+    refresh_line=$(grep '^REFRESH ' "$mdir/refresh.txt" || true)
+    [ -n "$refresh_line" ] || { cat "$mdir/refresh.txt" >&2; die "no REFRESH line from wrk"; }
+    res[$mode refresh_rps]=$(awk -v n="$(kv "$refresh_line" ok)" -v s="$(kv "$refresh_line" seconds)" \
+        'BEGIN { printf "%.0f\n", n / s }')
+    res[$mode refresh_lat]="$(wrk_field "$mdir/refresh.txt" p50) / $(wrk_field "$mdir/refresh.txt" p99)"
+    res[$mode refresh_bad]="$(kv "$refresh_line" failed)/$(kv "$refresh_line" starved)/$(kv "$refresh_line" errors)"
+    res[$mode refresh_failed]=$(( $(kv "$refresh_line" failed) + $(kv "$refresh_line" starved) + $(kv "$refresh_line" errors) ))
+    res[$mode refresh_failures]=$(sed -n 's/^REFRESH_FAILURE //p' "$mdir/refresh.txt" | tr '\n' ';')
+
+    # ------------------------------------------------------------ the examples (first mode only)
+    if [ "$examples" = 1 ] && [ "$mode" = "${modes[0]}" ]; then
+        run_examples "$mdir" "${srv_base[main]}" "${usr_access[main]}"
+    fi
+
     # ------------------------------------------------------------ login vs Argon2id, interleaved
     { printf 'wrk.body = [==[%s]==]\n' "${usr_login[main]}"; cat "$tmp/login.lua.in"; } >"$mdir/login.lua"
     local -a hash_rates=() login_rates=()
     local ok=0 busy=0 limited=0 other=0 errs=0 rss_login=0 login_p50s="" login_p99s=""
     for r in $(seq "$login_rounds"); do
         log "$mode login round $r/$login_rounds: Argon2id reference, ${hash_secs}s"
-        line=$(build/bench-hashrate "$cores" "$hash_secs" "$argon2_iter" "$argon2_mem") \
+        line=$($hb/bench-hashrate "$cores" "$hash_secs" "$argon2_iter" "$argon2_mem") \
             || die "bench-hashrate failed"
         hash_rates+=("$(kv "$line" per_second)")
         log "$mode login round $r/$login_rounds: login, ${login_secs}s, $login_conns connections"
@@ -879,6 +1065,7 @@ val() {
         lat_*)        echo "${res[$m ${2#lat_}_p50]} / ${res[$m ${2#lat_}_p99]}" ;;
         cookie_ratio) ratio "${res[$m cookie_rps]}" "${res[$m nginx_rps]}" ;;
         bearer_ratio) ratio "${res[$m bearer_rps]}" "${res[$m cookie_rps]}" ;;
+        refresh_ratio) ratio "${res[$m refresh_rps]}" "${res[$m nginx_rps]}" ;;
         seed_ratio)   ratio "${res[$m cookie_rps]}" "${res[$m empty_rps]}" ;;
         login_ratio)  ratio "${res[$m login_rps]}" "${res[$m hash_rps]}" ;;
         flood_sent)   echo "$(fl "$m" sent) at ${res[$m flood_rate]}/s" ;;
@@ -1015,6 +1202,10 @@ fi
         row "  empty p50 / p99 ms"                 lat_empty
     fi
     row "  non-2xx + socket errors (cookie, Bearer)" bad
+    row "refresh/s, each a fresh rotation"         refresh_rps
+    row "  ratio refresh / nginx"                  refresh_ratio
+    row "  refresh p50 / p99 ms"                   refresh_lat
+    row "  refresh failed/starved/sock. errs"      refresh_bad
     row "login/s, 200 only"                        login_rps
     row "  Argon2id verify/s (interleaved)"        hash_rps
     row "  ratio login / Argon2id"                 login_ratio
@@ -1043,7 +1234,23 @@ fi
     echo "(per mode: current-user $rounds interleaved rounds of ${secs}s, $conns connections;" \
          "login $login_rounds rounds of ${login_secs}s, $login_conns connections, each after" \
          "${hash_secs}s of Argon2id m=$argon2_mem t=$argon2_iter on $cores threads;" \
+         "refresh ${refresh_secs}s, $refresh_conns connections;" \
          "flood ${flood_secs}s$pg_note)"
+    if [ "$examples" = 1 ]; then
+        echo
+        printf '%-42s %18s\n' "example services, GET /whoami" "req/s"
+        printf '%-42s %18s\n' "python-service (PyJWT, http.server)" "${ex[python_rps]}"
+        printf '%-42s %18s\n' "node-service (jose, node:http)" "${ex[node_rps]}"
+        printf '%-42s %18s\n' "  nginx req/s (same run)" "${ex[ng_rps]}"
+        printf '%-42s %18s\n' "  ratio python / nginx" "$(ratio "${ex[python_rps]}" "${ex[ng_rps]}")"
+        printf '%-42s %18s\n' "  ratio node / nginx" "$(ratio "${ex[node_rps]}" "${ex[ng_rps]}")"
+        printf '%-42s %18s\n' "  python p50/p99 ms" "${ex[python_lat]}"
+        printf '%-42s %18s\n' "  node p50/p99 ms" "${ex[node_lat]}"
+        printf '%-42s %18s\n' "  nginx p50/p99 ms" "${ex[ng_lat]}"
+        printf '%-42s %18s\n' "  non-2xx + sock. errs python/node" "${ex[python_bad]}/${ex[node_bad]}"
+        echo "(each request's access token verified with the JWKS alone, ES256; ${example_secs}s each," \
+             "$conns connections, against the ${modes[0]} mode's gatehouse)"
+    fi
     echo
     printf '%-50s %-30s %-12s %s\n' "target" "measured" "goal" "result"
     printf '%s\n' "${target_rows[@]}"
@@ -1052,9 +1259,14 @@ fi
 for mode in "${modes[@]}"; do
     [ "${res[$mode bad]}" -eq 0 ] \
         || log "warning: $mode: ${res[$mode bad]} current-user requests were not 2xx or failed"
+    [ "${res[$mode refresh_failed]}" -eq 0 ] \
+        || log "warning: $mode: refreshes failed/starved/socket errors: ${res[$mode refresh_bad]}; first failures: ${res[$mode refresh_failures]}"
     [ "${res[$mode login_limited]}" -eq 0 ] \
         || log "warning: $mode: ${res[$mode login_limited]} logins were rate-limited (429); raise the per-IP limit with BENCH_SERVER_ENV"
     [ "${res[$mode login_other]}" -eq 0 ] \
         || log "warning: $mode: login saw ${res[$mode login_other]} other non-200 answers or socket errors"
 done
+if [ "$examples" = 1 ] && [ $(( ${ex[python_bad]} + ${ex[node_bad]} )) -ne 0 ]; then
+    log "warning: examples: ${ex[python_bad]} python and ${ex[node_bad]} node answers were not 2xx or failed"
+fi
 exit 0

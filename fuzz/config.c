@@ -206,7 +206,7 @@ static void check_outcome(gh_status st, struct config *cfg, const char *err, siz
     if (st == GH_OK)
         check_config(cfg);
     else
-        check(st == GH_INTERNAL && err[0], "a refusal without a message");
+        check(st == GH_ERR_CONFIG && err[0], "a refusal without GH_ERR_CONFIG and a message");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

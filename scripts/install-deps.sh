@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Install what gatehouse needs to build, test and benchmark on Debian 12.
 #
-#   scripts/install-deps.sh [build] [test] [bench] [fuzz] [node] ...
+#   scripts/install-deps.sh [build] [test] [bench] [fuzz] [image] [image-test] [node] ...
 #
 # Groups (no argument means "build"):
 #   build  compiler, make, pkg-config and the -dev packages of the libraries
-#   test   build + cmocka, the sqlite3 shell and valgrind
-#   bench  wrk, nginx-light (the reference server of bench/run.sh) and curl
+#   test   build + cmocka, the sqlite3 shell, valgrind, PostgreSQL, Redis, Chromium, and
+#          PyJWT with python3-cryptography (an independent verifier of access tokens, and
+#          the Python example service)
+#   bench  wrk, nginx-light (the reference server of bench/run.sh), curl, and PyJWT for the
+#          Python example service it measures
 #   fuzz   build + clang and its sanitizer and libFuzzer runtimes
+#   image  podman with runc, and mmdebstrap: build the container image without a registry
+#          (make image); slirp4netns, uidmap and fuse-overlayfs for podman without root
+#   image-test  image + PostgreSQL and Redis, which make image-test starts on loopback
 #   node   `npm ci` in the repository root, only when node_modules is missing
 #          or older than package-lock.json
 #
@@ -24,9 +30,11 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pkgs_build=(gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev
             libsqlite3-dev libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev)
 pkgs_test=("${pkgs_build[@]}" libcmocka-dev sqlite3 valgrind python3-botocore
-           postgresql redis-server chromium)
-pkgs_bench=(wrk nginx-light curl)
+           postgresql redis-server chromium python3-jwt python3-cryptography)
+pkgs_bench=(wrk nginx-light curl python3-jwt python3-cryptography)
 pkgs_fuzz=("${pkgs_build[@]}" clang libclang-rt-14-dev)
+pkgs_image=(podman runc slirp4netns uidmap fuse-overlayfs mmdebstrap)
+pkgs_image_test=("${pkgs_image[@]}" postgresql redis-server)
 
 [ $# -eq 0 ] && set -- build
 
@@ -38,9 +46,11 @@ for group in "$@"; do
         test)  want+=("${pkgs_test[@]}") ;;
         bench) want+=("${pkgs_bench[@]}") ;;
         fuzz)  want+=("${pkgs_fuzz[@]}") ;;
+        image) want+=("${pkgs_image[@]}") ;;
+        image-test) want+=("${pkgs_image_test[@]}") ;;
         node)  do_node=1 ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
-        *) die "unknown group '$group' (expected: build, test, bench, fuzz, node)" ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit 0 ;;
+        *) die "unknown group '$group' (expected: build, test, bench, fuzz, image, image-test, node)" ;;
     esac
 done
 

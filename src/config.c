@@ -167,6 +167,8 @@ const struct config_setting config_settings[] = {
      .help = "window of GATEHOUSE_RATE_CLIENT_MAX, seconds"},
     {"GATEHOUSE_OIDC_PROVIDERS", TEXT(oidc_provider_list),
      .help = "names of the OpenID Connect providers to offer, comma-separated (e.g. google,corp)"},
+    {"GATEHOUSE_OIDC_TIMEOUT", INT(oidc_timeout), .min = 1, .max = 60, .def = "10",
+     .help = "seconds a call to an OpenID Connect provider may take"},
     {"GATEHOUSE_PASSWORD_MIN_LENGTH", INT(password_min_length), .min = 8, .max = 128, .def = "12",
      .help = "minimum password length, characters"},
     {"GATEHOUSE_ARGON2_MEMORY_KIB", U32(argon2_memory_kib), .min = 8192, .max = 4 * 1024 * 1024,

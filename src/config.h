@@ -102,6 +102,7 @@ struct config {
     size_t cors_origin_count;
     int rate_client_max, rate_client_window; /* /oauth/token requests per client */
     char oidc_provider_list[512];            /* GATEHOUSE_OIDC_PROVIDERS as given */
+    int oidc_timeout;                        /* seconds for a call to a provider */
     struct oidc_provider_config providers[CONFIG_MAX_PROVIDERS];
     size_t provider_count;
     enum log_format log_format;

@@ -34,5 +34,6 @@ EMBED(mail_password_changed_txt, "src/mail/templates/password_changed.txt")
 EMBED(mail_password_changed_html, "src/mail/templates/password_changed.html")
 EMBED(mail_account_exists_txt, "src/mail/templates/account_exists.txt")
 EMBED(mail_account_exists_html, "src/mail/templates/account_exists.html")
+EMBED(openapi_yaml, "docs/openapi.yaml")
 
 .section .note.GNU-stack,"",@progbits

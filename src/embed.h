@@ -1,5 +1,5 @@
 /* Files compiled into the binary (see embed.S): migrations, mail templates, the common-password
- * list. Each is NUL-terminated, so it can also be used as a C string. */
+ * list, the OpenAPI document. Each is NUL-terminated, so it can also be used as a C string. */
 #ifndef GH_EMBED_H
 #define GH_EMBED_H
 
@@ -32,6 +32,7 @@ EMBED_DECLARE(mail_password_changed_txt);
 EMBED_DECLARE(mail_password_changed_html);
 EMBED_DECLARE(mail_account_exists_txt);
 EMBED_DECLARE(mail_account_exists_html);
+EMBED_DECLARE(openapi_yaml);
 
 #define EMBED_LEN(name) ((size_t)(embed_##name##_end - embed_##name##_start))
 

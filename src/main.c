@@ -1,4 +1,5 @@
-/* gatehouse: the command line (serve, migrate) and the start-up and shutdown of the server. */
+/* gatehouse: the command line (serve, migrate, healthcheck, ...) and the start-up and shutdown
+ * of the server. */
 #include <ctype.h>
 #include <curl/curl.h>
 #include <signal.h>
@@ -55,7 +56,9 @@ static void print_help(void)
         "             create an active account; the password is read from standard input\n"
         "  client create --name NAME [--confidential] [--grant refresh_token|client_credentials]\n"
         "             register an OAuth client; prints its id and, once, its secret\n"
-        "  keys rotate  add a signing key for access tokens (the old one retires)\n\n"
+        "  keys rotate  add a signing key for access tokens (the old one retires)\n"
+        "  healthcheck  GET /health-check/ of the server GATEHOUSE_LISTEN names (on loopback\n"
+        "             when it listens on every address); exit 0 when it answers 200, else 1\n\n"
         "Options:\n"
         "  --config FILE  read settings (KEY=VALUE lines) from FILE; the environment wins\n"
         "  --help         show this help\n"
@@ -141,15 +144,18 @@ out:
 
 /* Prints the route table as the HTTP layer serves it, one "METHOD /path/" per line, with the
  * wildcards written as in the docs ("*" as {id}, a final "**" as {path}). The API
- * documentation is checked against this list by the test suite. */
+ * documentation (docs/api.md, docs/openapi.yaml) is checked against this list by the test
+ * suite. */
 static int print_routes(void)
 {
     for (size_t i = 0; i < api_route_count; i++) {
         const char *path = api_routes[i].path;
         size_t n = strlen(path);
         bool rest = n >= 2 && !strcmp(path + n - 2, "**");
-        /* OAuth endpoints and well-known documents are written without the slash (RFC style) */
-        bool bare = !strncmp(path, "/oauth/", 7) || !strncmp(path, "/.well-known/", 13);
+        /* OAuth endpoints, well-known documents and files (a last segment with a dot, such as
+         * /openapi.yaml) are written without the slash (RFC style) */
+        bool bare = !strncmp(path, "/oauth/", 7) || !strncmp(path, "/.well-known/", 13) ||
+                    strchr(strrchr(path, '/'), '.');
         printf("%s ", api_routes[i].method);
         for (const char *p = path; *p; p++) {
             if (p[0] == '*' && p[1] == '*') {
@@ -400,6 +406,60 @@ out:
     return rc;
 }
 
+/* Discards a response body. */
+static size_t discard_body(char *data, size_t size, size_t n, void *user)
+{
+    (void)data;
+    (void)user;
+    return size * n;
+}
+
+/* gatehouse healthcheck: the container image's HEALTHCHECK, which has no HTTP client of its
+ * own. Asks the server these settings describe for /health-check/, on loopback when it listens
+ * on every address, without any proxy of the environment; 0 when it answers 200 in time. */
+static int healthcheck(const struct config *cfg)
+{
+    const char *host = cfg->listen_host;
+    bool v6 = strchr(host, ':') && host[0] != '[';
+    if (!strcmp(host, "0.0.0.0") || !host[0])
+        host = "127.0.0.1";
+    else if (!strcmp(host, "::"))
+        host = "::1";
+    if (cfg->listen_port == 0) {
+        fprintf(stderr, "gatehouse: healthcheck: GATEHOUSE_LISTEN names no port\n");
+        return 1;
+    }
+    char url[CONFIG_URL_MAX];
+    snprintf(url, sizeof url, v6 ? "http://[%s]:%u/health-check/" : "http://%s:%u/health-check/",
+             host, (unsigned)cfg->listen_port);
+    CURL *curl = curl_easy_init();
+    if (!curl) {
+        fprintf(stderr, "gatehouse: healthcheck: out of memory\n");
+        return 1;
+    }
+    long status = 0;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "gatehouse: healthcheck: %s: %s\n", url, curl_easy_strerror(rc));
+        return 1;
+    }
+    if (status != 200) {
+        fprintf(stderr, "gatehouse: healthcheck: %s answered %ld\n", url, status);
+        return 1;
+    }
+    printf("%s answered 200\n", url);
+    return 0;
+}
+
 static int migrate(const struct config *cfg)
 {
     struct store *st = NULL;
@@ -434,7 +494,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "config") && i + 1 < argc && !strcmp(argv[i + 1], "--list")) {
             return print_settings_table();
         } else if (!strcmp(argv[i], "serve") || !strcmp(argv[i], "migrate") ||
-                   !strcmp(argv[i], "config")) {
+                   !strcmp(argv[i], "config") || !strcmp(argv[i], "healthcheck")) {
             command = argv[i];
         } else if (!strcmp(argv[i], "user") && i + 1 < argc && !strcmp(argv[i + 1], "create")) {
             if (!parse_user_create(argc - i - 2, argv + i + 2, &create))
@@ -465,6 +525,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(command, "config")) {
         rc = print_settings(&cfg);
+        goto out;
+    }
+    if (!strcmp(command, "healthcheck")) {
+        rc = healthcheck(&cfg);
         goto out;
     }
     log_init(cfg.log_format == LOG_FORMAT_JSON ||

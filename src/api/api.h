@@ -110,4 +110,7 @@ void api_media_get(struct request *req);
 /* web.c */
 void api_web_get(struct request *req);
 
+/* openapi.c */
+void api_openapi_get(struct request *req);
+
 #endif

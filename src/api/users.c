@@ -114,7 +114,10 @@ static void set_device_cookie(struct request *req, const char *value)
 void api_users_current_user(struct request *req)
 {
     char device[DEVICE_COOKIE_MAX];
-    if (device_cookie_refresh(req->app, req->principal.user.email, req->principal.session.id,
+    /* A device cookie names a browser that signed in with a session, its nonce derived from the
+     * session; a Bearer caller has none, and may be another site's page or a stolen token. */
+    if (req->principal.kind == PRINCIPAL_SESSION &&
+        device_cookie_refresh(req->app, req->principal.user.email, req->principal.session.id,
                               request_cookie(req, DEVICE_COOKIE_NAME), device))
         set_device_cookie(req, device);
     reply_user(req, 200, &req->principal.user);

@@ -34,7 +34,8 @@ GH_MUST_CHECK gh_status jwt_alg_from_name(const char *name, enum jwt_alg *out);
 
 /* Generates a new key pair with a random kid. */
 GH_MUST_CHECK gh_status jwt_key_generate(enum jwt_alg alg, struct jwt_key *out);
-/* The private key as DER (PKCS #8), for storage; *der is heap memory the caller wipes and frees. */
+/* The private key as DER (i2d_PrivateKey: SEC1 for EC keys, PKCS #8 for Ed25519), for storage;
+ * *der is heap memory the caller wipes and frees. */
 GH_MUST_CHECK gh_status jwt_key_export(const struct jwt_key *k, unsigned char **der, size_t *len);
 /* Loads a key pair from the DER of jwt_key_export, with its kid and algorithm. */
 GH_MUST_CHECK gh_status jwt_key_import(const char *kid, enum jwt_alg alg, const unsigned char *der,

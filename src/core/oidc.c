@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../kv/kv.h"
 #include "../store/store.h"
@@ -15,32 +16,41 @@
 #include "../util/log.h"
 #include "../util/metrics.h"
 #include "../util/timeutil.h"
+#include "../util/utf8.h"
 #include "audit.h"
 #include "email.h"
 #include "jwt.h"
 #include "session.h"
 
 #define FETCH_MAX_BYTES    (256 * 1024) /* largest document or token answer read */
-#define FETCH_TIMEOUT      10           /* seconds for a whole outbound request */
-#define CONNECT_TIMEOUT    5
+#define CONNECT_TIMEOUT    5            /* seconds to connect, at most (GATEHOUSE_OIDC_TIMEOUT) */
 #define DISCOVERY_LIFETIME 3600 /* seconds a discovery document is trusted before refetching */
 #define JWKS_REFETCH_MIN   60   /* seconds between two fetches of the JWKS for an unknown kid */
 #define PROVIDER_KEYS_MAX  16
 #define CLAIM_LEEWAY       60 /* seconds of clock difference allowed with the provider */
 #define IDENTITIES_MAX     CONFIG_MAX_PROVIDERS
+#define FETCH_BEARER_MAX   4096 /* longest access token sent to the UserInfo endpoint */
 
-/* What gatehouse knows of one provider at run time. */
+/* The endpoints of a provider's discovery document. */
+struct endpoints {
+    char authorization[CONFIG_URL_MAX];
+    char token[CONFIG_URL_MAX];
+    char jwks[CONFIG_URL_MAX];
+    char userinfo[CONFIG_URL_MAX]; /* empty: the provider has none */
+    bool secret_post; /* the provider takes the client secret in the body, not HTTP Basic */
+};
+
+/* What gatehouse knows of one provider at run time. The lock is never held during an outbound
+ * request: a provider that hangs holds up its own logins only, each for its own timeout. */
 struct provider_state {
     const struct oidc_provider_config *cfg;
+    long timeout;          /* seconds for an outbound request (GATEHOUSE_OIDC_TIMEOUT) */
     pthread_mutex_t lock;  /* everything below */
     int64_t discovered_at; /* 0 = not yet */
-    char authorization_endpoint[CONFIG_URL_MAX];
-    char token_endpoint[CONFIG_URL_MAX];
-    char jwks_uri[CONFIG_URL_MAX];
-    bool secret_post; /* the provider takes the client secret in the body, not HTTP Basic */
+    struct endpoints ep;
     struct jwt_key keys[PROVIDER_KEYS_MAX];
     size_t key_count;
-    int64_t jwks_fetched_at;
+    int64_t jwks_fetched_at; /* the last fetch (or attempt) for an unknown kid */
 };
 
 struct oidc {
@@ -56,33 +66,52 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
     return buf_append(b, data, size * n) == GH_OK ? size * n : 0;
 }
 
-/* GET url, or POST form (application/x-www-form-urlencoded) to it, with HTTP Basic userpwd when
- * not NULL; the body into out (at most FETCH_MAX_BYTES). GH_OK only for a 2xx answer. */
-static gh_status fetch(const char *url, const char *form, const char *user, const char *password,
-                       struct buf *out)
+/* How an outbound request authenticates: HTTP Basic with user and password, or a Bearer token
+ * (checked to be a b64token by the caller), or neither (all NULL). */
+struct fetch_auth {
+    const char *user;
+    const char *password;
+    const char *bearer;
+};
+
+/* GET url, or POST form (application/x-www-form-urlencoded) to it, authenticated as auth says
+ * (may be NULL), within timeout seconds; the body into out (at most FETCH_MAX_BYTES). GH_OK only
+ * for a 2xx answer. */
+static gh_status fetch(const char *url, const char *form, const struct fetch_auth *auth,
+                       long timeout, struct buf *out)
 {
     gh_status st = GH_UNAVAILABLE;
     long status = 0;
+    char authorization[FETCH_BEARER_MAX + 32];
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
     CURL *curl = curl_easy_init();
     out->limit = FETCH_MAX_BYTES;
+    if (auth && auth->bearer) {
+        snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", auth->bearer);
+        struct curl_slist *more = headers ? curl_slist_append(headers, authorization) : NULL;
+        sodium_memzero(authorization, sizeof authorization);
+        if (!more)
+            goto out;
+        headers = more;
+    }
     if (!curl || !headers)
         goto out;
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)FETCH_TIMEOUT);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+                     timeout < CONNECT_TIMEOUT ? timeout : CONNECT_TIMEOUT);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
     if (form)
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
-    if (user) {
+    if (auth && auth->user) {
         curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(curl, CURLOPT_USERNAME, user);
-        curl_easy_setopt(curl, CURLOPT_PASSWORD, password);
+        curl_easy_setopt(curl, CURLOPT_USERNAME, auth->user);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, auth->password);
     }
     CURLcode rc = curl_easy_perform(curl);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -96,12 +125,13 @@ out:
     return st;
 }
 
-/* fetch into a JSON object (new reference), NULL on any failure. */
-static json_t *fetch_json(const char *url, const char *form, const char *user, const char *password)
+/* fetch from provider p into a JSON object (new reference), NULL on any failure. */
+static json_t *fetch_json(const struct provider_state *p, const char *url, const char *form,
+                          const struct fetch_auth *auth)
 {
     struct buf body = {0};
     json_t *v = NULL;
-    if (fetch(url, form, user, password, &body) == GH_OK && body.data)
+    if (fetch(url, form, auth, p->timeout, &body) == GH_OK && body.data)
         v = json_loadb(body.data, body.len, JSON_REJECT_DUPLICATES, NULL);
     buf_free(&body);
     if (v && !json_is_object(v)) {
@@ -118,27 +148,37 @@ static bool copy_member(const json_t *obj, const char *name, char *out, size_t c
     return v && str_copy(out, cap, v) == GH_OK;
 }
 
-/* ---- discovery and keys (provider lock held) ---- */
+/* ---- discovery and keys ---- */
 
-/* Reads the discovery document when there is none or it is old. Its issuer must be the
- * configured one (OpenID Connect Discovery §4.3). */
-static gh_status discover(struct provider_state *p, int64_t now)
+/* The provider's endpoints into *out: the discovery document read before, or read now when there
+ * is none or it is old. Its issuer must be the configured one (OpenID Connect Discovery §4.3). */
+static gh_status discover(struct provider_state *p, int64_t now, struct endpoints *out)
 {
     char url[CONFIG_URL_MAX + 64];
-    if (p->discovered_at && now - p->discovered_at < DISCOVERY_LIFETIME)
-        return GH_OK;
+    struct endpoints ep = {0};
+    json_t *doc = NULL;
+    gh_status st = GH_OK;
+    pthread_mutex_lock(&p->lock);
+    bool fresh = p->discovered_at && now - p->discovered_at < DISCOVERY_LIFETIME;
+    if (fresh)
+        *out = p->ep;
+    pthread_mutex_unlock(&p->lock);
+    if (fresh)
+        goto out;
+    st = GH_UNAVAILABLE;
     snprintf(url, sizeof url, "%s/.well-known/openid-configuration", p->cfg->issuer);
-    json_t *doc = fetch_json(url, NULL, NULL, NULL);
-    gh_status st = GH_UNAVAILABLE;
+    doc = fetch_json(p, url, NULL, NULL);
     const char *issuer = doc ? json_string_value(json_object_get(doc, "issuer")) : NULL;
     if (!doc || !issuer || strcmp(issuer, p->cfg->issuer) ||
-        !copy_member(doc, "authorization_endpoint", p->authorization_endpoint,
-                     sizeof p->authorization_endpoint) ||
-        !copy_member(doc, "token_endpoint", p->token_endpoint, sizeof p->token_endpoint) ||
-        !copy_member(doc, "jwks_uri", p->jwks_uri, sizeof p->jwks_uri)) {
+        !copy_member(doc, "authorization_endpoint", ep.authorization, sizeof ep.authorization) ||
+        !copy_member(doc, "token_endpoint", ep.token, sizeof ep.token) ||
+        !copy_member(doc, "jwks_uri", ep.jwks, sizeof ep.jwks)) {
         log_msg(LOG_WARN, "provider %s: no usable discovery document", p->cfg->name);
         goto out;
     }
+    /* optional: needed when the ID token leaves the scope's claims to UserInfo */
+    if (!copy_member(doc, "userinfo_endpoint", ep.userinfo, sizeof ep.userinfo))
+        ep.userinfo[0] = '\0';
     /* HTTP Basic unless the provider takes only client_secret_post */
     const json_t *methods = json_object_get(doc, "token_endpoint_auth_methods_supported");
     bool basic = !methods, post = false;
@@ -150,55 +190,83 @@ static gh_status discover(struct provider_state *p, int64_t now)
             basic || (json_is_string(m) && !strcmp(json_string_value(m), "client_secret_basic"));
         post = post || (json_is_string(m) && !strcmp(json_string_value(m), "client_secret_post"));
     }
-    p->secret_post = !basic && post;
+    ep.secret_post = !basic && post;
+    pthread_mutex_lock(&p->lock);
+    p->ep = ep;
     p->discovered_at = now;
+    pthread_mutex_unlock(&p->lock);
+    *out = ep;
     st = GH_OK;
 out:
     json_decref(doc);
     return st;
 }
 
-/* Fetches the provider's JWKS into its key list (keys it cannot use are skipped). */
-static gh_status fetch_keys(struct provider_state *p, int64_t now)
+/* Fetches the JWKS at uri and makes it the provider's key list (keys it cannot use are
+ * skipped). */
+static gh_status fetch_keys(struct provider_state *p, const char *uri)
 {
-    json_t *doc = fetch_json(p->jwks_uri, NULL, NULL, NULL);
-    p->jwks_fetched_at = now;
+    struct jwt_key keys[PROVIDER_KEYS_MAX];
+    size_t count = 0, i;
+    const json_t *jwk;
+    json_t *doc = fetch_json(p, uri, NULL, NULL);
     if (!doc)
         return GH_UNAVAILABLE;
-    for (size_t i = 0; i < p->key_count; i++)
-        jwt_key_free(&p->keys[i]);
-    p->key_count = 0;
-    size_t i;
-    const json_t *jwk;
     json_array_foreach(json_object_get(doc, "keys"), i, jwk)
     {
-        if (p->key_count < PROVIDER_KEYS_MAX &&
-            jwt_key_from_jwk(jwk, &p->keys[p->key_count]) == GH_OK)
-            p->key_count++;
+        if (count < PROVIDER_KEYS_MAX && jwt_key_from_jwk(jwk, &keys[count]) == GH_OK)
+            count++;
     }
     json_decref(doc);
+    pthread_mutex_lock(&p->lock);
+    for (i = 0; i < p->key_count; i++)
+        jwt_key_free(&p->keys[i]);
+    memcpy(p->keys, keys, count * sizeof keys[0]);
+    p->key_count = count;
+    pthread_mutex_unlock(&p->lock);
     return GH_OK;
 }
 
-static const struct jwt_key *find_key(struct provider_state *p, const char *kid)
+/* What the key lookup of ID-token verification sees: the provider (its lock held) and whether a
+ * kid was asked for that its key list does not have. */
+struct key_lookup {
+    struct provider_state *p;
+    bool unknown_kid;
+};
+
+static const struct jwt_key *lookup_provider_key(void *ctx, const char *kid)
 {
-    for (size_t i = 0; i < p->key_count; i++)
-        if (!strcmp(p->keys[i].kid, kid))
-            return &p->keys[i];
+    struct key_lookup *l = ctx;
+    for (size_t i = 0; i < l->p->key_count; i++)
+        if (!strcmp(l->p->keys[i].kid, kid))
+            return &l->p->keys[i];
+    l->unknown_kid = true;
     return NULL;
 }
 
-/* The key lookup of ID-token verification: an unknown kid fetches the JWKS again, at most
- * once every JWKS_REFETCH_MIN seconds. */
-static const struct jwt_key *lookup_provider_key(void *ctx, const char *kid)
+/* Checks the ID token's signature against the provider's keys; its claims on GH_OK (new
+ * reference). A kid the key list does not have (the first login, or the provider rotated its
+ * keys) fetches the JWKS again, at most once every JWKS_REFETCH_MIN seconds, so a forged kid
+ * cannot make gatehouse hammer the provider. */
+static gh_status verify_signature(struct provider_state *p, const char *jwks_uri,
+                                  const char *id_token, json_t **claims)
 {
-    struct provider_state *p = ctx;
-    const struct jwt_key *k = find_key(p, kid);
+    static const enum jwt_alg allowed[] = {JWT_RS256, JWT_ES256};
+    struct key_lookup l = {p, false};
     int64_t now = time_now();
-    if (!k && (!p->jwks_fetched_at || now - p->jwks_fetched_at >= JWKS_REFETCH_MIN) &&
-        fetch_keys(p, now) == GH_OK)
-        k = find_key(p, kid);
-    return k;
+    pthread_mutex_lock(&p->lock);
+    gh_status st = jwt_verify_allowed(id_token, allowed, 2, lookup_provider_key, &l, claims);
+    bool refetch = st != GH_OK && l.unknown_kid &&
+                   (!p->jwks_fetched_at || now - p->jwks_fetched_at >= JWKS_REFETCH_MIN);
+    if (refetch)
+        p->jwks_fetched_at = now;
+    pthread_mutex_unlock(&p->lock);
+    if (!refetch || fetch_keys(p, jwks_uri) != GH_OK)
+        return st;
+    pthread_mutex_lock(&p->lock);
+    st = jwt_verify_allowed(id_token, allowed, 2, lookup_provider_key, &l, claims);
+    pthread_mutex_unlock(&p->lock);
+    return st;
 }
 
 static struct provider_state *provider_named(struct app *app, const char *name)
@@ -217,6 +285,7 @@ gh_status oidc_open(struct app *app)
         return GH_NO_MEMORY;
     for (size_t i = 0; i < app->cfg->provider_count; i++) {
         o->providers[i].cfg = &app->cfg->providers[i];
+        o->providers[i].timeout = app->cfg->oidc_timeout;
         pthread_mutex_init(&o->providers[i].lock, NULL);
     }
     o->count = app->cfg->provider_count;
@@ -243,7 +312,7 @@ void oidc_close(struct oidc **op)
 bool oidc_next_is_safe(const char *next)
 {
     if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
-        strlen(next) >= NEXT_PATH_MAX)
+        strlen(next) >= NEXT_PATH_MAX || !utf8_is_valid(next))
         return false;
     for (const unsigned char *c = (const unsigned char *)next; *c; c++)
         if (*c < 0x20 || *c == 0x7f || *c == '\\')
@@ -276,9 +345,10 @@ static bool append_query(CURLU *url, const char *name, const char *value)
            CURLUE_OK;
 }
 
-/* Builds the authorization URL of p for the stored state s (state and challenge given). */
-static gh_status authorization_url(struct app *app, struct provider_state *p, const char *state,
-                                   const char *challenge, const char *nonce,
+/* Builds the authorization URL of p at endpoint for a login with state, PKCE challenge and
+ * nonce. */
+static gh_status authorization_url(struct app *app, struct provider_state *p, const char *endpoint,
+                                   const char *state, const char *challenge, const char *nonce,
                                    char out[OIDC_LOCATION_MAX])
 {
     char redirect[CONFIG_URL_MAX + 64];
@@ -286,7 +356,7 @@ static gh_status authorization_url(struct app *app, struct provider_state *p, co
     gh_status st = GH_INTERNAL;
     CURLU *url = curl_url();
     redirect_uri(app, p->cfg->name, redirect, sizeof redirect);
-    if (url && curl_url_set(url, CURLUPART_URL, p->authorization_endpoint, 0) == CURLUE_OK &&
+    if (url && curl_url_set(url, CURLUPART_URL, endpoint, 0) == CURLUE_OK &&
         append_query(url, "response_type", "code") &&
         append_query(url, "client_id", p->cfg->client_id) &&
         append_query(url, "redirect_uri", redirect) && append_query(url, "scope", p->cfg->scopes) &&
@@ -309,12 +379,11 @@ gh_status oidc_login_start(struct app *app, const char *provider, const char *ne
     struct provider_state *p = provider_named(app, provider);
     char state[TOKEN_LEN + 1], challenge[TOKEN_LEN + 1];
     struct oauth_state s = {0};
+    struct endpoints ep;
     int64_t now = time_now();
     if (!p)
         return GH_NOT_FOUND;
-    pthread_mutex_lock(&p->lock);
-    gh_status st = discover(p, now);
-    pthread_mutex_unlock(&p->lock);
+    gh_status st = discover(p, now, &ep);
     if (st != GH_OK)
         return st;
     secret_token_new(state);
@@ -328,7 +397,7 @@ gh_status oidc_login_start(struct app *app, const char *provider, const char *ne
     s.created_at = now;
     s.expires_at = now + OIDC_STATE_LIFETIME;
     pkce_challenge(s.code_verifier, challenge);
-    st = authorization_url(app, p, state, challenge, s.nonce, out->location);
+    st = authorization_url(app, p, ep.authorization, state, challenge, s.nonce, out->location);
     if (st == GH_OK)
         st = app->store->state_insert(app->store, &s);
     sodium_memzero(&s, sizeof s);
@@ -338,8 +407,10 @@ gh_status oidc_login_start(struct app *app, const char *provider, const char *ne
 
 /* ---- the callback ---- */
 
-/* Exchanges the code for the provider's answer (a JSON object with id_token). */
-static gh_status exchange_code(struct app *app, struct provider_state *p, const char *code,
+/* Exchanges the code at the token endpoint for the provider's answer (a JSON object with
+ * id_token). */
+static gh_status exchange_code(struct app *app, struct provider_state *p,
+                               const struct endpoints *ep, const char *code,
                                const struct oauth_state *s, json_t **answer)
 {
     char redirect[CONFIG_URL_MAX + 64];
@@ -355,15 +426,15 @@ static gh_status exchange_code(struct app *app, struct provider_state *p, const 
                    e_code, e_redirect, s->code_verifier) != GH_OK)
         goto out;
     /* A public client, or one that sends its secret in the body, names itself in the body. */
-    bool basic = p->cfg->client_secret[0] && !p->secret_post;
+    bool basic = p->cfg->client_secret[0] && !ep->secret_post;
     if (!basic && buf_printf(&form, "&client_id=%s", e_id) != GH_OK)
         goto out;
-    if (p->cfg->client_secret[0] && p->secret_post &&
+    if (p->cfg->client_secret[0] && ep->secret_post &&
         buf_printf(&form, "&client_secret=%s", e_secret) != GH_OK)
         goto out;
     /* HTTP Basic takes the form-encoded id and secret (RFC 6749 §2.3.1) */
-    *answer =
-        fetch_json(p->token_endpoint, form.data, basic ? e_id : NULL, basic ? e_secret : NULL);
+    struct fetch_auth auth = {.user = e_id, .password = e_secret};
+    *answer = fetch_json(p, ep->token, form.data, basic ? &auth : NULL);
     st = *answer ? GH_OK : GH_UNAVAILABLE;
 out:
     buf_free(&form);
@@ -396,16 +467,12 @@ static bool audience_ok(const json_t *claims, const char *client_id)
 }
 
 /* Verifies the ID token of p for the stored state s; its claims on GH_OK (new reference). */
-static gh_status verify_id_token(struct provider_state *p, const char *id_token,
-                                 const struct oauth_state *s, json_t **claims)
+static gh_status verify_id_token(struct provider_state *p, const struct endpoints *ep,
+                                 const char *id_token, const struct oauth_state *s, json_t **claims)
 {
-    static const enum jwt_alg allowed[] = {JWT_RS256, JWT_ES256};
     json_t *c = NULL;
     int64_t now = time_now();
-    pthread_mutex_lock(&p->lock);
-    gh_status st = jwt_verify_allowed(id_token, allowed, 2, lookup_provider_key, p, &c);
-    pthread_mutex_unlock(&p->lock);
-    if (st != GH_OK)
+    if (verify_signature(p, ep->jwks, id_token, &c) != GH_OK)
         return GH_ERR_INVALID_TOKEN;
     const json_t *exp = json_object_get(c, "exp"), *iat = json_object_get(c, "iat");
     const char *iss = json_string_value(json_object_get(c, "iss"));
@@ -421,6 +488,52 @@ static gh_status verify_id_token(struct provider_state *p, const char *id_token,
     }
     *claims = c;
     return GH_OK;
+}
+
+/* True when token may be sent as a Bearer token: an RFC 6750 b64token, short enough. */
+static bool is_b64token(const char *token)
+{
+    size_t n =
+        strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
+    size_t pad = strspn(token + n, "=");
+    return n > 0 && n + pad < FETCH_BEARER_MAX && !token[n + pad];
+}
+
+/* With the code flow a provider may keep the claims of the email and profile scopes out of the
+ * ID token and hand them out only at its UserInfo endpoint (OpenID Connect Core §5.4); Google
+ * puts them in the ID token, oidc-provider and others do not. So when the ID token has no email,
+ * they are read there with the access token and added to claims, the ID token's own claims
+ * winning. The answer counts only when its sub is the ID token's (§5.3.2). GH_OK also when there
+ * is nothing to read (the email check that follows refuses the login then). */
+static gh_status add_userinfo(const struct provider_state *p, const struct endpoints *ep,
+                              const json_t *answer, json_t *claims)
+{
+    static const char *const names[] = {"email", "email_verified", "given_name", "family_name",
+                                        "name"};
+    const char *access = json_string_value(json_object_get(answer, "access_token"));
+    const char *type = json_string_value(json_object_get(answer, "token_type"));
+    const char *sub = json_string_value(json_object_get(claims, "sub"));
+    if (json_object_get(claims, "email") || !ep->userinfo[0] || !access || !is_b64token(access) ||
+        !type || strcasecmp(type, "Bearer"))
+        return GH_OK;
+    struct fetch_auth auth = {.bearer = access};
+    json_t *info = fetch_json(p, ep->userinfo, NULL, &auth);
+    const char *info_sub = json_string_value(json_object_get(info, "sub"));
+    gh_status st = GH_UNAVAILABLE;
+    if (!info)
+        goto out;
+    st = GH_ERR_INVALID_TOKEN;
+    if (!info_sub || !sub || strcmp(info_sub, sub))
+        goto out;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        json_t *v = json_object_get(info, names[i]);
+        if (v && !json_object_get(claims, names[i]))
+            json_object_set(claims, names[i], v);
+    }
+    st = GH_OK;
+out:
+    json_decref(info);
+    return st;
 }
 
 /* True when the provider vouches for the email (a JSON true, or the string "true" some send). */
@@ -467,8 +580,8 @@ struct link_tx {
 };
 
 /* Links the identity to the account (creating the account when there is none) in one
- * transaction. An unconfirmed account is confirmed and loses its password: whoever set it
- * never proved they own the address (account pre-hijacking). */
+ * transaction. An unconfirmed account is confirmed and loses its password and the names it was
+ * registered with: whoever set them never proved they own the address (account pre-hijacking). */
 static gh_status link_in_tx(struct store *st, void *arg)
 {
     struct link_tx *tx = arg;
@@ -486,9 +599,13 @@ static gh_status link_in_tx(struct store *st, void *arg)
         status = st->user_insert(st, u);
         event = "social_register";
     } else if (!u->is_active) {
+        /* nothing whoever registered it chose stays: the password, and the names */
+        names_from(tx->claims, u->email, u);
         status = st->user_activate(st, u->id);
         if (status == GH_OK)
             status = st->user_set_password(st, u->id, "");
+        if (status == GH_OK)
+            status = st->user_update_profile(st, u);
         if (status == GH_OK)
             status = st->refresh_revoke_user(st, u->id, time_now());
         u->is_active = true;
@@ -550,6 +667,7 @@ gh_status oidc_login_finish(struct app *app, const struct oidc_callback *in,
     struct oauth_state s = {0};
     char hash[TOKEN_HASH_LEN + 1], binding_hash[TOKEN_HASH_LEN + 1];
     json_t *answer = NULL, *claims = NULL;
+    struct endpoints ep;
     struct provider_state *p = provider_named(app, in->provider);
     gh_status st = GH_ERR_INVALID_TOKEN;
     memset(out, 0, sizeof *out);
@@ -579,16 +697,15 @@ gh_status oidc_login_finish(struct app *app, const struct oidc_callback *in,
         goto out;
     }
     *why = OIDC_FAILED_PROVIDER;
-    pthread_mutex_lock(&p->lock);
-    st = discover(p, time_now());
-    pthread_mutex_unlock(&p->lock);
-    if (st != GH_OK || !in->code || !in->code[0] ||
-        (st = exchange_code(app, p, in->code, &s, &answer)) != GH_OK)
+    if ((st = discover(p, time_now(), &ep)) != GH_OK || !in->code || !in->code[0] ||
+        (st = exchange_code(app, p, &ep, in->code, &s, &answer)) != GH_OK)
         goto out;
     const char *id_token = json_string_value(json_object_get(answer, "id_token"));
     *why = OIDC_FAILED_TOKEN;
-    if (!id_token || (st = verify_id_token(p, id_token, &s, &claims)) != GH_OK) {
+    if (!id_token || (st = verify_id_token(p, &ep, id_token, &s, &claims)) != GH_OK ||
+        (st = add_userinfo(p, &ep, answer, claims)) != GH_OK) {
         audit_record(app, "social_login_failure", NULL, NULL, client, "id token refused");
+        *why = st == GH_UNAVAILABLE ? OIDC_FAILED_PROVIDER : OIDC_FAILED_TOKEN;
         st = GH_ERR_INVALID_TOKEN;
         goto out;
     }

@@ -2,8 +2,8 @@
  * state, PKCE (S256) and a nonce, kept server-side, single use and bound to the browser by a
  * short-lived cookie. The endpoints come from the provider's discovery document; its JWKS is
  * cached and refetched when an ID token names an unknown kid (at most once a minute, so a forged
- * kid cannot make gatehouse hammer the provider). Outbound calls have timeouts; the routes that
- * make them run on the I/O pool. */
+ * kid cannot make gatehouse hammer the provider). Outbound calls have a timeout
+ * (GATEHOUSE_OIDC_TIMEOUT) and hold no lock; the routes that make them run on the I/O pool. */
 #ifndef GH_OIDC_H
 #define GH_OIDC_H
 
@@ -61,8 +61,9 @@ struct oidc_login {
 
 /* Finishes a login: checks the state against the browser, exchanges the code (client secret,
  * PKCE verifier), verifies the ID token (signature against the provider's JWKS — RS256 or
- * ES256 —, iss, aud and azp, exp and iat with a minute of leeway, nonce), finds or links or
- * creates the account (see docs/architecture.md, "Sign in with a provider") and creates a
+ * ES256 —, iss, aud and azp, exp and iat with a minute of leeway, nonce), reads the email and
+ * names from the UserInfo endpoint when the ID token leaves them out, finds or links or creates
+ * the account (the rules: README.md, "Sign in with Google / OpenID Connect") and creates a
  * session as a password login does. GH_OK, or an error with *why set. */
 GH_MUST_CHECK gh_status oidc_login_finish(struct app *app, const struct oidc_callback *in,
                                           const struct client_info *client, struct oidc_login *out,
@@ -78,7 +79,7 @@ GH_MUST_CHECK gh_status oidc_unlink(struct app *app, const struct user *u, const
                                     const struct client_info *client);
 
 /* True when next is a relative path of the frontend: "/" then no second "/" or "\\", no scheme,
- * no control characters or backslashes, short enough to store. */
+ * no control characters or backslashes, valid UTF-8, short enough to store. */
 bool oidc_next_is_safe(const char *next);
 
 #endif

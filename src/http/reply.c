@@ -224,10 +224,12 @@ void reply_static(struct request *req, const char *data, size_t len, const char 
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, "Cache-Control", cache_control);
-    MHD_add_response_header(resp, "Content-Security-Policy", content_security_policy);
-    /* Pages post to this same origin: send the origin along (the Origin check expects it),
-     * never anything to other sites. */
-    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+    if (content_security_policy) {
+        MHD_add_response_header(resp, "Content-Security-Policy", content_security_policy);
+        /* Pages post to this same origin: send the origin along (the Origin check expects it),
+         * never anything to other sites. */
+        MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+    }
     queue(req, 200, resp);
 }
 

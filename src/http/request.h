@@ -100,7 +100,8 @@ void reply_redirect(struct request *req, const char *location);
 /* Answers 200 with the open file fd (owned after the call) of size bytes. */
 void reply_file(struct request *req, int fd, uint64_t size, const char *content_type,
                 const char *cache_control);
-/* Answers 200 with constant bytes (not copied), their type, caching and page policy (CSP). */
+/* Answers 200 with constant bytes (not copied), their type, caching and page policy (CSP). A
+ * NULL policy answers a document, not a page: the default CSP and Referrer-Policy stay. */
 void reply_static(struct request *req, const char *data, size_t len, const char *content_type,
                   const char *cache_control, const char *content_security_policy);
 /* Adds Set-Cookie for a new session token to the reply about to be sent. */

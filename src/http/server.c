@@ -38,6 +38,11 @@ struct http_server {
 
 /* A body larger than this is not read just to be thrown away: a request refused by its headers
  * is answered at once (and the connection closed) instead of after its body. */
+/* Memory of one connection for its request line, headers and read buffer (what nginx allows
+ * by default, four 8 KiB header buffers). libmicrohttpd zeroes all of it after every request,
+ * so it is kept no larger than requests need. */
+#define CONNECTION_MEMORY (32 * 1024)
+
 #define DISCARD_BODY_MAX (16 * 1024)
 
 /* ---- request lifecycle ---- */
@@ -643,7 +648,7 @@ gh_status http_server_start(const struct http_setup *setup, int fd, struct http_
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         log_msg(LOG_ERROR, "the HTTP server could not start");

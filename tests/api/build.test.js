@@ -1,11 +1,12 @@
 // The Makefile: a parallel build generates the embedded web UI once (two jobs writing the same
-// files broke `make -j2` from a clean tree), and a missing library is named, with the way to
-// install it, instead of surfacing as a compiler error. Each check builds into a throwaway
+// files broke `make -j2` from a clean tree), a missing library is named, with the way to
+// install it, instead of surfacing as a compiler error, and the image store under the build
+// directory is not taken for dependency files. Each check builds into a throwaway
 // directory (BUILD=...) and compiles nothing that takes long.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/server.js';
@@ -50,4 +51,13 @@ test('make run still installs the packages before the check (the check belongs t
   assert.equal(r.status, 0, r.out);
   const lines = r.out.split('\n').filter(Boolean);
   assert.match(lines[0], /scripts\/install-deps\.sh build/, r.out);
+});
+
+test('the podman store under the build directory is not read as dependency files', () => {
+  const b = buildDir();
+  // an image tree holds directories such as etc/ca-certificates/update.d and files ending in .d
+  mkdirSync(join(b, 'podman', 'storage', 'overlay', 'x', 'diff', 'etc', 'update.d'), { recursive: true });
+  writeFileSync(join(b, 'podman', 'storage', 'overlay', 'x', 'diff', 'etc', 'rules.d'), 'not: a makefile\n\tat all\n');
+  const r = make(['-n', `BUILD=${b}`, `${b}/gen/web_files.c`]);
+  assert.equal(r.status, 0, r.out);
 });

@@ -1,9 +1,10 @@
 // The command line: --help, --version, routes, migrate, config (the effective settings, secrets
-// masked), and `user create`, which makes an active account without a confirmation mail (for
-// the first administrator).
+// masked), `user create`, which makes an active account without a confirmation mail (for
+// the first administrator), and `healthcheck`, the container image's health check.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, execFile } from 'node:child_process';
+import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -22,7 +23,7 @@ function cli(args, input = '') {
 test('--help lists the commands and --version prints the version', () => {
   const help = cli(['--help']);
   assert.equal(help.status, 0);
-  for (const word of ['serve', 'migrate', 'routes', 'config', 'user create']) assert.ok(help.stdout.includes(word), word);
+  for (const word of ['serve', 'migrate', 'routes', 'config', 'user create', 'healthcheck']) assert.ok(help.stdout.includes(word), word);
   const version = cli(['--version']);
   assert.equal(version.status, 0);
   assert.match(version.stdout, /^gatehouse \d+\.\d+\.\d+/);
@@ -162,4 +163,45 @@ test('user create refuses a weak password, a taken email, a bad email and a miss
   assert.match(missing.stderr, /needs --email/);
   const nothing = cli(['user', 'create', '--email', randomEmail()], '');
   assert.equal(nothing.status, 1, 'no password on standard input');
+});
+
+/** Runs `gatehouse healthcheck` with GATEHOUSE_LISTEN=listen, without blocking this process
+ * (a server of the test itself may have to answer). Resolves with {status, stdout, stderr}. */
+function healthcheck(listen) {
+  return new Promise((resolve) => {
+    execFile(GATEHOUSE_BIN, ['healthcheck'], { env: { ...server.env, GATEHOUSE_LISTEN: listen, http_proxy: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' }, cwd: server.dataDir, timeout: 15000 },
+      (err, stdout, stderr) => resolve({ status: err ? err.code : 0, stdout, stderr }));
+  });
+}
+
+/** A loopback HTTP server answering every request with `status`; resolves with it listening. */
+function answering(status) {
+  const s = http.createServer((req, res) => { res.writeHead(status); res.end('{}'); });
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
+}
+
+test('healthcheck asks the server on loopback for /health-check/ and exits 0 on 200, past any proxy', async () => {
+  // 0.0.0.0 (every address, as in the container image) is asked on 127.0.0.1
+  const r = await healthcheck(`0.0.0.0:${server.port}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `http://127.0.0.1:${server.port}/health-check/ answered 200\n`);
+  assert.equal((await healthcheck(`127.0.0.1:${server.port}`)).status, 0);
+});
+
+test('healthcheck exits 1 naming the cause when nothing listens, the answer is not 200 or no port is set', async () => {
+  const other = await answering(503);
+  const { port } = other.address();
+  try {
+    const bad = await healthcheck(`127.0.0.1:${port}`);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, new RegExp(`healthcheck: http://127\\.0\\.0\\.1:${port}/health-check/ answered 503`));
+  } finally {
+    await new Promise((resolve) => other.close(resolve));
+  }
+  const closed = await healthcheck(`127.0.0.1:${port}`);
+  assert.equal(closed.status, 1);
+  assert.match(closed.stderr, /healthcheck: .*(connect|refused)/i);
+  const noPort = await healthcheck('127.0.0.1:0');
+  assert.equal(noPort.status, 1);
+  assert.match(noPort.stderr, /GATEHOUSE_LISTEN names no port/);
 });

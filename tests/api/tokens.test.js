@@ -124,6 +124,7 @@ test('a Bearer access token works on current-user, update-user and sessions', as
   const me = await get(server, '/users/current-user/', { headers: auth });
   assert.equal(me.status, 200, me.text);
   assert.equal(me.body.email, user.email);
+  assert.deepEqual(me.headers.getSetCookie(), [], 'no device cookie for a Bearer caller: it has no session');
   const upd = await request(server, 'PATCH', '/users/update-user/', {
     body: new URLSearchParams({ first_name: 'Augusta' }).toString(),
     headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
@@ -375,6 +376,22 @@ test('CORS: an allowed origin gets preflights and Access-Control-Allow-Origin, o
   assert.equal(t.headers.get('access-control-allow-credentials'), null);
   const evil = await post(s, '/api/token/', { email: creds.email, password: creds.password }, { headers: { origin: 'https://evil.example' } });
   expectError(evil, 403, 'bad_origin');
+  // the routes that take a Bearer token are open to the SPA too
+  for (const [path, method] of [['/users/current-user/', 'GET'], ['/users/update-user/', 'PATCH'], ['/users/sessions/', 'GET']]) {
+    const p = await request(s, 'OPTIONS', path, { headers: { origin: 'https://spa.example', 'access-control-request-method': method, 'access-control-request-headers': 'authorization' } });
+    assert.equal(p.status, 204, `preflight of ${method} ${path}: ${p.status} ${p.text}`);
+    assert.equal(p.headers.get('access-control-allow-origin'), 'https://spa.example', path);
+    assert.match(p.headers.get('access-control-allow-methods') || '', new RegExp(method), path);
+  }
+  const me = await get(s, '/users/current-user/', { headers: { origin: 'https://spa.example', authorization: `Bearer ${t.body.access}` } });
+  assert.equal(me.status, 200, me.text);
+  assert.equal(me.headers.get('access-control-allow-origin'), 'https://spa.example');
+  const upd = await request(s, 'PATCH', '/users/update-user/', {
+    body: new URLSearchParams({ first_name: 'Grace' }).toString(),
+    headers: { origin: 'https://spa.example', authorization: `Bearer ${t.body.access}`, 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(upd.status, 200, upd.text);
+  assert.equal(upd.headers.get('access-control-allow-origin'), 'https://spa.example');
   // a cookie request from the SPA origin is still refused: CORS is for Bearer clients
   const cookie = await loginOk(s, creds);
   const viaCookie = await request(s, 'DELETE', '/users/sessions/00000000-0000-4000-8000-000000000000/', { cookie, headers: { origin: 'https://spa.example' } });

@@ -1,29 +1,42 @@
-// Scale-out: two gatehouse processes on one PostgreSQL (+ Redis) behave as one, and a database
-// or Redis outage answers 503 quickly and heals without a restart, losing nothing committed.
+// Scale-out: two gatehouse processes on one PostgreSQL (+ Redis) behave as one — sessions, limits,
+// one-time links, mail, the token API's refresh-token rotation and signing keys, and a provider
+// login that starts on one and comes back to the other — and a database or Redis outage answers
+// 503 quickly and heals without a restart, losing nothing committed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   startServer, cleanup, get, post, request, expectError, registerAndConfirm, register, login,
-  confirmationLink, randomEmail, sleep, waitUntil, PASSWORD,
+  confirmationLink, randomEmail, sleep, waitUntil, PASSWORD, GATEHOUSE_BIN,
 } from '../support/server.js';
 import { startPostgres, PG_BIN } from '../support/postgres.js';
 import { startRedis } from '../support/redis.js';
 import { startSmtpSink } from '../support/smtp.js';
+import { startOidcProvider, Browser, walkToCallback, providerEnv } from '../support/oidc.js';
+
+// The address both instances are known by, as behind a load balancer: the provider sends the
+// browser back there, and the test hands the callback to the instance it chooses.
+const SHARED_URL = 'http://gatehouse.cluster.test';
 
 let pg;
 let redis;
+let op; // a real OpenID Provider with one client for the shared address
+let opClient;
 let dbCount = 0;
 let redisDb = 0;
 
 before(async () => {
   pg = await startPostgres();
   redis = await startRedis();
+  op = await startOidcProvider();
+  opClient = op.newClient();
+  await opClient.register([`${SHARED_URL}/oauth/op/callback/`]);
 });
 
 after(async () => {
   await cleanup();
+  if (op) await op.stop();
   if (redis) await redis.stop();
   if (pg) await pg.stop();
 });
@@ -37,11 +50,39 @@ async function sharedBackend({ withRedis }) {
   return env;
 }
 
+/** A shared backend for the token API: the instances also share the public URL, as behind one
+ * load balancer, since it is the iss and aud of their access tokens. */
+async function tokenBackend({ withRedis }) {
+  return { ...(await sharedBackend({ withRedis })), GATEHOUSE_PUBLIC_URL: 'http://gatehouse.cluster.test' };
+}
+
 /** Two instances on the same backend settings. */
 async function pair(env) {
   const a = await startServer({ env });
   const b = await startServer({ env });
   return [a, b];
+}
+
+/** Rows of a query on the database at url, as objects. */
+function pgRows(url, query) {
+  const out = execFileSync(join(PG_BIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url,
+    '-c', `SELECT coalesce(json_agg(t), '[]') FROM (${query}) t`], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+/** A token pair from POST /api/token/ on s. */
+async function tokenPair(s, creds) {
+  const r = await post(s, '/api/token/', { email: creds.email, password: creds.password });
+  assert.equal(r.status, 200, `obtain: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+const kidOf = (token) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')).kid;
+
+/** A SimpleJWT-shaped 401 token_not_valid. */
+function expectTokenNotValid(r, what) {
+  assert.equal(r.status, 401, `${what}: ${r.status} ${r.text}`);
+  assert.equal(r.body.code, 'token_not_valid', what);
 }
 
 function pgCtl(args) {
@@ -111,6 +152,38 @@ for (const withRedis of [false, true]) {
     assert.equal((await login(b, { email })).r.status, 200);
   });
 
+  test(`${label}: a provider login started on A finishes on B, and its state is spent on both`, async () => {
+    const env = {
+      ...(await sharedBackend({ withRedis })),
+      ...providerEnv({ op: { issuer: op.issuer, clientId: opClient.client_id, clientSecret: opClient.client_secret } }),
+      GATEHOUSE_PUBLIC_URL: SHARED_URL,
+    };
+    const [a, b] = await pair(env);
+    const email = randomEmail('cluster-op');
+    const account = op.setAccount(`acct-${email}`, { email, given_name: 'Ada', family_name: 'Byron' });
+    const browser = new Browser();
+    const { callback } = await walkToCallback(browser, { url: a.url, publicUrl: SHARED_URL }, 'op', { account, next: '/done' });
+    const path = callback.slice(SHARED_URL.length);
+    const onB = await browser.fetch(`${b.url}${path}`);
+    assert.equal(onB.status, 303, onB.text);
+    assert.equal(onB.location, `${SHARED_URL}/done`);
+    const set = onB.headers.getSetCookie();
+    assert.equal(set.length, 1, JSON.stringify(set));
+    const cookie = set[0].split(';')[0];
+    assert.match(cookie, /^sessionid=/);
+    for (const s of [a, b]) {
+      const me = await get(s, '/users/current-user/', { cookie });
+      assert.equal(me.status, 200, me.text);
+      assert.equal(me.body.email, email);
+      assert.deepEqual(me.body.providers, ['op']);
+    }
+    // the state B consumed is gone for A too
+    const again = await browser.fetch(`${a.url}${path}`);
+    assert.equal(again.status, 303);
+    assert.ok(again.location.startsWith(`${SHARED_URL}/auth/error?reason=`), again.location);
+    assert.deepEqual(again.headers.getSetCookie(), []);
+  });
+
   test(`${label}: mail queued through both instances is sent exactly once`, async () => {
     const sink = await startSmtpSink();
     try {
@@ -125,6 +198,85 @@ for (const withRedis of [false, true]) {
     } finally {
       await sink.stop();
     }
+  });
+
+  test(`${label}: a refresh token rotated on A and reused on B after the grace window revokes the family on both`, async () => {
+    const env = { ...(await tokenBackend({ withRedis })), GATEHOUSE_REFRESH_GRACE_SECONDS: '1' };
+    const [a, b] = await pair(env);
+    const creds = await registerAndConfirm(a);
+    const t = await tokenPair(a, creds);
+    const userId = (await get(b, '/users/current-user/', { headers: { authorization: `Bearer ${t.access}` } })).body.id;
+    const rotated = await post(a, '/api/token/refresh/', { refresh: t.refresh });
+    assert.equal(rotated.status, 200, rotated.text);
+    await sleep(2200); // past the grace window
+    expectTokenNotValid(await post(b, '/api/token/refresh/', { refresh: t.refresh }), 'the reused token on B');
+    // the whole family is revoked: the legitimate successor is refused on either instance
+    expectTokenNotValid(await post(a, '/api/token/refresh/', { refresh: rotated.body.refresh }), 'the successor on A');
+    expectTokenNotValid(await post(b, '/api/token/refresh/', { refresh: rotated.body.refresh }), 'the successor on B');
+    const [family] = pgRows(env.DATABASE_URL, `SELECT count(*) AS tokens, count(revoked_at) AS revoked, count(DISTINCT family_id) AS families FROM refresh_tokens WHERE user_id = '${userId}'`);
+    assert.deepEqual(family, { tokens: 2, revoked: 2, families: 1 });
+    assert.ok(pgRows(env.DATABASE_URL, `SELECT 1 FROM audit_log WHERE event = 'refresh_token_reuse' AND user_id = '${userId}'`).length >= 1, 'the reuse is audited');
+    // a new login starts a family that works on both
+    const fresh = await tokenPair(b, creds);
+    const next = await post(a, '/api/token/refresh/', { refresh: fresh.refresh });
+    assert.equal(next.status, 200, next.text);
+    assert.equal((await post(b, '/api/token/refresh/', { refresh: next.body.refresh })).status, 200);
+  });
+
+  test(`${label}: concurrent refreshes of one token on A and B get one successor`, async () => {
+    const env = await tokenBackend({ withRedis });
+    const [a, b] = await pair(env);
+    const creds = await registerAndConfirm(a);
+    const t = await tokenPair(b, creds);
+    const answers = await Promise.all([a, b, a, b, a, b, a, b].map((s) => post(s, '/api/token/refresh/', { refresh: t.refresh })));
+    for (const r of answers) assert.equal(r.status, 200, r.text);
+    const successors = new Set(answers.map((r) => r.body.refresh));
+    assert.equal(successors.size, 1, `one successor, got ${successors.size}`);
+    const [successor] = successors;
+    const userId = (await get(a, '/users/current-user/', { headers: { authorization: `Bearer ${answers[0].body.access}` } })).body.id;
+    const [rows] = pgRows(env.DATABASE_URL, `SELECT count(*) AS tokens, count(rotated_at) AS rotated, count(revoked_at) AS revoked FROM refresh_tokens WHERE user_id = '${userId}'`);
+    assert.deepEqual(rows, { tokens: 2, rotated: 1, revoked: 0 }, 'the token and its one successor, nothing revoked');
+    const next = await post(b, '/api/token/refresh/', { refresh: successor });
+    assert.equal(next.status, 200, next.text);
+    assert.equal((await post(a, '/api/token/refresh/', { refresh: next.body.refresh })).status, 200);
+  });
+
+  test(`${label}: a key rotated through A's storage is in B's JWKS within the reload interval, then B signs with it`, async () => {
+    const env = { ...(await tokenBackend({ withRedis })), GATEHOUSE_KEY_RELOAD_SECONDS: '1' };
+    const [a, b] = await pair(env);
+    const creds = await registerAndConfirm(a);
+    const older = await tokenPair(a, creds);
+    const oldKid = kidOf(older.access);
+    assert.ok((await get(b, '/.well-known/jwks.json')).body.keys.some((k) => k.kid === oldKid), 'B publishes the key A signs with');
+    assert.equal((await post(b, '/api/token/verify/', { token: older.access })).status, 200);
+
+    const out = execFileSync(GATEHOUSE_BIN, ['keys', 'rotate'], { env: a.env, cwd: a.dataDir, encoding: 'utf8' });
+    const rotatedAt = Date.now();
+    const newKid = /kid=(\S+)/.exec(out)[1];
+    assert.notEqual(newKid, oldKid);
+    // B rereads the keys every second (whole seconds: at most 2 s after the rotation)
+    await waitUntil(async () => (await get(b, '/.well-known/jwks.json')).body.keys.some((k) => k.kid === newKid),
+      { timeoutMs: 3000, what: "the new key in B's JWKS" });
+    const published = Date.now() - rotatedAt;
+    // it signs from 2 × the reload interval after the rotation, on B as on A
+    let refresh = older.refresh;
+    const newer = await waitUntil(async () => {
+      const r = await post(b, '/api/token/refresh/', { refresh });
+      assert.equal(r.status, 200, r.text);
+      refresh = r.body.refresh;
+      return kidOf(r.body.access) === newKid ? r.body : (await sleep(200), null);
+    }, { timeoutMs: 6000, what: 'B signing with the new key' });
+    assert.ok(Date.now() - rotatedAt >= 1000, `B signed with the new key ${Date.now() - rotatedAt} ms after the rotation, published after ${published} ms`);
+    // each instance accepts the other's tokens of either key
+    for (const s of [a, b]) {
+      for (const token of [older.access, newer.access]) {
+        assert.equal((await post(s, '/api/token/verify/', { token })).status, 200);
+        assert.equal((await get(s, '/users/current-user/', { headers: { authorization: `Bearer ${token}` } })).status, 200);
+      }
+      const kids = (await get(s, '/.well-known/jwks.json')).body.keys.map((k) => k.kid);
+      assert.ok(kids.includes(oldKid) && kids.includes(newKid), `both keys published: ${kids}`);
+    }
+    assert.equal(kidOf((await tokenPair(a, creds)).access), newKid, 'A signs with it too');
   });
 }
 

@@ -1,6 +1,7 @@
 /* The kv contract (kv/kv.h): every scenario runs against every backend, the database kv on a
- * SQLite store and the Redis kv on a throwaway redis-server this program starts
- * (redis_server.h), each test on an empty SQLite store and an empty Redis. Together the
+ * SQLite store, the Redis kv on a throwaway redis-server this program starts (redis_server.h),
+ * and the database kv on the fake store of the core unit tests (fake_store.h), each test on an
+ * empty store and an empty Redis. Together the
  * scenarios call every member of struct kv. Times are real (the Redis kv leaves expiry to
  * Redis, which keeps its own clock): sessions are dated from now, and the rate windows are
  * seen to end by waiting. */
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_store.h"
 #include "kv/kv.h"
 #include "redis_server.h"
 #include "store/store.h"
@@ -29,8 +31,20 @@ struct fixture {
     int64_t now; /* when the test started */
 };
 
+/* Opens the store the kv keeps its users in (in f->dir) into f->st. */
+typedef gh_status (*store_open_fn)(struct fixture *f);
 /* Opens the kv under test on f->st. */
 typedef gh_status (*kv_open_fn)(struct fixture *f);
+
+static gh_status open_sqlite_store(struct fixture *f)
+{
+    return store_sqlite_open(f->path, &f->st);
+}
+
+static gh_status open_fake_store(struct fixture *f)
+{
+    return fake_store_new(&f->st);
+}
 
 static gh_status open_db_kv(struct fixture *f)
 {
@@ -48,10 +62,12 @@ static gh_status open_redis_kv(struct fixture *f)
 
 static const struct backend {
     const char *name;
+    store_open_fn open_store;
     kv_open_fn open;
 } backends[] = {
-    {"db", open_db_kv},
-    {"redis", open_redis_kv},
+    {"db", open_sqlite_store, open_db_kv},
+    {"redis", open_sqlite_store, open_redis_kv},
+    {"db on fake store", open_fake_store, open_db_kv},
 };
 #define BACKENDS (sizeof backends / sizeof backends[0])
 
@@ -93,8 +109,7 @@ static int setup_kv(void **state)
     }
     snprintf(f->path, sizeof f->path, "%s/gatehouse.db", f->dir);
     f->now = (int64_t)time(NULL);
-    if (store_sqlite_open(f->path, &f->st) != GH_OK || f->st->migrate(f->st) != GH_OK ||
-        b->open(f) != GH_OK) {
+    if (b->open_store(f) != GH_OK || f->st->migrate(f->st) != GH_OK || b->open(f) != GH_OK) {
         if (f->st)
             f->st->close(f->st);
         remove_database(f);

@@ -1,8 +1,8 @@
 /* The store contract (store/store.h): every scenario runs against every backend, SQLite on a
- * temp file and PostgreSQL on a throwaway cluster this program starts (pg_cluster.h), each test
- * on a fresh database. Together the scenarios call every member of struct store; what only one
- * backend has (races of PostgreSQL migrations, losing the server, a read-only database) is in
- * test_store_postgres.c. */
+ * temp file, PostgreSQL on a throwaway cluster this program starts (pg_cluster.h) and the
+ * in-memory fake store of the core unit tests (fake_store.h), each test on a fresh database.
+ * Together the scenarios call every member of struct store; what only one backend has (races of
+ * PostgreSQL migrations, losing the server, a read-only database) is in test_store_postgres.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fake_store.h"
 #include "pg_cluster.h"
 #include "store/store.h"
 #include "util/secret.h"
@@ -24,28 +25,39 @@
 
 struct fixture;
 
-/* What differs between backends in a test: making a fresh database, and reading it behind the
- * store's back. */
+/* What differs between backends in a test: making a fresh database, opening a store on it, and
+ * reading and changing it behind the store's back. */
 struct backend {
     const char *name;
-    /* Makes an empty database and sets f->url to its DATABASE_URL; 0 on success. */
+    /* Makes an empty database and sets f->url to its DATABASE_URL (the fake: f->fake); 0 on
+     * success. */
     int (*create)(struct fixture *f);
     /* Removes what create made (the store is closed already). */
     void (*destroy)(struct fixture *f);
+    /* Opens a store on the database, as another instance would. */
+    gh_status (*open)(struct fixture *f, struct store **out);
     /* Runs a one-row query on a connection of its own and copies the first value as text
      * ("(null)" for NULL) into out. */
     void (*query)(struct fixture *f, const char *sql, char *out, size_t cap);
     /* Runs a statement on a connection of its own (with foreign keys enforced, as the store's
-     * are): a change no member of the store makes, such as deleting a user. */
+     * are): a change no member of the store makes, such as deleting a user. The fake runs a
+     * DELETE of its SQL subset (fake_db_exec) with the schema's cascades. */
     void (*exec)(struct fixture *f, const char *sql);
 };
 
 struct fixture {
     const struct backend *backend;
     char url[200];
-    char dir[64]; /* SQLite: the temp directory of the database file */
+    char dir[64];         /* SQLite: the temp directory of the database file */
+    struct fake_db *fake; /* the fake store's database */
     struct store *st;
 };
+
+/* The SQL backends open their database by its URL. */
+static gh_status url_open(struct fixture *f, struct store **out)
+{
+    return store_open(f->url, out);
+}
 
 /* ---- SQLite ---- */
 
@@ -137,9 +149,41 @@ static void pg_exec(struct fixture *f, const char *sql)
         fail_msg("statement failed: %s", sql);
 }
 
+/* ---- the fake store ---- */
+
+/* A fake database has no URL: its stores are opened on the struct fake_db. */
+static int fake_create(struct fixture *f)
+{
+    strcpy(f->url, "fake:");
+    return fake_db_new(&f->fake) == GH_OK ? 0 : -1;
+}
+
+static void fake_destroy(struct fixture *f)
+{
+    fake_db_free(&f->fake);
+}
+
+static gh_status fake_open(struct fixture *f, struct store **out)
+{
+    return fake_store_open(f->fake, out);
+}
+
+static void fake_query(struct fixture *f, const char *sql, char *out, size_t cap)
+{
+    if (fake_db_query(f->fake, sql, out, cap) != GH_OK)
+        fail_msg("query failed: %s", sql);
+}
+
+static void fake_exec(struct fixture *f, const char *sql)
+{
+    if (fake_db_exec(f->fake, sql) != GH_OK)
+        fail_msg("statement failed: %s", sql);
+}
+
 static const struct backend backends[] = {
-    {"sqlite", sqlite_create, sqlite_destroy, sqlite_query, sqlite_exec},
-    {"postgres", pg_create, pg_destroy, pg_query, pg_exec},
+    {"sqlite", sqlite_create, sqlite_destroy, url_open, sqlite_query, sqlite_exec},
+    {"postgres", pg_create, pg_destroy, url_open, pg_query, pg_exec},
+    {"fake", fake_create, fake_destroy, fake_open, fake_query, fake_exec},
 };
 #define BACKENDS (sizeof backends / sizeof backends[0])
 
@@ -165,10 +209,14 @@ static int setup_store(void **state)
     if (!f)
         return -1;
     f->backend = *state;
-    if (f->backend->create(f) || store_open(f->url, &f->st) != GH_OK ||
-        f->st->migrate(f->st) != GH_OK) {
+    if (f->backend->create(f)) {
+        free(f);
+        return -1;
+    }
+    if (f->backend->open(f, &f->st) != GH_OK || f->st->migrate(f->st) != GH_OK) {
         if (f->st)
             f->st->close(f->st);
+        f->backend->destroy(f);
         free(f);
         return -1;
     }
@@ -404,7 +452,7 @@ static void test_store_migration_creates_tables(void **state)
     }
 }
 
-/* close() and a new store_open() keep the data and the recorded migrations. */
+/* close() and opening the database again keep the data and the recorded migrations. */
 static void test_store_close_and_reopen_keeps_data(void **state)
 {
     struct fixture *f = *state;
@@ -412,18 +460,20 @@ static void test_store_close_and_reopen_keeps_data(void **state)
     insert_user(f, &u, "keep@example.com");
     f->st->close(f->st);
     f->st = NULL;
-    assert_int_equal(store_open(f->url, &f->st), GH_OK);
+    assert_int_equal(f->backend->open(f, &f->st), GH_OK);
     assert_int_equal(f->st->migrate(f->st), GH_OK);
     assert_int_equal(query_int(f, "SELECT count(*) FROM schema_migrations"), MIGRATIONS);
     assert_int_equal(f->st->user_by_email(f->st, "keep@example.com", &got), GH_OK);
     assert_string_equal(got.id, u.id);
 }
 
+/* A second store on the database (by its URL for the SQL backends) answers; an unknown scheme
+ * is refused. */
 static void test_store_open_by_url_and_unknown_scheme(void **state)
 {
     struct fixture *f = *state;
     struct store *st = NULL;
-    assert_int_equal(store_open(f->url, &st), GH_OK);
+    assert_int_equal(f->backend->open(f, &st), GH_OK);
     assert_int_equal(st->ping(st), GH_OK);
     st->close(st);
     assert_int_equal(store_open("mysql://localhost/gatehouse", &st), GH_INTERNAL);
@@ -786,7 +836,7 @@ static void test_store_onetime_concurrent_consume_has_one_winner(void **state)
     struct fixture *f = *state;
     struct store *other = NULL;
     struct user u;
-    assert_int_equal(store_open(f->url, &other), GH_OK);
+    assert_int_equal(f->backend->open(f, &other), GH_OK);
     insert_user(f, &u, "ada@example.com");
     for (int round = 0; round < 3; round++) {
         struct race races[RACERS] = {0};
@@ -1133,7 +1183,7 @@ static void test_store_outbox_concurrent_claims_take_each_mail_once(void **state
     struct fixture *f = *state;
     struct store *other = NULL;
     struct race races[RACERS] = {0};
-    assert_int_equal(store_open(f->url, &other), GH_OK);
+    assert_int_equal(f->backend->open(f, &other), GH_OK);
     for (int i = 0; i < OUTBOX_ROWS; i++) {
         struct mail m;
         make_mail(&m, "ada@example.com", "Welcome");
@@ -1283,7 +1333,7 @@ static void test_store_rate_concurrent_hits_all_count(void **state)
     struct store *other = NULL;
     struct race races[RACERS] = {0};
     int64_t count = 0, end = 0;
-    assert_int_equal(store_open(f->url, &other), GH_OK);
+    assert_int_equal(f->backend->open(f, &other), GH_OK);
     race_run(f->st, other, hit_thread, races);
     other->close(other);
     for (int i = 0; i < RACERS; i++)
@@ -1658,6 +1708,28 @@ static void test_store_refresh_revoke_session_revokes_its_families_only(void **s
     assert_int_equal(f->st->refresh_rotate(f->st, HASH_E, 1500, &got), GH_OK);
 }
 
+/* Deleting a user deletes the user's refresh tokens (ON DELETE CASCADE), and only those. */
+static void test_store_refresh_deleting_user_cascades(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, other;
+    struct refresh_token got;
+    char f1[UUID_LEN + 1], f2[UUID_LEN + 1], sql[96];
+    insert_user(f, &u, "ada@example.com");
+    insert_user(f, &other, "bob@example.com");
+    secret_uuid_new(f1);
+    secret_uuid_new(f2);
+    insert_refresh(f, HASH_A, f1, u.id, SESSION_1, 1000, 5000);
+    insert_refresh(f, HASH_B, f1, u.id, SESSION_1, 1100, 5100);
+    insert_refresh(f, HASH_C, f2, other.id, SESSION_2, 1000, 5000);
+    snprintf(sql, sizeof sql, "DELETE FROM users WHERE id = '%s'", u.id);
+    f->backend->exec(f, sql);
+    assert_int_equal(f->st->refresh_get(f->st, HASH_A, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_B, 1500, &got), GH_NOT_FOUND);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM refresh_tokens"), 1);
+    assert_int_equal(f->st->refresh_rotate(f->st, HASH_C, 1500, &got), GH_OK);
+}
+
 static void *rotate_thread(void *arg)
 {
     struct race *r = arg;
@@ -1675,7 +1747,7 @@ static void test_store_refresh_concurrent_rotate_has_one_winner(void **state)
     struct store *other = NULL;
     struct user u;
     char family[UUID_LEN + 1];
-    assert_int_equal(store_open(f->url, &other), GH_OK);
+    assert_int_equal(f->backend->open(f, &other), GH_OK);
     insert_user(f, &u, "ada@example.com");
     secret_uuid_new(family);
     for (int round = 0; round < 3; round++) {
@@ -2204,7 +2276,7 @@ static void test_store_state_concurrent_consume_has_one_winner(void **state)
 {
     struct fixture *f = *state;
     struct store *other = NULL;
-    assert_int_equal(store_open(f->url, &other), GH_OK);
+    assert_int_equal(f->backend->open(f, &other), GH_OK);
     for (int round = 0; round < 3; round++) {
         struct race races[RACERS] = {0};
         const char *hash = round == 0 ? HASH_A : round == 1 ? HASH_B : HASH_C;
@@ -2280,7 +2352,7 @@ static void test_store_secret_concurrent_creation_agrees(void **state)
     struct store *other = NULL;
     struct race races[RACERS] = {0};
     char again[16];
-    assert_int_equal(store_open(f->url, &other), GH_OK);
+    assert_int_equal(f->backend->open(f, &other), GH_OK);
     for (int i = 0; i < RACERS; i++)
         snprintf(races[i].candidate, sizeof races[i].candidate, "candidate-%d", i);
     race_run(f->st, other, secret_thread, races);
@@ -2401,6 +2473,7 @@ static const struct scenario {
     SCENARIO(test_store_refresh_revoke_family_revokes_that_family_only),
     SCENARIO(test_store_refresh_revoke_user_revokes_that_user_only),
     SCENARIO(test_store_refresh_revoke_session_revokes_its_families_only),
+    SCENARIO(test_store_refresh_deleting_user_cascades),
     SCENARIO(test_store_refresh_concurrent_rotate_has_one_winner),
     SCENARIO(test_store_client_insert_and_get),
     SCENARIO(test_store_client_duplicate_id_is_conflict),

@@ -298,11 +298,43 @@ function fullName(user) {
   return [user.first_name, user.last_name].filter((s) => s && s.trim()).join(' ') || user.email;
 }
 
+// ------------------------------------------------------------------ sign-in providers
+
+/** The providers of GET /oauth/providers: [{name, display_name, login_url}], [] on any failure. */
+async function fetchProviders() {
+  const res = await api('GET', '/oauth/providers');
+  return res.ok && Array.isArray(res.data.providers) ? res.data.providers : [];
+}
+
+/** A "Continue with …" link under the form for each provider, landing on / after the login. */
+async function showProviderButtons() {
+  const items = [];
+  for (const p of await fetchProviders()) {
+    let url;
+    try {
+      url = new URL(p.login_url, window.location.href);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') continue;
+    url.searchParams.set('next', '/');
+    const a = link(url.href, `Continue with ${p.display_name || p.name}`);
+    a.className = 'btn btn-secondary btn-block';
+    const li = document.createElement('li');
+    li.append(a);
+    items.push(li);
+  }
+  if (!items.length) return;
+  $('#provider-list').replaceChildren(...items);
+  $('#providers').hidden = false;
+}
+
 // ------------------------------------------------------------------ pages
 
 const pages = {};
 
 pages.login = () => {
+  showProviderButtons();
   const form = $('#login-form');
   const presetEmail = queryParam('email');
   if (presetEmail) form.elements.email.value = presetEmail;
@@ -329,6 +361,7 @@ pages.login = () => {
 };
 
 pages.register = () => {
+  showProviderButtons();
   const form = $('#register-form');
   onSubmit(form, async () => {
     const email = value(form, 'email').trim();
@@ -473,6 +506,7 @@ pages.home = () => {
       return;
     }
     renderUser(res.data, { fillForm: true });
+    renderProviders(res.data);
     show('signed-in');
     loadSessions();
   }
@@ -691,6 +725,84 @@ pages.home = () => {
     $('#sessions-title').focus();
   }
   $('#sessions-title').tabIndex = -1;
+
+  // -------------------------------------------------------------- sign-in providers
+
+  const providersCard = $('#providers-card');
+  const linkedList = $('#linked-list');
+  const providersStatus = $('#providers-status');
+  const configured = fetchProviders();
+  let accountEmail = '';
+
+  /** The linked providers of user, by display name, each with its Unlink button. The card shows
+   * when providers are configured or linked. */
+  async function renderProviders(user) {
+    accountEmail = user.email;
+    const names = new Map((await configured).map((p) => [p.name, p.display_name || p.name]));
+    const linked = Array.isArray(user.providers) ? user.providers : [];
+    linkedList.replaceChildren(...linked.map((name) => renderLinked(name, names.get(name) || name)));
+    $('#linked-none').hidden = linked.length > 0;
+    providersCard.hidden = names.size === 0 && linked.length === 0;
+  }
+
+  function renderLinked(name, displayName) {
+    const li = document.createElement('li');
+    li.className = 'session linked-provider';
+    li.dataset.provider = name;
+    const body = document.createElement('div');
+    body.className = 'session-body';
+    const title = document.createElement('p');
+    title.className = 'session-title';
+    const label = document.createElement('span');
+    label.textContent = displayName;
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = 'Linked';
+    title.append(label, ' ', badge);
+    // the error of this button, next to it
+    const error = document.createElement('p');
+    error.className = 'field-error';
+    error.id = `unlink-${name}-error`;
+    body.append(title, error);
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'btn btn-danger-quiet btn-small';
+    button.textContent = 'Unlink';
+    button.setAttribute('aria-label', `Unlink ${displayName}`);
+    button.setAttribute('aria-describedby', error.id);
+    button.addEventListener('click', () => unlinkProvider(name, displayName, button, error));
+    li.append(body, button);
+    return li;
+  }
+
+  async function unlinkProvider(name, displayName, button, error) {
+    providersStatus.textContent = '';
+    error.replaceChildren();
+    error.removeAttribute('role');
+    button.disabled = true;
+    button.textContent = 'Unlinking…';
+    const res = await api('DELETE', `/users/providers/${encodeURIComponent(name)}/`);
+    if (res.status === 401) {
+      load();
+      return;
+    }
+    if (!res.ok && res.status !== 404) {
+      button.disabled = false;
+      button.textContent = 'Unlink';
+      error.setAttribute('role', 'alert');
+      error.append(res.status === 429 ? tooManyAttempts(res) : res.data.error);
+      if (res.data.code === 'last_login_method') {
+        error.append(' ', link(`/auth/password/request-change?email=${encodeURIComponent(accountEmail)}`, 'Get a link to set one'), '.');
+      }
+      button.focus();
+      return;
+    }
+    const me = await api('GET', '/users/current-user/');
+    if (me.ok) await renderProviders(me.data);
+    providersStatus.textContent = res.ok ? `${displayName} is no longer linked.` : `${displayName} was not linked.`;
+    $('#providers-title').focus();
+  }
+  $('#providers-title').tabIndex = -1;
 
   // -------------------------------------------------------------- password
 

@@ -330,6 +330,9 @@ gh_status store_sqlite_open(const char *path, struct store **out)
 {
     struct sql_store *s = NULL;
     struct conn *c = NULL;
+    /* Before the library's first use: no global lock around every allocation for statistics
+     * nobody reads (later calls, as in the tests that open many stores, change nothing). */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     gh_status st = sql_store_new(path, conn_open, conn_free, &s);
     if (st != GH_OK)
         return st;
