@@ -1106,7 +1106,7 @@ judge() {
 }
 n_pass=0 n_fail=0 n_na=0
 target_rows=()
-tfmt='%-46s %14s %14s %7s %9s  %s'
+tfmt='%-52s %14s %14s %7s %9s  %s'
 # target LABEL MEASURED REFERENCE RATIO OP LIMIT: one row of the targets table. RATIO is
 # MEASURED / REFERENCE when the target is relative; for an absolute target (memory, start-up)
 # pass "-" as REFERENCE and RATIO, and MEASURED is judged against LIMIT.
