@@ -44,7 +44,7 @@
 #   BENCH_EXAMPLES           1: measure the example services                       [1]
 #   BENCH_EXAMPLE_SECONDS    length of each example run                            [4]
 #   BENCH_LOGIN_SECONDS      length of one login round                             [4]
-#   BENCH_LOGIN_ROUNDS       interleaved Argon2id/login rounds                     [2]
+#   BENCH_LOGIN_ROUNDS       interleaved Argon2id/login rounds                     [3]
 #   BENCH_LOGIN_CONNECTIONS  wrk connections, login                               [16]
 #   BENCH_HASH_SECONDS       length of one Argon2id reference round                [3]
 #   BENCH_FLOOD_SECONDS      length of the session check during the flood          [6]
@@ -74,7 +74,7 @@ refresh_conns=${BENCH_REFRESH_CONNECTIONS:-16}
 examples=${BENCH_EXAMPLES:-1}
 example_secs=${BENCH_EXAMPLE_SECONDS:-4}
 login_secs=${BENCH_LOGIN_SECONDS:-4}
-login_rounds=${BENCH_LOGIN_ROUNDS:-2}
+login_rounds=${BENCH_LOGIN_ROUNDS:-3}
 login_conns=${BENCH_LOGIN_CONNECTIONS:-16}
 hash_secs=${BENCH_HASH_SECONDS:-3}
 flood_secs=${BENCH_FLOOD_SECONDS:-6}
