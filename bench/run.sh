@@ -310,6 +310,13 @@ ratio() {
 }
 # mean N...: the mean of the arguments, two decimals.
 mean() { printf '%s\n' "$@" | awk '{ s += $1; n++ } END { printf "%.2f\n", n ? s / n : 0 }'; }
+# median N...: the median of the arguments, two decimals. Latency percentiles of the rounds are
+# combined with it: one round disturbed by other work on the machine does not move it.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (!NR) print "0.00"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]
+        else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 # kv LINE KEY: the value of KEY=VALUE in a line of such words.
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
@@ -931,9 +938,9 @@ run_mode() {
     for name in "${series[@]}"; do
         res[$mode ${name}_rps]=$(( sum_rps[$name] / rounds ))
         # shellcheck disable=SC2086  # the lists are space-separated numbers
-        res[$mode ${name}_p50]=$(mean ${p50s[$name]})
+        res[$mode ${name}_p50]=$(median ${p50s[$name]})
         # shellcheck disable=SC2086
-        res[$mode ${name}_p99]=$(mean ${p99s[$name]})
+        res[$mode ${name}_p99]=$(median ${p99s[$name]})
     done
     res[$mode bad]=$bad
     res[$mode rss_session]=$rss_session
@@ -994,7 +1001,7 @@ run_mode() {
     res[$mode hash_rps]=$(mean "${hash_rates[@]}")
     res[$mode login_rps]=$(mean "${login_rates[@]}")
     # shellcheck disable=SC2086
-    res[$mode login_lat]="$(mean $login_p50s)/$(mean $login_p99s)"
+    res[$mode login_lat]="$(median $login_p50s) / $(median $login_p99s)"
     res[$mode login_bad]="$busy/$limited/$other/$errs"
     res[$mode login_limited]=$limited
     res[$mode login_other]=$(( other + errs ))
