@@ -29,7 +29,7 @@ OBJ      := $(BUILD)/obj
 ASAN_OBJ := $(BUILD)/asan/obj
 
 .PHONY: all run test test-unit test-api asan valgrind fuzz fuzz-build format format-check \
-        bench deps deps-test deps-fuzz clean pkg-check image image-test
+        bench bench-million deps deps-test deps-bench deps-fuzz clean pkg-check image image-test
 
 all: $(BUILD)/gatehouse
 
@@ -171,9 +171,19 @@ valgrind: deps-test
 	@scripts/run-unit-tests.sh --valgrind $(UNIT_BINS)
 
 # node: npm jose for the Node example service the bench measures
-bench: all
+deps-bench:
 	@scripts/install-deps.sh bench node
-	bash bench/run.sh
+
+# `make bench` measures $(BUILD)/gatehouse against the targets (bench/README.md). BENCH_USERS
+# sets the users and live sessions seeded per mode (default 100000; `make bench-million` or
+# `make bench BENCH_USERS=1000000` for the 1M-user mode).
+bench: all deps-bench
+	GATEHOUSE_BIN=$(BUILD)/gatehouse BENCH_BUILD=$(BUILD) $(if $(BENCH_USERS),BENCH_USERS=$(BENCH_USERS)) \
+	  bash bench/run.sh
+
+bench-million: all deps-bench
+	GATEHOUSE_BIN=$(BUILD)/gatehouse BENCH_BUILD=$(BUILD) BENCH_USERS=1000000 \
+	  BENCH_MODES="$(or $(BENCH_MODES),sqlite)" bash bench/run.sh
 
 # ---- fuzzing: libFuzzer harnesses (fuzz/*.c) built with clang, ASan and UBSan ----
 # The library objects get coverage instrumentation (fuzzer-no-link); each harness links the
