@@ -74,14 +74,18 @@ static gh_status make_dummy_hash(const struct config *cfg, struct app *app)
                          sizeof app->dummy_hash);
 }
 
-/* Starts the CPU pool (one thread per core unless set) and the I/O pool. */
+/* How much lower the CPU pool's threads run than the connection threads: a flood of logins
+ * that keeps every core hashing must not hold back the session checks of everyone else. */
+#define CPU_POOL_NICE 10
+
+/* Starts the CPU pool (one thread per core unless set, at a lower priority) and the I/O pool. */
 static gh_status start_pools(const struct config *cfg, struct app *app)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int cpu_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
-    gh_status st = workpool_start("cpu", cpu_threads, cfg->hash_queue, &app->cpu_pool);
+    gh_status st = workpool_start("cpu", cpu_threads, cfg->hash_queue, CPU_POOL_NICE, &app->cpu_pool);
     if (st == GH_OK)
-        st = workpool_start("io", cfg->io_threads, cfg->io_queue, &app->io_pool);
+        st = workpool_start("io", cfg->io_threads, cfg->io_queue, 0, &app->io_pool);
     return st;
 }
 

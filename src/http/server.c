@@ -393,14 +393,20 @@ static void run_on_pool(struct work *w)
         MHD_resume_connection(conn);
 }
 
-/* Hands the handler to the pool the route names, with the connection suspended; 503 +
- * Retry-After at once when that pool's queue is full. */
+/* The pool a route's handler runs on; NULL: the connection's thread. */
+static struct workpool *pool_of(const struct http_server *srv, const struct route *route)
+{
+    if (route->flags & ROUTE_ON_CPU_POOL)
+        return srv->cpu_pool;
+    if (route->flags & ROUTE_ON_IO_POOL)
+        return srv->io_pool;
+    return NULL;
+}
+
+/* Hands the handler to a pool where a place was reserved for it, with the connection
+ * suspended. */
 static void hand_to_pool(struct request *req, struct workpool *pool)
 {
-    if (workpool_reserve(pool) != GH_OK) {
-        reply_error(req, GH_BUSY, NULL);
-        return;
-    }
     req->work.run = run_on_pool;
     req->phase = PHASE_SUSPENDED;
     req->handed_off = true;
@@ -412,14 +418,25 @@ static void dispatch(struct http_server *srv, struct request *req)
 {
     guard_body_done(req->guarded);
     req->handed_off = false;
-    if (req->early_error != GH_OK)
+    if (req->early_error != GH_OK) {
         reply_early_error(req);
-    else if (!run_route_checks(srv, req))
         return;
-    else if (req->route->flags & ROUTE_ON_CPU_POOL)
-        hand_to_pool(req, srv->cpu_pool);
-    else if (req->route->flags & ROUTE_ON_IO_POOL)
-        hand_to_pool(req, srv->io_pool);
+    }
+    /* A pool route's place is reserved before the checks: when the pool is full the answer is
+     * 503 + Retry-After at once, before a rate-limit counter is written or a session read, so a
+     * flood beyond the pool's capacity costs the database nothing. */
+    struct workpool *pool = pool_of(srv, req->route);
+    if (pool && workpool_reserve(pool) != GH_OK) {
+        reply_error(req, GH_BUSY, NULL);
+        return;
+    }
+    if (!run_route_checks(srv, req)) {
+        if (pool)
+            workpool_release(pool);
+        return;
+    }
+    if (pool)
+        hand_to_pool(req, pool);
     else
         req->route->handler(req);
 }

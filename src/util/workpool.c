@@ -1,9 +1,13 @@
 /* The bounded worker pool declared in workpool.h. */
 #include "workpool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -14,14 +18,29 @@ struct workpool {
     struct work *head, *tail; /* FIFO of submitted jobs */
     int reserved;             /* reserved + queued + running */
     int capacity;
+    int nice;
     bool stopping;
     int thread_count;
     pthread_t *threads;
 };
 
+/* Lowers the calling thread's priority by nice: on Linux a thread's nice value is its own,
+ * set through its thread id. A failure only leaves the priority as it was. */
+static void lower_own_priority(const struct workpool *p)
+{
+    if (p->nice <= 0)
+        return;
+    id_t self = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, self);
+    if (errno == 0 && setpriority(PRIO_PROCESS, self, now + p->nice) != 0)
+        log_msg(LOG_WARN, "the %s pool could not lower its priority", p->name);
+}
+
 static void *worker_main(void *arg)
 {
     struct workpool *p = arg;
+    lower_own_priority(p);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->head && !p->stopping)
@@ -41,7 +60,8 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-gh_status workpool_start(const char *name, int threads, int queue_cap, struct workpool **out)
+gh_status workpool_start(const char *name, int threads, int queue_cap, int nice,
+                         struct workpool **out)
 {
     gh_status st = GH_NO_MEMORY;
     struct workpool *p = calloc(1, sizeof *p);
@@ -51,6 +71,7 @@ gh_status workpool_start(const char *name, int threads, int queue_cap, struct wo
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     p->capacity = queue_cap + threads; /* the running jobs plus the waiting ones */
+    p->nice = nice;
     p->threads = calloc((size_t)threads, sizeof *p->threads);
     if (!p->threads)
         goto out;
@@ -98,6 +119,13 @@ gh_status workpool_reserve(struct workpool *p)
     }
     pthread_mutex_unlock(&p->lock);
     return st;
+}
+
+void workpool_release(struct workpool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->reserved--;
+    pthread_mutex_unlock(&p->lock);
 }
 
 void workpool_submit(struct workpool *p, struct work *w)

@@ -14,13 +14,17 @@ struct work {
 
 struct workpool;
 
-/* Starts threads workers with room for queue_cap waiting jobs; name is for logs. */
-GH_MUST_CHECK gh_status workpool_start(const char *name, int threads, int queue_cap,
+/* Starts threads workers with room for queue_cap waiting jobs; name is for logs. Workers
+ * lower their scheduling priority by nice (0: as the process), so that when the cores are
+ * busy the threads that answer connections come first. */
+GH_MUST_CHECK gh_status workpool_start(const char *name, int threads, int queue_cap, int nice,
                                        struct workpool **out);
 /* Runs every queued job, stops the threads and frees the pool. NULL-safe. */
 void workpool_stop(struct workpool **pool);
 /* Reserves a place for one job; GH_BUSY when the queue is full or the pool stopping. */
 GH_MUST_CHECK gh_status workpool_reserve(struct workpool *pool);
+/* Gives back a place reserved before that no job will take. */
+void workpool_release(struct workpool *pool);
 /* Queues a job into a place reserved before. Never fails. */
 void workpool_submit(struct workpool *pool, struct work *w);
 /* Jobs reserved, waiting or running (for metrics and shutdown). */
