@@ -76,6 +76,17 @@ export async function fieldError(page, formSelector, name) {
   });
 }
 
+/** Submit a form, wait for its API answer and for the form to be idle again. */
+export async function submit(page, form, apiPath) {
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === apiPath),
+    page.click(`${form} button[type="submit"]`),
+  ]);
+  const body = await res.json();
+  await page.waitForFunction((sel) => document.querySelector(sel).dataset.busy !== 'true', form);
+  return { status: res.status(), body, headers: res.headers() };
+}
+
 /** The text of the alert at the top of a form (empty when hidden). */
 export async function formAlert(page, formSelector) {
   return page.locator(`${formSelector} .form-alert`).evaluate((el) => (el.hidden ? '' : el.textContent));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {
   startServer, cleanup, randomEmail, register, registerAndConfirm, PASSWORD,
 } from '../support/server.js';
-import { launchBrowser, openPage, assertNoProblems, fieldError, formAlert, tempFile, removeTempFiles } from './browser.js';
+import { launchBrowser, openPage, assertNoProblems, fieldError, formAlert, submit, tempFile, removeTempFiles } from './browser.js';
 
 let server;
 let browser;
@@ -20,17 +20,6 @@ after(async () => {
   await cleanup();
   removeTempFiles();
 });
-
-/** Submit a form, wait for its API answer and for the form to be idle again. */
-async function submit(page, form, apiPath) {
-  const [res] = await Promise.all([
-    page.waitForResponse((r) => new URL(r.url()).pathname === apiPath),
-    page.click(`${form} button[type="submit"]`),
-  ]);
-  const body = await res.json();
-  await page.waitForFunction((sel) => document.querySelector(sel).dataset.busy !== 'true', form);
-  return { status: res.status(), body, headers: res.headers() };
-}
 
 /** The only error on the form is the server's sentence under `name`. */
 async function assertOnlyFieldError(page, form, name, body) {

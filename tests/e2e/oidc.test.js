@@ -1,12 +1,13 @@
 // Sign in with a provider in the browser: "Continue with …" on gatehouse's login and register
 // pages, the real provider's login and consent pages, back on gatehouse logged in; the linked
-// provider on the profile page and its Unlink button, with the refusal shown next to it; the
-// keyboard alone; and the pages at phone width.
+// provider on the profile page and its Unlink button, with the refusal shown next to it; a second
+// login found by subject; an unconfirmed account of someone else's taken over; the keyboard
+// alone; and the pages at phone width.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, cleanup, registerAndConfirm, randomEmail, PASSWORD } from '../support/server.js';
+import { startServer, cleanup, register, registerAndConfirm, randomEmail, PASSWORD } from '../support/server.js';
 import { startOidcProvider, providerEnv, OP_PASSWORD } from '../support/oidc.js';
-import { launchBrowser, openPage, assertNoProblems, screenshot } from './browser.js';
+import { launchBrowser, openPage, assertNoProblems, screenshot, submit, formAlert } from './browser.js';
 
 let server;
 let op;
@@ -74,6 +75,52 @@ test('the register page offers the provider too', async () => {
   await signInAtProvider(page, account);
   assert.equal(await page.textContent('#profile-email'), account.email);
   assertNoProblems(page);
+  await context.close();
+});
+
+test('a second login, in another browser, finds the same account by subject though the provider\'s email changed', async () => {
+  const account = providerAccount();
+  const first = await openPage(browser);
+  await first.page.goto(`${server.url}/auth/login`);
+  await first.page.getByRole('link', { name: 'Continue with Test Provider' }).click();
+  await signInAtProvider(first.page, account);
+  const before = await (await first.context.request.get(`${server.url}/users/current-user/`)).json();
+  await first.context.close();
+
+  op.setAccount(account.id, { email: randomEmail('e2e-moved') });
+  const second = await openPage(browser);
+  await second.page.goto(`${server.url}/auth/login`);
+  await second.page.getByRole('link', { name: 'Continue with Test Provider' }).click();
+  await signInAtProvider(second.page, account);
+  assert.equal(await second.page.textContent('#profile-email'), account.email, 'the account keeps its address');
+  const after = await (await second.context.request.get(`${server.url}/users/current-user/`)).json();
+  assert.equal(after.id, before.id);
+  assertNoProblems(second.page);
+  await second.context.close();
+});
+
+test('pre-hijacking: an unconfirmed account someone else registered with this address is claimed, and that password stops working', async () => {
+  const email = randomEmail('e2e-victim');
+  const planted = 'someone else chose this password 7';
+  await register(server, { email, password: planted });
+  const account = providerAccount({ email });
+  const { context, page } = await openPage(browser);
+  await page.goto(`${server.url}/auth/login`);
+  await page.getByRole('link', { name: 'Continue with Test Provider' }).click();
+  await signInAtProvider(page, account);
+  assert.equal(await page.textContent('#profile-email'), email);
+  assert.equal(await page.textContent('#profile-name'), 'Grace Hopper', 'the names come from the provider');
+  // the password set by whoever registered the address no longer logs in, in a browser either
+  const other = await openPage(browser);
+  await other.page.goto(`${server.url}/auth/login`);
+  await other.page.fill('#email', email);
+  await other.page.fill('#password', planted);
+  const r = await submit(other.page, '#login-form', '/users/login/');
+  assert.equal(r.status, 401);
+  assert.equal(await formAlert(other.page, '#login-form'), r.body.error);
+  assert.equal(new URL(other.page.url()).pathname, '/auth/login');
+  assertNoProblems(page);
+  await other.context.close();
   await context.close();
 });
 
