@@ -83,7 +83,8 @@ static gh_status start_pools(const struct config *cfg, struct app *app)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int cpu_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
-    gh_status st = workpool_start("cpu", cpu_threads, cfg->hash_queue, CPU_POOL_NICE, &app->cpu_pool);
+    gh_status st =
+        workpool_start("cpu", cpu_threads, cfg->hash_queue, CPU_POOL_NICE, &app->cpu_pool);
     if (st == GH_OK)
         st = workpool_start("io", cfg->io_threads, cfg->io_queue, 0, &app->io_pool);
     return st;
@@ -103,12 +104,10 @@ gh_status app_open(const struct config *cfg, struct app *app)
         goto out;
     if ((st = make_dummy_hash(cfg, app)) != GH_OK || (st = start_pools(cfg, app)) != GH_OK)
         goto out;
-    /* The pad is in force before the first request: the hashes are counted (and the costliest
-     * timed) now, then every minute by the housekeeping thread. */
+    /* The housekeeping thread counts the hashes of other schemes first thing, then every
+     * minute; password checks before that first count wait for it (login_pad_until). */
     if ((st = login_pad_open(&app->login_pad)) != GH_OK)
         goto out;
-    if (login_pad_refresh(app) != GH_OK)
-        log_msg(LOG_WARN, "the password hashes of other schemes could not be counted");
     if ((st = kv_open(cfg, app->store, &app->kv)) != GH_OK ||
         (st = media_open(cfg, &app->media)) != GH_OK) {
         log_msg(LOG_ERROR, "the kv or media backend could not be opened");

@@ -30,13 +30,14 @@ static void *housekeeping_main(void *arg)
     pthread_mutex_lock(&hk->lock);
     while (!hk->stopping) {
         pthread_mutex_unlock(&hk->lock);
+        /* the pad first: password checks after a start wait for its first count */
+        if (hk->app->login_pad && login_pad_refresh(hk->app) != GH_OK)
+            log_msg(LOG_WARN, "the password hashes of other schemes could not be counted");
         if (time_mono_ms() >= next_purge) {
             if (store->purge_expired(store, time_now()) != GH_OK)
                 log_msg(LOG_WARN, "expired rows could not be purged");
             next_purge = time_mono_ms() + PURGE_INTERVAL_SECONDS * 1000;
         }
-        if (hk->app->login_pad && login_pad_refresh(hk->app) != GH_OK)
-            log_msg(LOG_WARN, "the password hashes of other schemes could not be counted");
         pthread_mutex_lock(&hk->lock);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);

@@ -2,9 +2,12 @@
  * and the slowest check seen, kept in atomics that every login reads without a lock. */
 #include "login_pad.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../store/store.h"
 #include "../util/log.h"
@@ -19,6 +22,8 @@
 /* A slow check seen raises the floor at most to this multiple of the estimate. */
 #define OBSERVED_CAP 4
 #define SCAN_PAGE    500
+/* The longest a password check waits for the first count after start. */
+#define FIRST_REFRESH_WAIT_SECONDS 5
 
 struct login_pad {
     atomic_int_least64_t estimate_us;    /* from the costliest remaining hash; 0: none */
@@ -26,6 +31,9 @@ struct login_pad {
     atomic_int_least64_t seen_before_us; /* the same over the refresh period before */
     atomic_int_least64_t count;          /* such hashes at the last refresh */
     int64_t scanned_count; /* the count when the hashes were last scanned; -1: never */
+    atomic_bool refreshed; /* the first refresh is over */
+    pthread_mutex_t lock;  /* with first_refresh: waiting for it */
+    pthread_cond_t first_refresh;
 };
 
 gh_status login_pad_open(struct login_pad **out)
@@ -34,6 +42,8 @@ gh_status login_pad_open(struct login_pad **out)
     if (!p)
         return GH_NO_MEMORY;
     p->scanned_count = -1;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->first_refresh, NULL);
     *out = p;
     return GH_OK;
 }
@@ -42,6 +52,8 @@ void login_pad_close(struct login_pad **pad)
 {
     if (!pad || !*pad)
         return;
+    pthread_cond_destroy(&(*pad)->first_refresh);
+    pthread_mutex_destroy(&(*pad)->lock);
     free(*pad);
     *pad = NULL;
 }
@@ -106,7 +118,8 @@ static int64_t time_verification(const struct hash_params *p)
     return best;
 }
 
-gh_status login_pad_refresh(struct app *app)
+/* login_pad_refresh without its signal. */
+static gh_status refresh_counts(struct app *app)
 {
     struct login_pad *pad = app->login_pad;
     char prefix[96];
@@ -154,6 +167,34 @@ gh_status login_pad_refresh(struct app *app)
     return GH_OK;
 }
 
+gh_status login_pad_refresh(struct app *app)
+{
+    struct login_pad *pad = app->login_pad;
+    gh_status st = refresh_counts(app);
+    if (!atomic_load(&pad->refreshed)) {
+        pthread_mutex_lock(&pad->lock);
+        atomic_store(&pad->refreshed, true);
+        pthread_cond_broadcast(&pad->first_refresh);
+        pthread_mutex_unlock(&pad->lock);
+    }
+    return st;
+}
+
+/* Waits until the first refresh is over, for up to FIRST_REFRESH_WAIT_SECONDS. */
+static void wait_first_refresh(struct login_pad *pad)
+{
+    if (atomic_load(&pad->refreshed))
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += FIRST_REFRESH_WAIT_SECONDS;
+    pthread_mutex_lock(&pad->lock);
+    while (!atomic_load(&pad->refreshed) &&
+           pthread_cond_timedwait(&pad->first_refresh, &pad->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&pad->lock);
+}
+
 int64_t login_pad_floor_us(const struct app *app)
 {
     struct login_pad *p = app->login_pad;
@@ -176,6 +217,8 @@ int64_t login_pad_legacy_count(const struct app *app)
 
 int64_t login_pad_until(const struct app *app, int64_t started_us)
 {
+    if (app->login_pad)
+        wait_first_refresh(app->login_pad);
     int64_t floor = login_pad_floor_us(app);
     return floor > 0 ? started_us + floor : 0;
 }

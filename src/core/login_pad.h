@@ -6,8 +6,10 @@
  * the slowest verification of the hashes that remain, measured, with a margin, or the slowest
  * check of such a hash seen since the last refresh, whichever is longer. The wait costs no CPU
  * and no thread: the HTTP layer keeps the answer and the connection suspended until a timer
- * releases it (http/delay.c). The count is re-read at start and every minute by the
- * housekeeping thread; at zero the pad ends. */
+ * releases it (http/delay.c). The count is read by the housekeeping thread right after start
+ * (a scan of the users table, so a start with a million accounts is not held up by it) and
+ * then every minute; at zero the pad ends. A password check that comes before the first count
+ * is done waits for it. */
 #ifndef GH_LOGIN_PAD_H
 #define GH_LOGIN_PAD_H
 
@@ -22,11 +24,13 @@ GH_MUST_CHECK gh_status login_pad_open(struct login_pad **out);
 void login_pad_close(struct login_pad **pad);
 
 /* Counts the hashes not made with the configured parameters; when there are more than at the
- * last scan, scans them for the costliest and times its verification. */
+ * last scan, scans them for the costliest and times its verification. The first call, done or
+ * failed, lets the checks waiting in login_pad_until go on. */
 GH_MUST_CHECK gh_status login_pad_refresh(struct app *app);
 
 /* When the answer of a password check begun at started_us (time_mono_us) may go out: 0 when no
- * pad is in force. */
+ * pad is in force. Before the first refresh it waits for that (at most a few seconds): on a
+ * worker thread, never on a connection's. */
 int64_t login_pad_until(const struct app *app, int64_t started_us);
 
 /* A check of a hash of another scheme or cost took us microseconds. */

@@ -10,10 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core_app.h"
 #include "core/import.h"
@@ -329,6 +332,45 @@ static void test_import_turns_the_login_pad_on(void **state)
     login_pad_close(&f->app.login_pad);
 }
 
+struct early_check {
+    struct core_fixture *f;
+    atomic_bool done;
+    int64_t until;
+};
+
+static void *check_password_early(void *arg)
+{
+    struct early_check *c = arg;
+    c->until = login_pad_until(&c->f->app, 1000);
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+/* A password check that comes before the first count after start (the housekeeping thread makes
+ * it) waits for that count, so even the first answers are padded. */
+static void test_a_check_before_the_first_count_waits_for_it(void **state)
+{
+    struct core_fixture *f = *state;
+    struct early_check c = {.f = f};
+    struct mem_source s = mem_source(3, other_cost_row);
+    struct import_report rep;
+    pthread_t t;
+    assert_int_equal(password_hash("an old password 1", 2, 8192, other_cost, sizeof other_cost),
+                     GH_OK);
+    assert_int_equal(run_import(f, &s, false, &rep), GH_OK);
+    import_report_free(&rep);
+    assert_int_equal(login_pad_open(&f->app.login_pad), GH_OK);
+    assert_int_equal(pthread_create(&t, NULL, check_password_early, &c), 0);
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    assert_false(atomic_load(&c.done));
+    assert_int_equal(login_pad_refresh(&f->app), GH_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_true(atomic_load(&c.done));
+    assert_true(c.until > 1000);
+    login_pad_close(&f->app.login_pad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +385,8 @@ int main(void)
                                         core_setup, core_teardown),
         cmocka_unit_test_setup_teardown(test_import_judges_each_row, core_setup, core_teardown),
         cmocka_unit_test_setup_teardown(test_import_keep_staff, core_setup, core_teardown),
+        cmocka_unit_test_setup_teardown(test_a_check_before_the_first_count_waits_for_it,
+                                        core_setup, core_teardown),
         cmocka_unit_test_setup_teardown(test_import_turns_the_login_pad_on, core_setup,
                                         core_teardown),
     };
