@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { mannWhitney, guessRate } from '../tests/support/stats.js';
 
 // What the cleanup must undo.
 const sockets = new Set(); // every client socket still open
@@ -779,48 +780,7 @@ function uploadRows(r) {
 
 // ---------------------------------------------------------------- enumeration timing (scenario 4)
 
-// Complementary error function (Numerical Recipes erfcc; relative error < 1.2e-7).
-function erfc(x) {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
-    + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
-    + t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0 ? r : 2 - r;
-}
-
-/** Two-sided Mann-Whitney U test, normal approximation with tie correction. */
-function mannWhitney(a, b) {
-  const n1 = a.length, n2 = b.length, n = n1 + n2;
-  const all = [...a.map((v) => [v, 0]), ...b.map((v) => [v, 1])].sort((x, y) => x[0] - y[0]);
-  let r1 = 0, tie = 0;
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && all[j + 1][0] === all[i][0]) j++;
-    const rank = (i + j) / 2 + 1;
-    const t = j - i + 1;
-    tie += t * t * t - t;
-    for (let k = i; k <= j; k++) if (all[k][1] === 0) r1 += rank;
-    i = j + 1;
-  }
-  const u1 = r1 - (n1 * (n1 + 1)) / 2;
-  const mu = (n1 * n2) / 2;
-  const sigma = Math.sqrt(((n1 * n2) / 12) * ((n + 1) - tie / (n * (n - 1))));
-  if (sigma === 0) return { u: u1, z: 0, p: 1 };
-  const d = Math.abs(u1 - mu);
-  const z = Math.max(0, d - 0.5) / sigma; // continuity correction
-  return { u: Math.min(u1, n1 * n2 - u1), z, p: Math.min(1, erfc(z / Math.SQRT2)) };
-}
-
-/** Accuracy of "slower than the midpoint of the medians → the slower class". */
-function guessRate(a, b, ma, mb) {
-  const thr = (ma + mb) / 2;
-  const [hi, lo] = ma >= mb ? [a, b] : [b, a];
-  let right = 0;
-  for (const v of hi) if (v > thr) right++;
-  for (const v of lo) if (v <= thr) right++;
-  return right / (a.length + b.length);
-}
+// The statistics (Mann-Whitney U test, guess rate) are the login timing test's: tests/support/stats.js.
 
 const fresh = () => `hostile-${randomBytes(8).toString('hex')}@example.com`;
 const ENUM_ROUTES = [
@@ -875,7 +835,7 @@ async function runEnum() {
     for (const cl of rr.cls) { cl.lat.sort((a, b) => a - b); cl.med = median(cl.lat); cl.p90 = percentile(cl.lat, 0.9); }
     const [a, b] = rr.cls;
     rr.mw = mannWhitney(a.lat, b.lat);
-    rr.guess = guessRate(a.lat, b.lat, a.med, b.med);
+    rr.guess = guessRate(a.lat, b.lat);
     const sa = Object.keys(a.status).sort().join(','), sb = Object.keys(b.status).sort().join(',');
     rr.statusDiffers = sa !== sb;
   }
