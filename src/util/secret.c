@@ -49,6 +49,20 @@ void secret_uuid_new(char out[UUID_LEN + 1])
              b[15]);
 }
 
+bool secret_uuid_is_wellformed(const char *s)
+{
+    if (!s || strlen(s) != UUID_LEN)
+        return false;
+    for (int i = 0; i < UUID_LEN; i++) {
+        char ch = s[i];
+        bool hyphen = i == 8 || i == 13 || i == 18 || i == 23;
+        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+        if (hyphen ? ch != '-' : !hex)
+            return false;
+    }
+    return true;
+}
+
 gh_status str_copy(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);

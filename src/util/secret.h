@@ -21,6 +21,8 @@ bool secret_token_is_wellformed(const char *s);
 void secret_token_hash(const char *token, char out[TOKEN_HASH_LEN + 1]);
 /* Fills out (UUID_LEN + 1 bytes) with a random version-4 UUID, lowercase and hyphenated. */
 void secret_uuid_new(char out[UUID_LEN + 1]);
+/* True when s is a UUID as gatehouse writes them: lowercase and hyphenated. */
+bool secret_uuid_is_wellformed(const char *s);
 /* Copies at most cap-1 bytes of src into dst and terminates it; GH_ERR_TOO_LONG when cut. */
 GH_MUST_CHECK gh_status str_copy(char *dst, size_t cap, const char *src);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/utf8.h"
 
 /* The migrations the SQL backends embed (store/migrations/<backend>/): migrate records as many,
@@ -497,21 +498,6 @@ static bool same_nocase(const char *a, const char *b)
     return *a == *b;
 }
 
-/* A lowercase hyphenated UUID, the only id spelling either backend accepts alike. */
-static bool is_uuid(const char *s)
-{
-    if (!s || strlen(s) != UUID_LEN)
-        return false;
-    for (int i = 0; i < UUID_LEN; i++) {
-        char ch = s[i];
-        bool hyphen = i == 8 || i == 13 || i == 18 || i == 23;
-        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
-        if (hyphen ? ch != '-' : !hex)
-            return false;
-    }
-    return true;
-}
-
 /* Valid UTF-8 of fewer than cap bytes: what a record's field holds and PostgreSQL accepts
  * (sql_text_fits of the SQL backends). */
 static bool text_fits(const char *s, size_t cap)
@@ -551,7 +537,7 @@ static gh_status fk_user_insert(struct store *st, const struct user *u)
     struct tables *t = enter(st, FAKE_MEMBER(user_insert), WRITES, &status);
     if (!t)
         return leave(st, status);
-    if (!is_uuid(u->id) || !is_uuid(u->profile.id))
+    if (!secret_uuid_is_wellformed(u->id) || !secret_uuid_is_wellformed(u->profile.id))
         return leave(st, refuse("invalid input syntax for type uuid"));
     if (user_by_id(t, u->id) || user_by_email(t, u->email))
         return finish(st, GH_CONFLICT, true); /* ON CONFLICT DO NOTHING */
@@ -730,7 +716,7 @@ static gh_status fk_session_insert(struct store *st, const struct session *s)
     struct tables *t = enter(st, FAKE_MEMBER(session_insert), WRITES, &status);
     if (!t)
         return leave(st, status);
-    if (!is_uuid(s->id) || !is_uuid(s->user_id))
+    if (!secret_uuid_is_wellformed(s->id) || !secret_uuid_is_wellformed(s->user_id))
         return leave(st, refuse("invalid input syntax for type uuid"));
     const struct session *sessions = t->sessions.v;
     for (size_t i = 0; i < t->sessions.n; i++)
@@ -847,7 +833,7 @@ static gh_status fk_onetime_insert(struct store *st, const struct onetime *o)
         return leave(st, status);
     if (!o->purpose)
         return leave(st, refuse("NOT NULL constraint failed: one_time_tokens.purpose"));
-    if (!is_uuid(o->user_id))
+    if (!secret_uuid_is_wellformed(o->user_id))
         return leave(st, refuse("invalid input syntax for type uuid"));
     const struct token_row *tokens = t->tokens.v;
     for (size_t i = 0; i < t->tokens.n; i++)
@@ -1318,7 +1304,7 @@ static gh_status fk_refresh_insert(struct store *st, const struct refresh_token 
     struct tables *t = enter(st, FAKE_MEMBER(refresh_insert), WRITES, &status);
     if (!t)
         return leave(st, status);
-    if (!is_uuid(in->family_id) || !is_uuid(in->user_id))
+    if (!secret_uuid_is_wellformed(in->family_id) || !secret_uuid_is_wellformed(in->user_id))
         return leave(st, refuse("invalid input syntax for type uuid"));
     /* ON CONFLICT (token_hash) DO NOTHING: the same successor made twice is one row. */
     if (refresh_by_hash(t, in->token_hash))
@@ -1458,7 +1444,7 @@ static gh_status fk_identity_insert(struct store *st, const struct oauth_identit
     struct tables *t = enter(st, FAKE_MEMBER(identity_insert), WRITES, &status);
     if (!t)
         return leave(st, status);
-    if (!is_uuid(in->user_id) || !text_fits(in->provider, sizeof in->provider) ||
+    if (!secret_uuid_is_wellformed(in->user_id) || !text_fits(in->provider, sizeof in->provider) ||
         !text_fits(in->subject, sizeof in->subject) || !text_fits(in->email, sizeof in->email))
         return leave(st, refuse("identity with a malformed user id, or text that is not UTF-8 "
                                 "or too long"));
@@ -1584,7 +1570,7 @@ static gh_status fk_import_map_insert(struct store *st, const char *source, cons
     struct tables *t = enter(st, FAKE_MEMBER(import_map_insert), WRITES, &status);
     if (!t)
         return leave(st, status);
-    if (!source || !old_id || !is_uuid(user_id))
+    if (!source || !old_id || !secret_uuid_is_wellformed(user_id))
         return leave(st, refuse("import_id_map row with a NULL or a malformed user id"));
     if (import_find(t, source, old_id))
         return finish(st, GH_CONFLICT, true);

@@ -159,6 +159,24 @@ static void test_uuid_is_v4_shape(void **state)
     }
 }
 
+/* Only the spelling gatehouse writes is a well-formed id: lowercase, hyphenated, 36 bytes. */
+static void test_uuid_wellformed_only_as_written(void **state)
+{
+    (void)state;
+    char u[UUID_LEN + 1];
+    secret_uuid_new(u);
+    assert_true(secret_uuid_is_wellformed(u));
+    assert_true(secret_uuid_is_wellformed("00000000-0000-0000-0000-000000000000"));
+    assert_false(secret_uuid_is_wellformed(NULL));
+    assert_false(secret_uuid_is_wellformed(""));
+    assert_false(secret_uuid_is_wellformed("0123ABCD-0000-4000-8000-000000000000"));
+    assert_false(secret_uuid_is_wellformed("0123abcd00004000800000000000000000000"));
+    assert_false(secret_uuid_is_wellformed("0123abcd-0000-4000-8000-00000000000"));
+    assert_false(secret_uuid_is_wellformed("0123abcd-0000-4000-8000-0000000000000"));
+    assert_false(secret_uuid_is_wellformed("0123abcg-0000-4000-8000-000000000000"));
+    assert_false(secret_uuid_is_wellformed("0123abcd-0000-4000-8000_000000000000"));
+}
+
 static void test_two_uuids_differ(void **state)
 {
     (void)state;
@@ -210,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_token_hash_is_deterministic),
         cmocka_unit_test(test_token_hash_is_sha256),
         cmocka_unit_test(test_uuid_is_v4_shape),
+        cmocka_unit_test(test_uuid_wellformed_only_as_written),
         cmocka_unit_test(test_two_uuids_differ),
         cmocka_unit_test(test_str_copy_fits),
         cmocka_unit_test(test_str_copy_truncation_is_too_long),

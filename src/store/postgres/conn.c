@@ -12,6 +12,7 @@
 
 #include "../../embed.h"
 #include "../../util/log.h"
+#include "../../util/secret.h"
 #include "../members/members.h"
 #include "postgres.h"
 
@@ -296,20 +297,6 @@ gh_status pg_query(struct store *st, const struct sql_statements *g, int id,
 
 /* ---- values PostgreSQL would refuse ---- */
 
-bool pg_is_uuid(const char *s)
-{
-    if (!s || strlen(s) != UUID_LEN)
-        return false;
-    for (int i = 0; i < UUID_LEN; i++) {
-        char ch = s[i];
-        bool hyphen = i == 8 || i == 13 || i == 18 || i == 23;
-        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
-        if (hyphen ? ch != '-' : !hex)
-            return false;
-    }
-    return true;
-}
-
 const char *pg_utf8_clean(const char *in, char *out, size_t cap)
 {
     if (!in)
@@ -493,7 +480,10 @@ static gh_status pg_migrate(struct store *st)
 static const struct sql_dialect dialect = {
     .exec = pg_exec,
     .query = pg_query,
-    .valid_id = pg_is_uuid,
+    /* Ids from outside (a URL path) are checked first, so that a malformed one is "not found"
+     * instead of a type error, and an upper-case spelling is not found either, as on SQLite
+     * (the uuid type would match it). */
+    .valid_id = secret_uuid_is_wellformed,
     .clean_text = pg_utf8_clean,
     .migrate = pg_migrate,
     .begin = pg_begin,

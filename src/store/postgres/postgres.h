@@ -23,11 +23,6 @@ GH_MUST_CHECK gh_status pg_exec(struct store *st, const struct sql_statements *g
 GH_MUST_CHECK gh_status pg_query(struct store *st, const struct sql_statements *g, int id,
                                  const struct sql_params *p, struct sql_row *row);
 
-/* A UUID in the form gatehouse writes (lowercase, hyphenated). Ids from outside (a URL path)
- * are checked first, so that a malformed one is "not found" instead of a type error, and an
- * upper-case spelling is not found either, as on SQLite (the uuid type would match it). */
-bool pg_is_uuid(const char *s);
-
 /* Copies in to out (cap bytes), replacing bytes that are not valid UTF-8 by '?': header values
  * such as the user agent may hold any bytes, and PostgreSQL refuses invalid text. Returns out,
  * or NULL for a NULL in. */
