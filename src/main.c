@@ -134,7 +134,7 @@ static int serve(struct config *cfg)
     int sig = 0;
     sigwait(&signals, &sig);
     log_msg(LOG_INFO, "signal %d: finishing in-flight requests", sig);
-    http_server_quiesce(srv);
+    http_server_stop_accepting(srv);
     drain(&app, srv);
     exit_code = 0;
 out:

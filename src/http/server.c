@@ -31,8 +31,8 @@ struct http_server {
     struct http_hooks hooks;
     struct workpool *cpu_pool, *io_pool; /* where ROUTE_ON_*_POOL handlers run */
     struct MHD_Daemon *daemon;
-    int fd;
     atomic_int in_flight; /* requests started and not completed */
+    atomic_bool stopping; /* new connections are closed at once */
     struct conn_guard *guard;
     struct delay_queue *delay; /* answers held back (reply_hold_until) */
     struct body_budget budget;
@@ -577,6 +577,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 {
     struct http_server *srv = cls;
     (void)addrlen;
+    if (atomic_load(&srv->stopping))
+        return MHD_NO;
     return guard_admit(srv->guard, addr) ? MHD_YES : MHD_NO;
 }
 
@@ -659,7 +661,6 @@ gh_status http_server_start(const struct http_setup *setup, int fd, struct http_
     srv->hooks = setup->hooks;
     srv->cpu_pool = setup->cpu_pool;
     srv->io_pool = setup->io_pool;
-    srv->fd = fd;
     srv->budget.cap = cfg->body_memory_max;
     if (guard_start(cfg, &srv->guard) != GH_OK) {
         close(fd);
@@ -696,12 +697,13 @@ gh_status http_server_start(const struct http_setup *setup, int fd, struct http_
     return GH_OK;
 }
 
-void http_server_quiesce(struct http_server *srv)
+/* Not MHD_quiesce_daemon: with a thread pool on epoll, libmicrohttpd 0.9.75's quiesce races
+ * the worker threads, which also take the listening socket out of their epoll sets, and aborts
+ * the process when a worker was first ("Failed to remove listen FD from epoll set"), losing
+ * the requests in flight. */
+void http_server_stop_accepting(struct http_server *srv)
 {
-    int fd = (int)MHD_quiesce_daemon(srv->daemon);
-    if (fd >= 0)
-        close(fd);
-    srv->fd = -1;
+    atomic_store(&srv->stopping, true);
 }
 
 unsigned http_server_in_flight(struct http_server *srv)
@@ -716,7 +718,7 @@ void http_server_stop(struct http_server **srvp)
     if (!srv)
         return;
     delay_stop(&srv->delay);      /* resumes what still waits: nothing may stay suspended */
-    MHD_stop_daemon(srv->daemon); /* closes the listening socket unless quiesced before */
+    MHD_stop_daemon(srv->daemon); /* closes the listening socket */
     guard_stop(&srv->guard);
     free(srv);
     *srvp = NULL;

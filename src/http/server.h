@@ -40,8 +40,9 @@ GH_MUST_CHECK gh_status http_listen(const char *host, uint16_t port, int *fd, ui
 GH_MUST_CHECK gh_status http_server_start(const struct http_setup *setup, int fd,
                                           struct http_server **out);
 
-/* Stops accepting new connections (in-flight requests go on). */
-void http_server_quiesce(struct http_server *srv);
+/* Stops taking new connections: each is closed as soon as it is accepted (in-flight requests
+ * go on); the listening socket closes with http_server_stop. */
+void http_server_stop_accepting(struct http_server *srv);
 /* Number of requests started and not yet completed (idle keep-alive connections not counted). */
 unsigned http_server_in_flight(struct http_server *srv);
 /* Closes everything and frees the server. NULL-safe. */
