@@ -7,6 +7,7 @@ import {
   startServer, cleanup, makeDataDir, get, request, register, registerAndConfirm, confirmationLink,
   pathOf, loginOk, expectError, expectMessage, sql, sqlQuote, BACKEND, sleep,
 } from '../support/server.js';
+import { freePort } from '../support/ports.js';
 
 after(cleanup);
 
@@ -67,15 +68,6 @@ test('a registered email stays taken after a restart', async () => {
   await third.stop();
 });
 
-// A free loopback port with nothing listening on it yet.
-async function unusedPort() {
-  const probe = net.createServer();
-  await new Promise((res) => probe.listen(0, '127.0.0.1', res));
-  const { port } = probe.address();
-  await new Promise((res) => probe.close(res));
-  return port;
-}
-
 test('a start waits for a PostgreSQL server that cannot be reached yet, then serves', async (t) => {
   if (BACKEND === 'sqlite') {
     t.skip('PostgreSQL only (an SQLite file is opened, not reached)');
@@ -88,7 +80,7 @@ test('a start waits for a PostgreSQL server that cannot be reached yet, then ser
 
   // The database reachable only through a port that refuses connections for the first 3 s.
   const target = new URL(first.env.DATABASE_URL);
-  const port = await unusedPort();
+  const port = await freePort();
   const relay = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
     client.pipe(upstream).pipe(client);

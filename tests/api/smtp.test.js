@@ -6,7 +6,8 @@ import {
   startServer, cleanup, makeDataDir, post, sql, sqlQuote, randomEmail, registration,
   expectMessage, extractLink, tokenOf, waitUntil, sleep, get, loginOk, PASSWORD,
 } from '../support/server.js';
-import { startSmtpSink, freePort } from '../support/smtp.js';
+import { startSmtpSink } from '../support/smtp.js';
+import { freePort } from '../support/ports.js';
 
 const sinks = [];
 after(async () => {

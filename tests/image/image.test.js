@@ -17,13 +17,13 @@ import { readFileSync, writeFileSync, existsSync, statSync, readdirSync } from '
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import {
   PASSWORD, randomEmail, sleep, post, get, confirmationLink, pathOf, loginOk, currentUser,
   updateUser, png1x1, expectMessage, waitUntil,
 } from '../support/server.js';
 import { startPostgres, PG_BIN } from '../support/postgres.js';
 import { startRedis } from '../support/redis.js';
+import { freePort } from '../support/ports.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PODMAN = join(ROOT, 'scripts', 'podman.sh');
@@ -46,18 +46,6 @@ function podman(args, { input, check = true } = {}) {
     throw new Error(`podman ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   }
   return r;
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 }
 
 /** `podman run -d --pull=never` of the image as a user would start it: a named volume on the

@@ -5,8 +5,8 @@ import { execFileSync, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, chownSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { promisify } from 'node:util';
+import { freePort } from './ports.js';
 
 const execFileP = promisify(execFile);
 
@@ -14,19 +14,6 @@ export const PG_BIN = process.env.GATEHOUSE_TEST_PG_BIN || '/usr/lib/postgresql/
 const START_TIMEOUT_MS = 30_000;
 
 const clusters = new Set(); // started and not yet stopped
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a PostgreSQL program as the `postgres` user when we are root, else as ourselves. */
 function asPostgres(program, args, opts = {}) {

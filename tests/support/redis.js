@@ -6,21 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { freePort } from './ports.js';
 
 const START_TIMEOUT_MS = 10_000;
 const servers = new Set(); // {proc, dir} not yet stopped
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves true when redis on port answers PING with +PONG. */
 function ping(port) {

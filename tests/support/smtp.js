@@ -1,20 +1,6 @@
 // A real SMTP sink on loopback (npm smtp-server) that keeps every message it receives.
-import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { parseMail, sleep } from './server.js';
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (nothing listens on it now). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Start an SMTP sink on 127.0.0.1:port (0 = ephemeral). No TLS, auth optional.
