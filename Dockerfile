@@ -3,8 +3,8 @@
 #   docker run -d --name gatehouse -p 5000:5000 -v gatehouse-data:/var/lib/gatehouse gatehouse
 #
 # Two stages on Debian 12: the first compiles with the -dev packages of scripts/install-deps.sh
-# (group build), the second holds only the runtime libraries, CA certificates and the stripped
-# binary. The server runs as uid 10001, writes only to the volume /var/lib/gatehouse (the
+# (group build) and libmicrohttpd 1.0 built from Debian's source archive, the second holds only
+# the runtime libraries, CA certificates and the stripped binary. The server runs as uid 10001, writes only to the volume /var/lib/gatehouse (the
 # SQLite database, mail files, avatars and any temporary file), so the root filesystem can be
 # read-only, and stops cleanly on SIGTERM as PID 1. README.md ("Container image") has the
 # settings a deployment needs and a compose file with PostgreSQL and Redis.
@@ -13,10 +13,14 @@ FROM debian:bookworm-slim AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev libsqlite3-dev \
+      gcc make pkg-config curl patch libsodium-dev libjansson-dev libsqlite3-dev \
       libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev libargon2-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# libmicrohttpd 1.0, linked statically (Debian 12 packages 0.9.75): its own layer, so it is
+# built once and reused while only gatehouse's sources change.
+COPY scripts/build-libmicrohttpd.sh scripts/libmicrohttpd-json-errors.patch scripts/
+RUN scripts/build-libmicrohttpd.sh /opt/libmicrohttpd
 # Only what the build reads, so edits to docs and tests reuse the cached layers above.
 COPY Makefile ./
 COPY scripts/embed-web.sh scripts/
@@ -25,7 +29,7 @@ COPY web web
 COPY src src
 COPY docs/openapi.yaml docs/
 # Debian's hardening flags (what dpkg-buildflags gives packages); -Werror stays on.
-RUN make -j"$(nproc)" BUILD=/out \
+RUN make -j"$(nproc)" BUILD=/out MHD_PREFIX=/opt/libmicrohttpd \
       CFLAGS="-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection -Wl,-z,relro,-z,now" \
  && strip /out/gatehouse \
  && /out/gatehouse --version
@@ -34,7 +38,7 @@ FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libsodium23 libjansson4 libsqlite3-0 libcurl4 libpq5 libhiredis0.14 \
+      libsodium23 libjansson4 libsqlite3-0 libcurl4 libpq5 libhiredis0.14 \
       libssl3 libargon2-1 ca-certificates \
  && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 gatehouse \

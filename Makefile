@@ -1,13 +1,20 @@
 # gatehouse: build, run, test, bench, fuzz.  `make run` and `make test` install what they need.
 CC       ?= cc
 VERSION  := 0.1.0
-PKGS     := libmicrohttpd libsodium jansson sqlite3 libcurl libpq hiredis libcrypto libargon2
+PKGS     := libsodium jansson sqlite3 libcurl libpq hiredis libcrypto libargon2
+# libmicrohttpd 1.0, linked statically: scripts/build-libmicrohttpd.sh builds it from Debian's
+# source archive (Debian 12 packages only 0.9.75; docs/architecture.md says why that is not
+# enough). scripts/install-deps.sh runs it for the build, test and fuzz groups.
+MHD_PREFIX ?= $(CURDIR)/.deps/libmicrohttpd
+MHD_LIB  := $(MHD_PREFIX)/lib/libmicrohttpd.a
+# Binaries are relinked when it is rebuilt (a prerequisite only once it exists: pkg-check names it).
+MHD_DEP   = $(wildcard $(MHD_LIB))
 WARN     := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat -Wformat-security
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_DEFAULT_SOURCE -DGATEHOUSE_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+             -I$(MHD_PREFIX)/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LIBS      = $(MHD_LIB) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(shell find src -name '*.c' | sort)
@@ -39,9 +46,10 @@ deps:
 deps-test:
 	@scripts/install-deps.sh test node
 
-# Names the pkg-config packages that are missing. Every compile and link rule waits for it
-# (order-only, so it never forces a rebuild): the pkg-config calls in ALL_CFLAGS and LIBS are
-# silent, and without this check a missing library shows up as a puzzling compiler error.
+# Names the pkg-config packages that are missing, and libmicrohttpd if it is not built. Every
+# compile and link rule waits for it (order-only, so it never forces a rebuild): the pkg-config
+# calls in ALL_CFLAGS and LIBS are silent, and without this check a missing library shows up as
+# a puzzling compiler error.
 # Nothing else runs it, so `make run` and `make test` still install the packages first.
 pkg-check:
 	@command -v pkg-config >/dev/null 2>&1 || { \
@@ -52,6 +60,10 @@ pkg-check:
 	  echo "gatehouse: missing pkg-config package(s):$$missing" >&2; \
 	  echo "gatehouse: install them with scripts/install-deps.sh (or make deps)" >&2; \
 	  exit 1; fi
+	@[ -f $(MHD_LIB) ] || { \
+	  echo "gatehouse: missing libmicrohttpd: no $(MHD_LIB)" >&2; \
+	  echo "gatehouse: build it with scripts/install-deps.sh (or make deps)" >&2; \
+	  exit 1; }
 
 # ---- normal build ----
 $(OBJ)/%.o: %.c | pkg-check
@@ -82,9 +94,9 @@ $(BUILD)/libgatehouse.a: $(call objs,$(OBJ),$(LIB_SRC)) $(OBJ)/embed.o $(WEB_OBJ
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a | pkg-check
+$(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a $(MHD_DEP) | pkg-check
 	@echo "LD $@"
-	@$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(CFLAGS) -o $@ $(filter-out $(MHD_DEP),$^) $(LIBS)
 
 # Per-test link flags: test_wipe watches every free() of the library.
 UNIT_LDFLAGS_test_wipe := -Wl,--wrap=free
@@ -99,7 +111,8 @@ $(BUILD)/libunithelpers.a: $(call objs,$(OBJ),$(UNIT_HELPER_SRC))
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.a | pkg-check
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.a $(MHD_DEP) \
+  | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
 	@$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.a $(LIBS) \
@@ -115,9 +128,9 @@ $(BUILD)/asan/libgatehouse.a: $(call objs,$(ASAN_OBJ),$(LIB_SRC)) $(OBJ)/embed.o
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a | pkg-check
+$(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a $(MHD_DEP) | pkg-check
 	@echo "LD $@"
-	@$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+	@$(CC) $(CFLAGS) $(SAN) -o $@ $(filter-out $(MHD_DEP),$^) $(LIBS)
 
 $(ASAN_OBJ)/tests/unit/%.o: tests/unit/%.c | pkg-check
 	@mkdir -p $(dir $@)
@@ -129,7 +142,7 @@ $(BUILD)/asan/libunithelpers.a: $(call objs,$(ASAN_OBJ),$(UNIT_HELPER_SRC))
 	@ar rcs $@ $^
 
 $(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libunithelpers.a $(BUILD)/asan/libgatehouse.a \
-  | pkg-check
+  $(MHD_DEP) | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CCLD $@"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -o $@ $< $(BUILD)/asan/libunithelpers.a \
@@ -208,7 +221,7 @@ $(BUILD)/fuzz/libgatehouse.a: $(call objs,$(FUZZ_OBJ),$(LIB_SRC)) $(OBJ)/embed.o
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(FUZZ_BINS): $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/fuzz/libgatehouse.a
+$(FUZZ_BINS): $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/fuzz/libgatehouse.a $(MHD_DEP)
 	@echo "CCLD $@"
 	@$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_WARN) $(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $< \
 	  $(BUILD)/fuzz/libgatehouse.a $(LIBS)

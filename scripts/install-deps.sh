@@ -4,7 +4,9 @@
 #   scripts/install-deps.sh [build] [test] [bench] [fuzz] [image] [image-test] [node] ...
 #
 # Groups (no argument means "build"):
-#   build  compiler, make, pkg-config and the -dev packages of the libraries
+#   build  compiler, make, pkg-config and the -dev packages of the libraries; then
+#          libmicrohttpd 1.0 from Debian's source archive, built into .deps/libmicrohttpd
+#          (scripts/build-libmicrohttpd.sh: Debian 12's package is 0.9.75)
 #   test   build + cmocka, the sqlite3 shell, valgrind, PostgreSQL, Redis, Chromium, and
 #          PyJWT with python3-cryptography (an independent verifier of access tokens, and
 #          the Python example service)
@@ -27,7 +29,7 @@ die() { log "error: $*"; exit 1; }
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-pkgs_build=(gcc make pkg-config libmicrohttpd-dev libsodium-dev libjansson-dev
+pkgs_build=(gcc make pkg-config curl patch libsodium-dev libjansson-dev
             libsqlite3-dev libcurl4-openssl-dev libpq-dev libhiredis-dev libssl-dev
             libargon2-dev)
 pkgs_test=("${pkgs_build[@]}" libcmocka-dev sqlite3 valgrind python3-botocore
@@ -42,12 +44,13 @@ pkgs_image_test=("${pkgs_image[@]}" postgresql redis-server)
 
 want=()
 do_node=0
+do_mhd=0
 for group in "$@"; do
     case "$group" in
-        build) want+=("${pkgs_build[@]}") ;;
-        test)  want+=("${pkgs_test[@]}") ;;
+        build) want+=("${pkgs_build[@]}"); do_mhd=1 ;;
+        test)  want+=("${pkgs_test[@]}"); do_mhd=1 ;;
         bench) want+=("${pkgs_bench[@]}") ;;
-        fuzz)  want+=("${pkgs_fuzz[@]}") ;;
+        fuzz)  want+=("${pkgs_fuzz[@]}"); do_mhd=1 ;;
         image) want+=("${pkgs_image[@]}") ;;
         image-test) want+=("${pkgs_image_test[@]}") ;;
         node)  do_node=1 ;;
@@ -80,6 +83,11 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get install -y --no-install-recommends "${missing[@]}"
 elif [ ${#want[@]} -gt 0 ]; then
     log "Debian packages already installed"
+fi
+
+# libmicrohttpd, built once into the checkout (a no-op when it is there).
+if [ "$do_mhd" -eq 1 ]; then
+    "$repo_root/scripts/build-libmicrohttpd.sh" "$repo_root/.deps/libmicrohttpd"
 fi
 
 # npm packages of the test suite.

@@ -592,12 +592,17 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         *socket_context = NULL;
         return;
     }
-    const union MHD_ConnectionInfo *fd =
+    /* Each answer of MHD_get_connection_info may be the same buffer, overwritten by the next
+     * call (libmicrohttpd 1.0 does that for the socket): take the value before asking again. */
+    const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    const union MHD_ConnectionInfo *addr =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    *socket_context =
-        fd ? guard_opened(srv->guard, fd->connect_fd, addr ? addr->client_addr : NULL) : NULL;
+    if (!info) {
+        *socket_context = NULL;
+        return;
+    }
+    MHD_socket fd = info->connect_fd;
+    info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *socket_context = guard_opened(srv->guard, fd, info ? info->client_addr : NULL);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/server.js';
 
-const PKGS = ['libmicrohttpd', 'libsodium', 'jansson', 'sqlite3', 'libcurl', 'libpq', 'hiredis'];
+const PKGS = ['libsodium', 'jansson', 'sqlite3', 'libcurl', 'libpq', 'hiredis'];
 const dirs = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
@@ -42,6 +42,14 @@ test('a missing library stops the build with a message naming it and the install
   assert.notEqual(r.status, 0, `the build must fail:\n${r.out}`);
   assert.match(r.out, /missing pkg-config package\(s\)/, r.out);
   for (const p of PKGS) assert.match(r.out, new RegExp(`\\b${p}\\b`), `names ${p}: ${r.out}`);
+  assert.match(r.out, /scripts\/install-deps\.sh/, r.out);
+});
+
+test('a libmicrohttpd that was not built stops the build with a message naming it and the install script', () => {
+  const b = buildDir();
+  const r = make([`BUILD=${b}`, `MHD_PREFIX=${b}/no-libmicrohttpd`, `${b}/obj/src/util/secret.o`]);
+  assert.notEqual(r.status, 0, `the build must fail:\n${r.out}`);
+  assert.match(r.out, /missing libmicrohttpd/, r.out);
   assert.match(r.out, /scripts\/install-deps\.sh/, r.out);
 });
 

@@ -214,8 +214,8 @@ test('uploads together cannot hold more memory than GATEHOUSE_BODY_MEMORY_MIB: t
   await new Promise((r) => held.on('connect', r));
   held.write(request.subarray(0, request.length - 20));
   await sleep(500);
-  // (no half-close after the request: libmicrohttpd 0.9.75 drops the answer of a suspended
-  // request whose client shut down its sending side)
+  // (no half-close after the request: libmicrohttpd drops the answer of a suspended request
+  // whose client shut down its sending side)
   const second = await raw(s, request, { end: false });
   const a = parseAnswer(second.text);
   assert.equal(a.status, 503, second.text.slice(0, 200));
@@ -249,6 +249,34 @@ test('conflicting or duplicated Content-Length, or Content-Length with Transfer-
     assert.equal(a.body.code, 'bad_framing');
     assert.equal((text.match(/^HTTP\/1\.1 /gm) || []).length, 1, 'one answer, nothing read from the body');
     assert.ok(closedByServer, 'the connection is closed after such a request');
+  }
+  await assertNothingLost(s, creds);
+  await s.stop();
+});
+
+test('requests the HTTP library refuses itself get one well-framed JSON answer each', async () => {
+  // Content-Length: -1 and ~1000 cookies once got their status line and headers written twice
+  const s = await startServer();
+  const { creds } = await userWithSession(s);
+  const login = JSON.stringify({ email: creds.email, password: creds.password });
+  const post = (headers) => `POST /users/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${headers}\r\n${login}`;
+  const cases = [
+    [post('Content-Length: -1\r\n'), 400, 'bad_framing'],
+    [post('Transfer-Encoding: gzip\r\n'), 400, 'bad_framing'],
+    [post(`Content-Length: ${login.length}\r\n${'Cookie: a=b\r\n'.repeat(1000)}`), 431, 'headers_too_large'],
+    ['GET /users/current-user/ HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n', 505, 'http_version_not_supported'],
+    ['GET /users/current-user/ HTTP/1.1\r\n\r\n', 400, 'bad_request'],
+  ];
+  for (const [request, status, code] of cases) {
+    const { text, closedByServer } = await raw(s, request);
+    const what = JSON.stringify(request.slice(0, 80));
+    assert.equal((text.match(/^HTTP\/1\.1 /gm) || []).length, 1, `${what}: one status line: ${text.slice(0, 400)}`);
+    const a = parseAnswer(text);
+    assert.equal(a.status, status, `${what}: ${text.slice(0, 200)}`);
+    assert.match(a.headers['content-type'], /^application\/json/, what);
+    assert.equal(a.rest, '', `${what}: nothing follows the body its Content-Length gives`);
+    assert.equal(a.body.code, code, what);
+    assert.ok(closedByServer, `${what}: the connection is closed after the answer`);
   }
   await assertNothingLost(s, creds);
   await s.stop();
