@@ -39,7 +39,8 @@ gh_status session_authenticate(struct app *app, const char *token, struct sessio
     secret_token_hash(token, hash);
     int64_t now = time_now();
     gh_status st = app->kv->session_lookup(app->kv, hash, now, s, u);
-    if (st == GH_NOT_FOUND)
+    /* A deactivated account's sessions stop working with it (as its access tokens do). */
+    if (st == GH_NOT_FOUND || (st == GH_OK && !u->is_active))
         return GH_ERR_NOT_AUTHENTICATED;
     if (st != GH_OK)
         return st;

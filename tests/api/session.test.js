@@ -19,6 +19,18 @@ const me = (cookie, headers) => get(server, '/users/current-user/', { cookie, he
 const logout = (cookie, headers = {}) =>
   request(server, 'POST', '/users/logout/', { cookie, headers: { 'content-type': 'application/json', ...headers } });
 
+test('a user deactivated in the database: the session is refused at the next request, and comes back with the account', async () => {
+  const creds = await registerAndConfirm(server);
+  const cookie = await loginOk(server, creds);
+  assert.equal((await me(cookie)).status, 200);
+  const active = (on) => sql(server.dataDir, `UPDATE users SET is_active = ${on ? 'true' : 'false'} WHERE email = ${sqlQuote(creds.email)}`);
+  active(false);
+  expectError(await me(cookie), 401, 'not_authenticated');
+  expectError(await logout(cookie, { origin: server.url }), 401, 'not_authenticated');
+  active(true);
+  assert.equal((await me(cookie)).status, 200, 'the session itself was not deleted');
+});
+
 test('current-user with a session answers 200 with the user object', async () => {
   const cookie = await loginOk(server, user);
   const r = await me(cookie);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   startServer, cleanup, get, post, request, expectError, registerAndConfirm, register, login,
-  confirmationLink, randomEmail, sleep, waitUntil, PASSWORD, GATEHOUSE_BIN,
+  confirmationLink, randomEmail, sleep, waitUntil, updateUser, PASSWORD, GATEHOUSE_BIN,
 } from '../support/server.js';
 import { startPostgres, PG_BIN } from '../support/postgres.js';
 import { startRedis } from '../support/redis.js';
@@ -77,6 +77,11 @@ async function tokenPair(s, creds) {
   return r.body;
 }
 
+/** Runs one statement on the database at url, as an operator would with psql. */
+function pgExec(url, statement) {
+  execFileSync(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', statement], { stdio: 'pipe' });
+}
+
 const kidOf = (token) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')).kid;
 
 /** A SimpleJWT-shaped 401 token_not_valid. */
@@ -125,6 +130,50 @@ for (const withRedis of [false, true]) {
     assert.equal(onB.body.email, creds.email);
     assert.equal((await post(b, '/users/logout/', undefined, { cookie })).status, 200);
     expectError(await get(a, '/users/current-user/', { cookie }), 401, 'not_authenticated');
+  });
+
+  test(`${label}: a profile change on A is seen by the very next request on B`, async () => {
+    const [a, b] = await pair(await sharedBackend({ withRedis }));
+    const creds = await registerAndConfirm(a, { first_name: 'Ada', last_name: 'Lovelace' });
+    const { cookie } = await login(a, creds);
+    assert.equal((await get(b, '/users/current-user/', { cookie })).body.first_name, 'Ada');
+    const changed = await updateUser(a, cookie, { first_name: 'Grace', phone_number: '+4915112345678' });
+    assert.equal(changed.status, 200, changed.text);
+    const onB = await get(b, '/users/current-user/', { cookie });
+    assert.equal(onB.status, 200, onB.text);
+    assert.equal(onB.body.first_name, 'Grace');
+    assert.equal(onB.body.profile.phone_number, '+4915112345678');
+  });
+
+  test(`${label}: a password change on A ends the user's other sessions for the very next request on B`, async () => {
+    const [a, b] = await pair(await sharedBackend({ withRedis }));
+    const creds = await registerAndConfirm(a);
+    const { cookie: caller } = await login(a, creds);
+    const { cookie: other } = await login(b, creds);
+    assert.equal((await get(b, '/users/current-user/', { cookie: other })).status, 200);
+    const next = 'a brand new passphrase 77';
+    const r = await post(a, '/users/change-password/', { current_password: creds.password, new_password: next }, { cookie: caller });
+    assert.equal(r.status, 200, r.text);
+    expectError(await get(b, '/users/current-user/', { cookie: other }), 401, 'not_authenticated');
+    assert.equal((await get(b, '/users/current-user/', { cookie: caller })).status, 200, 'the caller keeps its session');
+    assert.equal((await login(b, creds)).r.status, 401, 'the old password no longer logs in on B');
+    assert.equal((await login(b, { ...creds, password: next })).r.status, 200, 'the new one does');
+  });
+
+  test(`${label}: a user deactivated in the database is refused by the very next request on either instance`, async () => {
+    const env = await sharedBackend({ withRedis });
+    const [a, b] = await pair(env);
+    const creds = await registerAndConfirm(a);
+    const { cookie } = await login(a, creds);
+    const { access } = await tokenPair(b, creds);
+    assert.equal((await get(a, '/users/current-user/', { cookie })).status, 200);
+    assert.equal((await get(b, '/users/current-user/', { cookie })).status, 200);
+    pgExec(env.DATABASE_URL, `UPDATE users SET is_active = false WHERE email = '${creds.email}'`);
+    for (const s of [b, a]) {
+      expectError(await get(s, '/users/current-user/', { cookie }), 401, 'not_authenticated');
+      expectError(await get(s, '/users/current-user/', { headers: { authorization: `Bearer ${access}` } }), 401);
+    }
+    assert.notEqual((await login(b, creds)).r.status, 200, 'nor can the user log in again');
   });
 
   test(`${label}: a rate limit reached through A applies on B`, async () => {
