@@ -5,6 +5,7 @@
  * store_postgres_open builds the struct store in the PostgreSQL dialect: these runners and checks,
  * and the SQL text of the table-group files. */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct conn {
     int params[SQL_GROUPS][SQL_GROUP_MAX];
     bool in_tx;          /* between begin and commit/rollback */
     int64_t reset_after; /* monotonic second before which a broken connection is not reset */
+    int64_t used_at;     /* monotonic second of the last conn_get */
 };
 
 static int64_t monotonic_seconds(void)
@@ -123,8 +125,19 @@ static gh_status conn_open(void *owner, void **out)
     return GH_OK;
 }
 
+/* True when the idle connection c has something to read. Outside a transaction the server
+ * sends nothing unasked (gatehouse listens for no notifications), so that can only be the end
+ * of the connection: the server restarted or ended the session meanwhile. */
+static bool closed_while_idle(struct conn *c)
+{
+    struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+    return p.fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 /* Returns this thread's connection to the store, opening it on first use and resetting it when
- * it broke; GH_UNAVAILABLE when the database cannot be reached now. A connection that broke
+ * it broke; GH_UNAVAILABLE when the database cannot be reached now. A connection idle for a
+ * second or more is checked first, without a round trip: one the server closed meanwhile is
+ * reset now, instead of failing the request that finds it so. A connection that broke
  * inside a transaction is not reset before rollback: the transaction's work is gone, and
  * running its remaining statements outside a transaction would be wrong. */
 static gh_status conn_get(struct store *st, struct conn **out)
@@ -134,8 +147,15 @@ static gh_status conn_get(struct store *st, struct conn **out)
     if (status != GH_OK)
         return status;
     struct conn *c = opened;
-    if (PQstatus(c->pg) != CONNECTION_OK) {
-        int64_t now = monotonic_seconds();
+    int64_t now = monotonic_seconds();
+    bool idle = now > c->used_at;
+    c->used_at = now;
+    bool broken = PQstatus(c->pg) != CONNECTION_OK;
+    if (!broken && idle && !c->in_tx && closed_while_idle(c)) {
+        log_msg(LOG_INFO, "postgres: the server closed an idle connection");
+        broken = true;
+    }
+    if (broken) {
         if (c->in_tx || now < c->reset_after)
             return GH_UNAVAILABLE;
         c->reset_after = now + 1;
