@@ -12,16 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../records.h"
 #include "../store/store.h"
 #include "../util/log.h"
 #include "../util/thread_conn.h"
 #include "kv.h"
 
 #define REDIS_TIMEOUT_MS 1000
+/* Sessions whose user a thread remembers (see known_user_of); a power of two. */
+#define KNOWN_SESSIONS 1024
+
+/* A session's user, as a thread last saw it. */
+struct known_session {
+    char token_hash[TOKEN_HASH_LEN + 1];
+    char user_id[UUID_LEN + 1];
+};
 
 /* A thread's connection: ctx is NULL while Redis cannot be reached, and after an error. */
 struct rconn {
     redisContext *ctx;
+    struct known_session *known; /* KNOWN_SESSIONS slots, allocated on first lookup */
 };
 
 struct redis_kv {
@@ -83,6 +93,7 @@ static void rconn_free(void *conn)
 {
     struct rconn *rc = conn;
     redisFree(rc->ctx);
+    free(rc->known);
     free(rc);
 }
 
@@ -99,6 +110,26 @@ static struct rconn *conn_get(struct redis_kv *r)
     return rc->ctx ? rc : NULL;
 }
 
+/* Drops rc's connection after a failure, so the next call reconnects. */
+static gh_status connection_failed(struct rconn *rc)
+{
+    redisContext *c = rc->ctx;
+    log_msg(LOG_WARN, "redis: %s", c->errstr[0] ? c->errstr : "no reply");
+    redisFree(c);
+    rc->ctx = NULL;
+    return GH_UNAVAILABLE;
+}
+
+/* The reply of a command as a status: GH_INTERNAL (the reply freed) for an error reply. */
+static gh_status reply_status(redisReply *rep)
+{
+    if (rep->type != REDIS_REPLY_ERROR)
+        return GH_OK;
+    log_msg(LOG_ERROR, "redis: %s", rep->str);
+    freeReplyObject(rep);
+    return GH_INTERNAL;
+}
+
 /* Runs a command given as argv; GH_UNAVAILABLE (and a dropped connection, so the next call
  * reconnects) on any failure. */
 static gh_status command(struct kv *kv, redisReply **out, int argc, const char **argv)
@@ -106,22 +137,42 @@ static gh_status command(struct kv *kv, redisReply **out, int argc, const char *
     struct rconn *rc = conn_get(impl_of(kv));
     if (!rc)
         return GH_UNAVAILABLE;
-    redisContext *c = rc->ctx;
-    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-    if (!rep || c->err) {
-        log_msg(LOG_WARN, "redis: %s", c->errstr[0] ? c->errstr : "no reply");
+    redisReply *rep = redisCommandArgv(rc->ctx, argc, argv, NULL);
+    if (!rep || rc->ctx->err) {
         freeReplyObject(rep);
-        redisFree(c);
-        rc->ctx = NULL;
-        return GH_UNAVAILABLE;
+        return connection_failed(rc);
     }
-    if (rep->type == REDIS_REPLY_ERROR) {
-        log_msg(LOG_ERROR, "redis: %s", rep->str);
-        freeReplyObject(rep);
-        return GH_INTERNAL;
-    }
-    *out = rep;
+    gh_status st = reply_status(rep);
+    if (st == GH_OK)
+        *out = rep;
+    return st;
+}
+
+/* Sends a command given as argv without waiting for its reply (reply_of reads it), so that
+ * Redis works on it while the caller does something else. */
+static gh_status command_send(struct rconn *rc, int argc, const char **argv)
+{
+    int done = 0;
+    if (redisAppendCommandArgv(rc->ctx, argc, argv, NULL) != REDIS_OK)
+        return connection_failed(rc);
+    while (!done)
+        if (redisBufferWrite(rc->ctx, &done) != REDIS_OK)
+            return connection_failed(rc);
     return GH_OK;
+}
+
+/* The reply of the command command_send sent on rc. */
+static gh_status reply_of(struct rconn *rc, redisReply **out)
+{
+    void *rep = NULL;
+    if (redisGetReply(rc->ctx, &rep) != REDIS_OK || !rep) {
+        freeReplyObject(rep);
+        return connection_failed(rc);
+    }
+    gh_status st = reply_status(rep);
+    if (st == GH_OK)
+        *out = rep;
+    return st;
 }
 
 /* Runs a command whose reply is not needed. */
@@ -193,17 +244,17 @@ static int64_t reply_int(const redisReply *r)
     return 0;
 }
 
-/* Reads the session hash of token_hash; GH_NOT_FOUND when absent or expired at now. */
-static gh_status read_session(struct kv *kv, const char *token_hash, int64_t now, struct session *s)
+/* The command that reads the session hash of a key. */
+#define SESSION_READ(key)                                                                          \
+    {                                                                                              \
+        "HMGET", key, "id", "user_id", "created_at", "expires_at", "last_seen_at", "ip", "ua"      \
+    }
+
+/* Fills s from the reply of SESSION_READ and frees the reply; GH_NOT_FOUND when the session is
+ * absent or expired at now. */
+static gh_status session_of_reply(redisReply *rep, const char *token_hash, int64_t now,
+                                  struct session *s)
 {
-    char key[96];
-    redisReply *rep = NULL;
-    session_key(token_hash, key, sizeof key);
-    const char *argv[] = {"HMGET",        key,  "id", "user_id", "created_at", "expires_at",
-                          "last_seen_at", "ip", "ua"};
-    gh_status st = command(kv, &rep, 9, argv);
-    if (st != GH_OK)
-        return st;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 ||
         rep->element[0]->type != REDIS_REPLY_STRING) {
         freeReplyObject(rep);
@@ -222,13 +273,83 @@ static gh_status read_session(struct kv *kv, const char *token_hash, int64_t now
     return s->expires_at > now ? GH_OK : GH_NOT_FOUND;
 }
 
+/* Reads the session hash of token_hash; GH_NOT_FOUND when absent or expired at now. */
+static gh_status read_session(struct kv *kv, const char *token_hash, int64_t now, struct session *s)
+{
+    char key[96];
+    redisReply *rep = NULL;
+    session_key(token_hash, key, sizeof key);
+    const char *argv[] = SESSION_READ(key);
+    gh_status st = command(kv, &rep, 9, argv);
+    return st == GH_OK ? session_of_reply(rep, token_hash, now, s) : st;
+}
+
+/* The slot of token_hash among a thread's known sessions (the hash is random: its first
+ * characters spread the slots evenly). */
+static struct known_session *known_slot(struct rconn *rc, const char *token_hash)
+{
+    unsigned h = 0;
+    for (int i = 0; i < 8 && token_hash[i]; i++)
+        h = h * 31u + (unsigned char)token_hash[i];
+    return &rc->known[h & (KNOWN_SESSIONS - 1)];
+}
+
+/* The user of the session token_hash as this thread saw it last, NULL when it has not seen it.
+ * A session's user never changes, so this is only a guess about whether it still exists. */
+static const char *known_user_of(struct rconn *rc, const char *token_hash)
+{
+    if (!rc->known)
+        rc->known = calloc(KNOWN_SESSIONS, sizeof *rc->known);
+    if (!rc->known)
+        return NULL;
+    const struct known_session *k = known_slot(rc, token_hash);
+    return strcmp(k->token_hash, token_hash) ? NULL : k->user_id;
+}
+
+static void remember_user_of(struct rconn *rc, const struct session *s)
+{
+    if (!rc->known)
+        return;
+    struct known_session *k = known_slot(rc, s->token_hash);
+    strcpy(k->token_hash, s->token_hash);
+    strcpy(k->user_id, s->user_id);
+}
+
+/* A session and its user: Redis has the session, the database the user. For a session this
+ * thread has seen, whose user it knows, both are asked at once (the Redis command is sent, the
+ * database queried, then the reply read), so a lookup costs one round trip's time instead of
+ * two. Redis still decides whether the session exists; the user is read fresh. */
 static gh_status rd_session_lookup(struct kv *kv, const char *token_hash, int64_t now,
                                    struct session *s, struct user *u)
 {
-    gh_status st = read_session(kv, token_hash, now, s);
-    if (st == GH_OK)
-        st = kv->store->user_by_id(kv->store, s->user_id, u);
-    return st;
+    struct rconn *rc = conn_get(impl_of(kv));
+    if (!rc)
+        return GH_UNAVAILABLE;
+    char user_id[UUID_LEN + 1] = "";
+    const char *known = known_user_of(rc, token_hash);
+    if (known)
+        strcpy(user_id, known);
+    gh_status st = GH_OK, user_st = GH_NOT_FOUND;
+    if (user_id[0]) {
+        char key[96];
+        redisReply *rep = NULL;
+        session_key(token_hash, key, sizeof key);
+        const char *argv[] = SESSION_READ(key);
+        if ((st = command_send(rc, 9, argv)) != GH_OK)
+            return st;
+        user_st = kv->store->user_by_id(kv->store, user_id, u);
+        if ((st = reply_of(rc, &rep)) == GH_OK)
+            st = session_of_reply(rep, token_hash, now, s);
+    } else {
+        st = read_session(kv, token_hash, now, s);
+    }
+    if (st != GH_OK)
+        return st;
+    if (strcmp(s->user_id, user_id)) /* not known before */
+        user_st = kv->store->user_by_id(kv->store, s->user_id, u);
+    if (user_st == GH_OK)
+        remember_user_of(rc, s);
+    return user_st;
 }
 
 static gh_status rd_session_touch(struct kv *kv, const char *token_hash, int64_t now)

@@ -278,6 +278,29 @@ static void test_kv_session_of_unknown_user_not_found(void **state)
     assert_false(session_exists(f, HASH_A));
 }
 
+/* Looked up again (the Redis kv then asks for the session and its user at once), a session
+ * comes with its user as it is now, and is gone once deleted. */
+static void test_kv_session_lookup_again_reads_the_user_fresh(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, gu;
+    struct session gs;
+    insert_user(f, &u, "ada@example.com");
+    insert_session(f, HASH_A, u.id, 0, 3600);
+    assert_int_equal(f->kv->session_lookup(f->kv, HASH_A, f->now, &gs, &gu), GH_OK);
+    assert_string_equal(gu.first_name, "Ada");
+    strcpy(u.first_name, "Grace");
+    assert_int_equal(f->st->user_update_profile(f->st, &u), GH_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(f->kv->session_lookup(f->kv, HASH_A, f->now, &gs, &gu), GH_OK);
+        assert_string_equal(gs.user_id, u.id);
+        assert_string_equal(gu.first_name, "Grace");
+    }
+    assert_int_equal(f->kv->session_delete(f->kv, HASH_A), GH_OK);
+    assert_int_equal(f->kv->session_lookup(f->kv, HASH_A, f->now, &gs, &gu), GH_NOT_FOUND);
+    assert_false(session_exists(f, HASH_A));
+}
+
 static void test_kv_session_touch_sets_last_seen(void **state)
 {
     struct fixture *f = *state;
@@ -490,6 +513,7 @@ static const struct scenario {
     SCENARIO(test_kv_session_expired_not_found),
     SCENARIO(test_kv_session_unknown_not_found),
     SCENARIO(test_kv_session_of_unknown_user_not_found),
+    SCENARIO(test_kv_session_lookup_again_reads_the_user_fresh),
     SCENARIO(test_kv_session_touch_sets_last_seen),
     SCENARIO(test_kv_session_delete),
     SCENARIO(test_kv_session_list_newest_first_live_only),
