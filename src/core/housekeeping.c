@@ -1,6 +1,7 @@
 /* The housekeeping thread. */
 #include "housekeeping.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,6 +39,11 @@ static void *housekeeping_main(void *arg)
                 log_msg(LOG_WARN, "expired rows could not be purged");
             next_purge = time_mono_ms() + PURGE_INTERVAL_SECONDS * 1000;
         }
+        /* The scans above read whole tables: their pages are of no use until the next round.
+         * What is freed stays in this thread's malloc arena unless handed back explicitly. */
+        if (store->release_memory)
+            store->release_memory(store);
+        malloc_trim(0);
         pthread_mutex_lock(&hk->lock);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);

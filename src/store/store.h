@@ -30,6 +30,10 @@ struct store {
     void (*rollback)(struct store *st);
     /* Closes every connection and frees the store. */
     void (*close)(struct store *st);
+    /* Lets go of the memory the calling thread's connection keeps for pages it has read, after
+     * a background scan that request threads would not profit from. NULL when the backend
+     * keeps no such cache in the process. */
+    void (*release_memory)(struct store *st);
 
     /* Inserts the user and its profile (ids, email lower-cased by the caller). GH_CONFLICT when
      * the email is taken; the caller's transaction stays usable then. */

@@ -422,13 +422,19 @@ static void test_store_every_member_is_set(void **state)
         (void (*)(void))s->import_map_insert,
         (void (*)(void))s->purge_expired,
     };
-    /* Every member but impl is listed: a member added to struct store without a line here
-     * changes the size. */
-    assert_int_equal(sizeof members / sizeof members[0] + 1, sizeof *s / sizeof(void *));
+    /* Every member but impl and the optional release_memory is listed: a member added to
+     * struct store without a line here changes the size. */
+    assert_int_equal(sizeof members / sizeof members[0] + 2, sizeof *s / sizeof(void *));
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
         if (!members[i])
             fail_msg("member %zu of struct store is not set", i);
     assert_non_null(s->impl);
+    /* Where there is one, giving back the page cache leaves the store working. */
+    struct user u;
+    assert_int_equal(s->user_by_id(s, NO_SUCH_ID, &u), GH_NOT_FOUND);
+    if (s->release_memory)
+        s->release_memory(s);
+    assert_int_equal(s->user_by_id(s, NO_SUCH_ID, &u), GH_NOT_FOUND);
 }
 
 static void test_store_migrate_twice_is_idempotent(void **state)

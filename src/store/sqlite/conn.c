@@ -357,10 +357,21 @@ static const struct sql_dialect dialect = {
         },
 };
 
+/* The page cache of the calling thread's connection (up to 2 MiB each), given back. */
+static void sq_release_memory(struct store *st)
+{
+    struct conn *c = NULL;
+    if (conn_get(st, &c) == GH_OK)
+        sqlite3_db_release_memory(c->db);
+}
+
 gh_status store_sqlite_open(const char *path, struct store **out)
 {
     /* Before the library's first use: no global lock around every allocation for statistics
      * nobody reads (later calls, as in the tests that open many stores, change nothing). */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    return sql_store_open(path, &dialect, conn_open, conn_free, out);
+    gh_status st = sql_store_open(path, &dialect, conn_open, conn_free, out);
+    if (st == GH_OK)
+        (*out)->release_memory = sq_release_memory;
+    return st;
 }
