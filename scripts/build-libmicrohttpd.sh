@@ -14,13 +14,14 @@
 # PREFIX/include).
 #
 # Idempotent: nothing happens when PREFIX already holds this version built with this patch.
-# The tarball is kept next to PREFIX, so a rebuild does not download it again. Needs curl (or
-# wget), tar, patch, gcc and make.
+# The tarball is kept next to PREFIX, so a rebuild does not download it again;
+# LIBMICROHTTPD_URL fetches it from elsewhere (any URL curl reads, file:// too), and its
+# SHA-256 is checked all the same. Needs curl (or wget), tar, patch, gcc and make.
 set -euo pipefail
 
 version=1.0.1
 sha256=a89e09fc9b4de34dde19f4fcb4faaa1ce10299b9908db1132bbfa1de47882b94
-url=${GATEHOUSE_MHD_URL:-http://deb.debian.org/debian/pool/main/libm/libmicrohttpd/libmicrohttpd_${version}.orig.tar.gz}
+url=${LIBMICROHTTPD_URL:-http://deb.debian.org/debian/pool/main/libm/libmicrohttpd/libmicrohttpd_${version}.orig.tar.gz}
 
 log() { printf 'build-libmicrohttpd: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

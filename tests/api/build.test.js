@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/server.js';
@@ -51,6 +51,17 @@ test('a libmicrohttpd that was not built stops the build with a message naming i
   assert.notEqual(r.status, 0, `the build must fail:\n${r.out}`);
   assert.match(r.out, /missing libmicrohttpd/, r.out);
   assert.match(r.out, /scripts\/install-deps\.sh/, r.out);
+});
+
+test('a libmicrohttpd tarball without the pinned SHA-256 is refused and nothing is built from it', () => {
+  const b = buildDir();
+  writeFileSync(join(b, 'evil.tar.gz'), 'not the release');
+  const r = spawnSync(join(REPO_ROOT, 'scripts/build-libmicrohttpd.sh'), [join(b, 'deps', 'libmicrohttpd')], {
+    env: { ...process.env, LIBMICROHTTPD_URL: `file://${join(b, 'evil.tar.gz')}` }, encoding: 'utf8', timeout: 60000,
+  });
+  assert.notEqual(r.status, 0, r.stderr);
+  assert.match(r.stderr, /does not have the expected SHA-256/, r.stderr);
+  assert.deepEqual(readdirSync(join(b, 'deps')), [], 'no tarball kept, no prefix made');
 });
 
 test('make run still installs the packages before the check (the check belongs to compiling)', () => {
