@@ -7,7 +7,8 @@ PKGS     := libsodium jansson sqlite3 libcurl libpq hiredis libcrypto libargon2
 # enough). scripts/install-deps.sh runs it for the build, test and fuzz groups.
 MHD_PREFIX ?= $(CURDIR)/.deps/libmicrohttpd
 MHD_LIB  := $(MHD_PREFIX)/lib/libmicrohttpd.a
-# Binaries are relinked when it is rebuilt (a prerequisite only once it exists: pkg-check names it).
+# Objects are recompiled and binaries relinked when it is rebuilt (a prerequisite only once it
+# exists: before that, pkg-check names it).
 MHD_DEP   = $(wildcard $(MHD_LIB))
 WARN     := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat -Wformat-security
@@ -66,7 +67,7 @@ pkg-check:
 	  exit 1; }
 
 # ---- normal build ----
-$(OBJ)/%.o: %.c | pkg-check
+$(OBJ)/%.o: %.c $(MHD_DEP) | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -102,7 +103,7 @@ $(BUILD)/gatehouse: $(OBJ)/src/main.o $(BUILD)/libgatehouse.a $(MHD_DEP) | pkg-c
 UNIT_LDFLAGS_test_wipe := -Wl,--wrap=free
 
 # The unit-test helpers, in an archive: a test links only the ones it uses.
-$(OBJ)/tests/unit/%.o: tests/unit/%.c | pkg-check
+$(OBJ)/tests/unit/%.o: tests/unit/%.c $(MHD_DEP) | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -Isrc -c $< -o $@
@@ -119,7 +120,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libunithelpers.a $(BUILD)/libgatehouse.
 	  -lcmocka $(UNIT_LDFLAGS_$*)
 
 # ---- sanitizer build ----
-$(ASAN_OBJ)/%.o: %.c | pkg-check
+$(ASAN_OBJ)/%.o: %.c $(MHD_DEP) | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CC (asan) $<"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
@@ -132,7 +133,7 @@ $(BUILD)/asan/gatehouse: $(ASAN_OBJ)/src/main.o $(BUILD)/asan/libgatehouse.a $(M
 	@echo "LD $@"
 	@$(CC) $(CFLAGS) $(SAN) -o $@ $(filter-out $(MHD_DEP),$^) $(LIBS)
 
-$(ASAN_OBJ)/tests/unit/%.o: tests/unit/%.c | pkg-check
+$(ASAN_OBJ)/tests/unit/%.o: tests/unit/%.c $(MHD_DEP) | pkg-check
 	@mkdir -p $(dir $@)
 	@echo "CC (asan) $<"
 	@$(CC) $(ALL_CFLAGS) $(SAN) -Isrc -c $< -o $@
@@ -212,7 +213,7 @@ FUZZ_OBJ     := $(BUILD)/fuzz/obj
 FUZZ_SRC     := $(wildcard fuzz/*.c)
 FUZZ_BINS    := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-$(FUZZ_OBJ)/%.o: %.c
+$(FUZZ_OBJ)/%.o: %.c $(MHD_DEP)
 	@mkdir -p $(dir $@)
 	@echo "CC (fuzz) $<"
 	@$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
