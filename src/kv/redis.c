@@ -19,7 +19,7 @@
 #include "kv.h"
 
 #define REDIS_TIMEOUT_MS 1000
-/* Sessions whose user a thread remembers (see known_user_of); a power of two. */
+/* Sessions whose user a thread remembers (see known_slot); a power of two. */
 #define KNOWN_SESSIONS 1024
 
 /* A session's user, as a thread last saw it. */
@@ -284,35 +284,20 @@ static gh_status read_session(struct kv *kv, const char *token_hash, int64_t now
     return st == GH_OK ? session_of_reply(rep, token_hash, now, s) : st;
 }
 
-/* The slot of token_hash among a thread's known sessions (the hash is random: its first
- * characters spread the slots evenly). */
+/* The slot of token_hash among this thread's known sessions (the hash is random: its first
+ * characters spread the slots evenly); NULL when there is no memory for them. A slot holds the
+ * session that last used it: a session's user never changes, so what it says is only a guess
+ * about whether the session still exists. */
 static struct known_session *known_slot(struct rconn *rc, const char *token_hash)
-{
-    unsigned h = 0;
-    for (int i = 0; i < 8 && token_hash[i]; i++)
-        h = h * 31u + (unsigned char)token_hash[i];
-    return &rc->known[h & (KNOWN_SESSIONS - 1)];
-}
-
-/* The user of the session token_hash as this thread saw it last, NULL when it has not seen it.
- * A session's user never changes, so this is only a guess about whether it still exists. */
-static const char *known_user_of(struct rconn *rc, const char *token_hash)
 {
     if (!rc->known)
         rc->known = calloc(KNOWN_SESSIONS, sizeof *rc->known);
     if (!rc->known)
         return NULL;
-    const struct known_session *k = known_slot(rc, token_hash);
-    return strcmp(k->token_hash, token_hash) ? NULL : k->user_id;
-}
-
-static void remember_user_of(struct rconn *rc, const struct session *s)
-{
-    if (!rc->known)
-        return;
-    struct known_session *k = known_slot(rc, s->token_hash);
-    strcpy(k->token_hash, s->token_hash);
-    strcpy(k->user_id, s->user_id);
+    unsigned h = 0;
+    for (int i = 0; i < 8 && token_hash[i]; i++)
+        h = h * 31u + (unsigned char)token_hash[i];
+    return &rc->known[h & (KNOWN_SESSIONS - 1)];
 }
 
 /* A session and its user: Redis has the session, the database the user. For a session this
@@ -325,30 +310,34 @@ static gh_status rd_session_lookup(struct kv *kv, const char *token_hash, int64_
     struct rconn *rc = conn_get(impl_of(kv));
     if (!rc)
         return GH_UNAVAILABLE;
-    char user_id[UUID_LEN + 1] = "";
-    const char *known = known_user_of(rc, token_hash);
-    if (known)
-        strcpy(user_id, known);
-    gh_status st = GH_OK, user_st = GH_NOT_FOUND;
-    if (user_id[0]) {
+    struct known_session *k = known_slot(rc, token_hash);
+    bool known = k && !strcmp(k->token_hash, token_hash);
+    gh_status st, user_st = GH_NOT_FOUND;
+    if (known) {
         char key[96];
         redisReply *rep = NULL;
         session_key(token_hash, key, sizeof key);
         const char *argv[] = SESSION_READ(key);
         if ((st = command_send(rc, 9, argv)) != GH_OK)
             return st;
-        user_st = kv->store->user_by_id(kv->store, user_id, u);
+        user_st = kv->store->user_by_id(kv->store, k->user_id, u);
         if ((st = reply_of(rc, &rep)) == GH_OK)
             st = session_of_reply(rep, token_hash, now, s);
+        /* a session that is gone is forgotten: replaying its cookie costs no database query */
+        if (st == GH_NOT_FOUND)
+            k->token_hash[0] = '\0';
     } else {
         st = read_session(kv, token_hash, now, s);
     }
     if (st != GH_OK)
         return st;
-    if (strcmp(s->user_id, user_id)) /* not known before */
+    if (!known || strcmp(s->user_id, k->user_id)) {
         user_st = kv->store->user_by_id(kv->store, s->user_id, u);
-    if (user_st == GH_OK)
-        remember_user_of(rc, s);
+        if (k && user_st == GH_OK) {
+            strcpy(k->token_hash, s->token_hash);
+            strcpy(k->user_id, s->user_id);
+        }
+    }
     return user_st;
 }
 
