@@ -18,7 +18,7 @@
 
 /* The migrations the SQL backends embed (store/migrations/<backend>/): migrate records as many,
  * so that a new migration fails the contract test here until the fake knows its tables. */
-#define MIGRATIONS 8
+#define MIGRATIONS 9
 /* How long a write waits for another connection's transaction, as SQLite's busy timeout. */
 #define BUSY_TIMEOUT_SECONDS 5
 /* Slots for the members of struct store, all function pointers but impl. */

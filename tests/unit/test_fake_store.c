@@ -199,7 +199,7 @@ static void test_fake_query_reads_the_subset_and_refuses_the_rest(void **state)
         GH_NOT_FOUND);
     assert_int_equal(
         fake_db_query(f->db, "SELECT max(version) FROM schema_migrations", out, sizeof out), GH_OK);
-    assert_string_equal(out, "8");
+    assert_string_equal(out, "9");
     assert_int_equal(fake_db_query(f->db, "SELECT nope FROM users", out, sizeof out), GH_INTERNAL);
     assert_int_equal(fake_db_query(f->db, "SELECT count(*) FROM nope", out, sizeof out),
                      GH_INTERNAL);

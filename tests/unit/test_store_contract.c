@@ -21,7 +21,7 @@
 #include "util/secret.h"
 
 /* Migrations embedded in the binary (store/migrations/<backend>/). */
-#define MIGRATIONS 8
+#define MIGRATIONS 9
 
 struct fixture;
 

@@ -19,7 +19,7 @@
 #include "util/secret.h"
 
 /* Number of embedded migrations (store/migrations/postgres/). */
-#define MIGRATIONS 8
+#define MIGRATIONS 9
 
 static int db_counter;
 
@@ -202,6 +202,25 @@ static void test_pg_statement_error_fails_the_commit(void **state)
     assert_int_equal(query_int(f, "SELECT count(*) FROM users"), 1);
 }
 
+/* Rate-limit counters are transient: their table is unlogged, so a counter's commit does not
+ * wait for a WAL flush (migration 9). Every other table stays logged. */
+static void test_pg_only_the_rate_limit_table_is_unlogged(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(query_int(f, "SELECT count(*) FROM pg_class WHERE relname = 'rate_limits' "
+                                  "AND relpersistence = 'u'"),
+                     1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+                                  "n.oid = c.relnamespace WHERE n.nspname = 'public' AND "
+                                  "c.relkind = 'r' AND c.relpersistence = 'u'"),
+                     1);
+    int64_t count = 0, end = 0;
+    assert_int_equal(f->st->rate_hit(f->st, "ip:192.0.2.1", 60, 1000, &count, &end), GH_OK);
+    assert_int_equal(f->st->rate_hit(f->st, "ip:192.0.2.1", 60, 1001, &count, &end), GH_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(end, 1060);
+}
+
 /* ---- text PostgreSQL refuses ---- */
 
 /* Header values may hold any bytes; what is not UTF-8 is stored as '?', not refused. */
@@ -330,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_pg_open_unreachable_is_unavailable),
         PG_TEST(test_pg_ready_write_fails_on_a_read_only_database),
         PG_TEST(test_pg_statement_error_fails_the_commit),
+        PG_TEST(test_pg_only_the_rate_limit_table_is_unlogged),
         PG_TEST(test_pg_invalid_utf8_is_stored_replaced),
         PG_TEST(test_pg_parameter_lists_are_bounded),
         PG_TEST(test_pg_server_restart_is_unavailable_then_recovers),

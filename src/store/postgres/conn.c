@@ -429,7 +429,7 @@ struct migration {
 static const struct migration migrations[] = {
     {1, embed_postgres_0001_start}, {2, embed_postgres_0002_start}, {3, embed_postgres_0003_start},
     {4, embed_postgres_0004_start}, {5, embed_postgres_0005_start}, {6, embed_postgres_0006_start},
-    {7, embed_postgres_0007_start}, {8, embed_postgres_0008_start},
+    {7, embed_postgres_0007_start}, {8, embed_postgres_0008_start}, {9, embed_postgres_0009_start},
 };
 
 /* Serialises migrations of instances starting at the same time (any fixed number will do). */

@@ -257,7 +257,7 @@ struct migration {
 static const struct migration migrations[] = {
     {1, embed_sqlite_0001_start}, {2, embed_sqlite_0002_start}, {3, embed_sqlite_0003_start},
     {4, embed_sqlite_0004_start}, {5, embed_sqlite_0005_start}, {6, embed_sqlite_0006_start},
-    {7, embed_sqlite_0007_start}, {8, embed_sqlite_0008_start},
+    {7, embed_sqlite_0007_start}, {8, embed_sqlite_0008_start}, {9, embed_sqlite_0009_start},
 };
 
 static gh_status exec_sql(sqlite3 *db, const char *text)
