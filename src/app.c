@@ -74,17 +74,30 @@ static gh_status make_dummy_hash(const struct config *cfg, struct app *app)
                          sizeof app->dummy_hash);
 }
 
-/* How much lower the CPU pool's threads run than the connection threads: a flood of logins
+/* How much lower the hash pool's threads run than the connection threads: a flood of logins
  * that keeps every core hashing must not hold back the session checks of everyone else. */
-#define CPU_POOL_NICE 10
+#define HASH_POOL_NICE 10
 
-/* Starts the CPU pool (one thread per core unless set, at a lower priority) and the I/O pool. */
+/* Threads of the CPU pool per hashing thread. A login spends a few milliseconds in the
+ * database (rate counters, the user, its session and audit row) besides its ~15 ms hash; with
+ * more flows than hashing threads, one flow's database work overlaps the others' hashes and
+ * the cores keep hashing. */
+#define FLOWS_PER_HASH_THREAD 4
+
+/* Starts the hash pool (one thread per core unless set, at a lower priority), the CPU pool
+ * whose handlers hand their hashes to it, and the I/O pool. */
 static gh_status start_pools(const struct config *cfg, struct app *app)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int cpu_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
+    int hash_threads = cfg->hash_threads > 0 ? cfg->hash_threads : (int)(cores > 0 ? cores : 1);
+    int flow_threads = hash_threads * FLOWS_PER_HASH_THREAD;
+    /* Room for every flow's hash: a flow never finds the hash pool full. */
     gh_status st =
-        workpool_start("cpu", cpu_threads, cfg->hash_queue, CPU_POOL_NICE, &app->cpu_pool);
+        workpool_start("hash", hash_threads, flow_threads, HASH_POOL_NICE, &app->hash_pool);
+    if (st == GH_OK)
+        password_use_pool(app->hash_pool);
+    if (st == GH_OK)
+        st = workpool_start("cpu", flow_threads, cfg->hash_queue, 0, &app->cpu_pool);
     if (st == GH_OK)
         st = workpool_start("io", cfg->io_threads, cfg->io_queue, 0, &app->io_pool);
     return st;
@@ -134,6 +147,8 @@ void app_close(struct app *app)
     keys_close(&app->keys);
     oidc_close(&app->oidc);
     workpool_stop(&app->cpu_pool);
+    password_use_pool(NULL);
+    workpool_stop(&app->hash_pool);
     workpool_stop(&app->io_pool);
     outbox_stop(&app->outbox);
     if (app->media)

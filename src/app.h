@@ -18,8 +18,9 @@ struct login_pad;
 struct app {
     const struct config *cfg;
     struct store *store;
-    struct workpool *cpu_pool; /* handlers that hash passwords; one thread per core */
-    struct workpool *io_pool;  /* handlers that block on outbound I/O (S3) */
+    struct workpool *cpu_pool;  /* handlers that hash passwords (their database work included) */
+    struct workpool *hash_pool; /* the hashes themselves: one thread per core, lower priority */
+    struct workpool *io_pool;   /* handlers that block on outbound I/O (S3) */
     struct housekeeping *housekeeping;
     struct keyring *keys;        /* signing keys of access tokens (core/keys.c) */
     struct oidc *oidc;           /* OpenID Connect providers (core/oidc.c) */

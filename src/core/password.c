@@ -9,7 +9,15 @@
 #include <strings.h>
 
 #include "../embed.h"
+#include "../util/workpool.h"
 #include "legacy_hash.h"
+
+static struct workpool *hash_pool; /* where hashes run; NULL: on the calling thread */
+
+void password_use_pool(struct workpool *pool)
+{
+    hash_pool = pool;
+}
 
 /* Sorted pointers into the embedded list (which is sorted with LC_ALL=C, one per line). */
 static const char **common_words;
@@ -94,15 +102,45 @@ gh_status password_check_policy(const char *password, const char *email, int min
     return GH_OK;
 }
 
+/* One Argon2id hash, as run on the hash pool. */
+struct hash_job {
+    const char *password;
+    uint32_t iterations, memory_kib;
+    char *out;
+    gh_status status;
+};
+
+static void run_hash_job(void *arg)
+{
+    struct hash_job *job = arg;
+    job->status =
+        crypto_pwhash_str_alg(job->out, job->password, strlen(job->password), job->iterations,
+                              (size_t)job->memory_kib * 1024u, crypto_pwhash_ALG_ARGON2ID13) == 0
+            ? GH_OK
+            : GH_NO_MEMORY;
+}
+
 gh_status password_hash(const char *password, uint32_t iterations, uint32_t memory_kib, char *out,
                         size_t outlen)
 {
     if (outlen < crypto_pwhash_STRBYTES)
         return GH_INTERNAL;
-    if (crypto_pwhash_str_alg(out, password, strlen(password), iterations,
-                              (size_t)memory_kib * 1024u, crypto_pwhash_ALG_ARGON2ID13) != 0)
-        return GH_NO_MEMORY;
-    return GH_OK;
+    struct hash_job job = {password, iterations, memory_kib, out, GH_INTERNAL};
+    workpool_run_and_wait(hash_pool, run_hash_job, &job);
+    return job.status;
+}
+
+/* One verification of parsed parameters, as run on the hash pool. */
+struct verify_job {
+    const char *password;
+    const struct hash_params *params;
+    gh_status status;
+};
+
+static void run_verify_job(void *arg)
+{
+    struct verify_job *job = arg;
+    job->status = hash_verify_params(job->password, job->params);
 }
 
 void password_bounds_for(const struct config *cfg, struct hash_bounds *out)
@@ -131,8 +169,11 @@ gh_status password_verify_stored(const struct config *cfg, const char *password,
     gh_status st = GH_ERR_INVALID_CREDENTIALS;
     if (verdict != HASH_VERIFIABLE)
         *why = hash_verdict_reason(verdict);
-    else
-        st = hash_verify_params(password, &params);
+    else {
+        struct verify_job job = {password, &params, GH_INTERNAL};
+        workpool_run_and_wait(hash_pool, run_verify_job, &job);
+        st = job.status;
+    }
     sodium_memzero(&params, sizeof params);
     return st;
 }

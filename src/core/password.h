@@ -1,6 +1,6 @@
 /* Password rules: the policy of SPEC §8 (length, common list, email local part) and Argon2id
  * hashing with the configured parameters. A hash costs about 15 ms and 19 MiB: only flows on
- * the CPU pool call it. */
+ * the CPU pool call it, and the hashing itself runs on the hash pool when one is set. */
 #ifndef GH_PASSWORD_H
 #define GH_PASSWORD_H
 
@@ -25,6 +25,14 @@ bool password_is_common(const char *password);
  * Returns GH_OK or one of GH_ERR_PASSWORD_TOO_SHORT/TOO_LONG/COMMON/CONTAINS_EMAIL. */
 GH_MUST_CHECK gh_status password_check_policy(const char *password, const char *email,
                                               int min_chars);
+
+struct workpool;
+/* From now on, hashing and verifying run on pool's threads, the calling thread waiting (NULL:
+ * on the calling thread). A serving process sets its hash pool, one thread per core at a lower
+ * priority, so that the database work of the flows around a hash overlaps other hashes and a
+ * flood of them cannot crowd out the connection threads. Set before the threads that hash
+ * start, and back to NULL after they stop. */
+void password_use_pool(struct workpool *pool);
 
 /* Argon2id hash of password into out (PHC string) with the given cost. */
 GH_MUST_CHECK gh_status password_hash(const char *password, uint32_t iterations,

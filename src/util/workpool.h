@@ -29,5 +29,9 @@ void workpool_release(struct workpool *pool);
 void workpool_submit(struct workpool *pool, struct work *w);
 /* Jobs reserved, waiting or running (for metrics and shutdown). */
 int workpool_depth(struct workpool *pool);
+/* Runs fn(arg) on one of pool's threads and returns when it has run; on the calling thread
+ * when pool is NULL or has no room (GH_BUSY from workpool_reserve). For work that must run at
+ * the pool's priority, handed over by a thread that waits for it. */
+void workpool_run_and_wait(struct workpool *pool, void (*fn)(void *arg), void *arg);
 
 #endif

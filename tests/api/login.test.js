@@ -2,6 +2,7 @@
 // rotation, hashed storage and the bounded hash pool.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import {
   startServer, sessionRows, storageDump, cleanup, get, post, expectError, assertJsonContentType, sql, sqlQuote,
   randomEmail, register, registerAndConfirm, confirmationLink, openLink, login, loginOk, singleSetCookie, cookieValue,
@@ -217,4 +218,42 @@ test('a full hash pool answers 503 busy with Retry-After, and the server stays h
   assert.equal((await get(small, '/health-check/')).status, 200);
   await loginOk(small, creds);
   assert.equal(await small.stop(), 0, 'clean exit on SIGTERM');
+});
+
+/** Per thread of a running server: nice value, CPU ticks used (user + system), and the time
+ * slice the scheduler reports (null where the kernel does not show it). */
+function serverThreads(s) {
+  const dir = `/proc/${s.proc.pid}/task`;
+  return fs.readdirSync(dir).map((tid) => {
+    const stat = fs.readFileSync(`${dir}/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const sched = fs.readFileSync(`${dir}/${tid}/sched`, 'utf8');
+    const slice = /^se\.slice\s*:\s*(\d+)/m.exec(sched);
+    return { tid, nice: Number(fields[16]), ticks: Number(fields[11]) + Number(fields[12]), slice: slice ? Number(slice[1]) : null };
+  });
+}
+
+test('password hashes run on their own lower-priority threads, one per GATEHOUSE_HASH_THREADS, and nothing else does', async () => {
+  const s = await startServer({ env: { GATEHOUSE_HASH_THREADS: '3' } });
+  const creds = await registerAndConfirm(s);
+  const lowered = (threads) => threads.filter((t) => t.nice === 10);
+  const before = serverThreads(s);
+  assert.equal(lowered(before).length, 3, JSON.stringify(before));
+  for (const t of before) assert.ok(t.nice === 0 || t.nice === 10, `thread ${t.tid} at nice ${t.nice}`);
+  // Where the kernel reports slices, the hashing threads ask for the shortest one, so a
+  // session check that wakes up while they run gets the core at once.
+  for (const t of lowered(before)) if (t.slice !== null) assert.equal(t.slice, 100000);
+  for (const t of before.filter((x) => x.nice === 0)) if (t.slice !== null) assert.notEqual(t.slice, 100000);
+  // Twenty logins from eight connections at once: the Argon2 work lands on those threads.
+  for (let round = 0; round < 5; round++) {
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(s, '/users/login/', creds)));
+    for (const r of answers) assert.equal(r.status, 200, r.text);
+  }
+  const after = serverThreads(s);
+  const used = (threads, pick) => threads.filter(pick).reduce((n, t) => n + t.ticks, 0);
+  const hashing = new Set(lowered(before).map((t) => t.tid));
+  const onHashThreads = used(after, (t) => hashing.has(t.tid)) - used(before, (t) => hashing.has(t.tid));
+  const elsewhere = used(after, (t) => !hashing.has(t.tid)) - used(before, (t) => !hashing.has(t.tid));
+  assert.ok(onHashThreads >= 3 * elsewhere, `hash threads used ${onHashThreads} ticks, the others ${elsewhere}`);
+  assert.equal(await s.stop(), 0);
 });

@@ -1,0 +1,128 @@
+/* The bounded worker pool (util/workpool.h): reservation, FIFO runs, and handing work over to
+ * a pool while the caller waits (workpool_run_and_wait, which password hashing goes through). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+#include "util/workpool.h"
+
+/* What one run saw: the thread it ran on, and a result the caller reads after the wait. */
+struct probe {
+    pthread_t ran_on;
+    int result;
+    useconds_t sleep_us;
+    atomic_int *running;   /* runs in progress, when counted */
+    atomic_int *most_ever; /* the most runs in progress at once */
+};
+
+static void run_probe(void *arg)
+{
+    struct probe *p = arg;
+    p->ran_on = pthread_self();
+    if (p->running) {
+        int now = atomic_fetch_add(p->running, 1) + 1;
+        int seen = atomic_load(p->most_ever);
+        while (now > seen && !atomic_compare_exchange_weak(p->most_ever, &seen, now))
+            ;
+    }
+    if (p->sleep_us)
+        usleep(p->sleep_us);
+    p->result = 42;
+    if (p->running)
+        atomic_fetch_sub(p->running, 1);
+}
+
+static void test_run_and_wait_runs_on_a_pool_thread_and_returns_after(void **state)
+{
+    (void)state;
+    struct workpool *pool = NULL;
+    assert_int_equal(workpool_start("test", 1, 4, 0, &pool), GH_OK);
+    struct probe p = {.sleep_us = 20000};
+    workpool_run_and_wait(pool, run_probe, &p);
+    assert_int_equal(p.result, 42);
+    assert_false(pthread_equal(p.ran_on, pthread_self()));
+    assert_int_equal(workpool_depth(pool), 0);
+    workpool_stop(&pool);
+    assert_null(pool);
+}
+
+static void test_run_and_wait_without_a_pool_runs_on_the_caller(void **state)
+{
+    (void)state;
+    struct probe p = {0};
+    workpool_run_and_wait(NULL, run_probe, &p);
+    assert_int_equal(p.result, 42);
+    assert_true(pthread_equal(p.ran_on, pthread_self()));
+}
+
+/* A pool with no room left does not refuse the work: the caller runs it itself. */
+static void test_run_and_wait_on_a_full_pool_runs_on_the_caller(void **state)
+{
+    (void)state;
+    struct workpool *pool = NULL;
+    assert_int_equal(workpool_start("test", 1, 0, 0, &pool), GH_OK);
+    assert_int_equal(workpool_reserve(pool), GH_OK); /* the one place */
+    assert_int_equal(workpool_reserve(pool), GH_BUSY);
+    struct probe p = {0};
+    workpool_run_and_wait(pool, run_probe, &p);
+    assert_int_equal(p.result, 42);
+    assert_true(pthread_equal(p.ran_on, pthread_self()));
+    workpool_release(pool);
+    workpool_stop(&pool);
+}
+
+struct caller {
+    struct workpool *pool;
+    struct probe probe;
+};
+
+static void *call_and_wait(void *arg)
+{
+    struct caller *c = arg;
+    workpool_run_and_wait(c->pool, run_probe, &c->probe);
+    return NULL;
+}
+
+/* Many callers at once: each gets its own run back, and no more run at once than the pool has
+ * threads (so hashes at once, and their memory, stay bounded by the hash pool). */
+static void test_run_and_wait_from_many_threads_runs_each_once_within_the_pool(void **state)
+{
+    (void)state;
+    enum { CALLERS = 16, THREADS = 2 };
+    struct workpool *pool = NULL;
+    atomic_int running = 0, most = 0;
+    assert_int_equal(workpool_start("test", THREADS, CALLERS, 0, &pool), GH_OK);
+    struct caller callers[CALLERS];
+    pthread_t threads[CALLERS];
+    for (int i = 0; i < CALLERS; i++) {
+        callers[i] =
+            (struct caller){pool, {.sleep_us = 5000, .running = &running, .most_ever = &most}};
+        assert_int_equal(pthread_create(&threads[i], NULL, call_and_wait, &callers[i]), 0);
+    }
+    for (int i = 0; i < CALLERS; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(callers[i].probe.result, 42);
+        assert_false(pthread_equal(callers[i].probe.ran_on, threads[i]));
+    }
+    assert_true(atomic_load(&most) >= 1);
+    assert_true(atomic_load(&most) <= THREADS);
+    assert_int_equal(workpool_depth(pool), 0);
+    workpool_stop(&pool);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_and_wait_runs_on_a_pool_thread_and_returns_after),
+        cmocka_unit_test(test_run_and_wait_without_a_pool_runs_on_the_caller),
+        cmocka_unit_test(test_run_and_wait_on_a_full_pool_runs_on_the_caller),
+        cmocka_unit_test(test_run_and_wait_from_many_threads_runs_each_once_within_the_pool),
+    };
+    return cmocka_run_group_tests_name("workpool", tests, NULL, NULL);
+}
