@@ -3,14 +3,17 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 struct workpool {
     const char *name;
@@ -19,11 +22,20 @@ struct workpool {
     struct work *head, *tail; /* FIFO of submitted jobs */
     int reserved;             /* reserved + queued + running */
     int capacity;
+    int running; /* jobs taken by a worker and not finished */
     int nice;
     bool stopping;
     int thread_count;
     pthread_t *threads;
+    _Atomic int64_t refused_at_ms;  /* when workpool_reserve last failed (monotonic); 0: never */
+    const struct workpool *watched; /* see workpool_yield_under_pressure; NULL: none */
+    int pressed_threads;            /* jobs at once while watched refuses work */
 };
+
+/* How long a refusal by the watched pool keeps a pool at its pressed size, milliseconds. */
+#define PRESSURE_MS 1000
+/* How often a worker held back by pressure looks again, when no job ends before. */
+#define PRESSURE_RECHECK_MS 50
 
 /* The time slice a lowered worker asks for, nanoseconds: the shortest Linux grants (0.1 ms).
  * Since Linux 6.12 the scheduler lets a running thread finish its slice before a thread that
@@ -68,6 +80,33 @@ static void lower_own_priority(const struct workpool *p)
         log_msg(LOG_WARN, "the %s pool could not lower its priority", p->name);
 }
 
+static bool refused_lately(const struct workpool *p)
+{
+    int64_t at = atomic_load_explicit(&p->refused_at_ms, memory_order_relaxed);
+    return at != 0 && time_mono_ms() - at < PRESSURE_MS;
+}
+
+/* Whether one more job may start now (called with the lock held): always, unless the watched
+ * pool refused work lately and the pressed number of jobs already run. */
+static bool may_start_another(const struct workpool *p)
+{
+    return !p->watched || p->running < p->pressed_threads || p->stopping ||
+           !refused_lately(p->watched);
+}
+
+/* Waits, with the lock held, a little while for a running job to end. */
+static void wait_for_a_job_to_end(struct workpool *p)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += PRESSURE_RECHECK_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&p->wake, &p->lock, &until);
+}
+
 static void *worker_main(void *arg)
 {
     struct workpool *p = arg;
@@ -78,14 +117,22 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&p->wake, &p->lock);
         if (!p->head)
             break; /* stopping and drained */
+        if (!may_start_another(p)) {
+            wait_for_a_job_to_end(p);
+            continue;
+        }
         struct work *w = p->head;
         p->head = w->next;
         if (!p->head)
             p->tail = NULL;
+        p->running++;
         pthread_mutex_unlock(&p->lock);
         w->run(w); /* may free w: not touched after this */
         pthread_mutex_lock(&p->lock);
+        p->running--;
         p->reserved--;
+        if (p->head)
+            pthread_cond_signal(&p->wake); /* a worker held back by pressure may start it */
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -100,7 +147,11 @@ gh_status workpool_start(const char *name, int threads, int queue_cap, int nice,
         return GH_NO_MEMORY;
     p->name = name;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* for wait_for_a_job_to_end */
+    pthread_cond_init(&p->wake, &attr);
+    pthread_condattr_destroy(&attr);
     p->capacity = queue_cap + threads; /* the running jobs plus the waiting ones */
     p->nice = nice;
     p->threads = calloc((size_t)threads, sizeof *p->threads);
@@ -147,9 +198,19 @@ gh_status workpool_reserve(struct workpool *p)
     if (!p->stopping && p->reserved < p->capacity) {
         p->reserved++;
         st = GH_OK;
+    } else {
+        atomic_store_explicit(&p->refused_at_ms, time_mono_ms(), memory_order_relaxed);
     }
     pthread_mutex_unlock(&p->lock);
     return st;
+}
+
+void workpool_yield_under_pressure(struct workpool *p, const struct workpool *watched, int threads)
+{
+    pthread_mutex_lock(&p->lock);
+    p->watched = watched;
+    p->pressed_threads = threads > 0 ? threads : 1;
+    pthread_mutex_unlock(&p->lock);
 }
 
 void workpool_release(struct workpool *p)

@@ -27,6 +27,12 @@ GH_MUST_CHECK gh_status workpool_reserve(struct workpool *pool);
 void workpool_release(struct workpool *pool);
 /* Queues a job into a place reserved before. Never fails. */
 void workpool_submit(struct workpool *pool, struct work *w);
+/* While watched has refused a job (workpool_reserve failed) within the last second, pool runs
+ * at most threads of its jobs at once (at least one); the others wait in its queue. A flood
+ * that fills the queue of the work feeding this pool so leaves the rest of the cores to
+ * everything else. Set once, before watched is in use. */
+void workpool_yield_under_pressure(struct workpool *pool, const struct workpool *watched,
+                                   int threads);
 /* Jobs reserved, waiting or running (for metrics and shutdown). */
 int workpool_depth(struct workpool *pool);
 /* Runs fn(arg) on one of pool's threads and returns when it has run; on the calling thread

@@ -116,6 +116,61 @@ static void test_run_and_wait_from_many_threads_runs_each_once_within_the_pool(v
     workpool_stop(&pool);
 }
 
+/* Runs six probes of 50 ms at once on pool; returns the most that ran at once. */
+static int most_at_once(struct workpool *pool)
+{
+    enum { CALLERS = 6 };
+    atomic_int running = 0, most = 0;
+    struct caller callers[CALLERS];
+    pthread_t threads[CALLERS];
+    for (int i = 0; i < CALLERS; i++) {
+        callers[i] =
+            (struct caller){pool, {.sleep_us = 50000, .running = &running, .most_ever = &most}};
+        assert_int_equal(pthread_create(&threads[i], NULL, call_and_wait, &callers[i]), 0);
+    }
+    for (int i = 0; i < CALLERS; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(callers[i].probe.result, 42);
+    }
+    return atomic_load(&most);
+}
+
+/* The hash pool under a login flood: once the pool it watches (the flows') has refused work,
+ * it runs no more than its pressed number of jobs at once, and every job still runs. */
+static void test_a_pool_runs_fewer_jobs_while_the_watched_pool_refuses(void **state)
+{
+    (void)state;
+    struct workpool *pool = NULL, *watched = NULL;
+    assert_int_equal(workpool_start("test", 3, 8, 0, &pool), GH_OK);
+    assert_int_equal(workpool_start("watched", 1, 0, 0, &watched), GH_OK);
+    workpool_yield_under_pressure(pool, watched, 1);
+    assert_int_equal(most_at_once(pool), 3); /* no refusal yet: every thread */
+    assert_int_equal(workpool_reserve(watched), GH_OK);
+    assert_int_equal(workpool_reserve(watched), GH_BUSY); /* refused: pressure */
+    assert_int_equal(most_at_once(pool), 1);
+    assert_int_equal(workpool_depth(pool), 0);
+    workpool_release(watched);
+    workpool_stop(&watched);
+    workpool_stop(&pool);
+}
+
+/* The pressure ends a second after the last refusal, and the pool uses every thread again. */
+static void test_a_pool_runs_on_every_thread_a_second_after_the_last_refusal(void **state)
+{
+    (void)state;
+    struct workpool *pool = NULL, *watched = NULL;
+    assert_int_equal(workpool_start("test", 2, 8, 0, &pool), GH_OK);
+    assert_int_equal(workpool_start("watched", 1, 0, 0, &watched), GH_OK);
+    workpool_yield_under_pressure(pool, watched, 1);
+    assert_int_equal(workpool_reserve(watched), GH_OK);
+    assert_int_equal(workpool_reserve(watched), GH_BUSY);
+    usleep(1100000);
+    assert_int_equal(most_at_once(pool), 2);
+    workpool_release(watched);
+    workpool_stop(&watched);
+    workpool_stop(&pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +178,8 @@ int main(void)
         cmocka_unit_test(test_run_and_wait_without_a_pool_runs_on_the_caller),
         cmocka_unit_test(test_run_and_wait_on_a_full_pool_runs_on_the_caller),
         cmocka_unit_test(test_run_and_wait_from_many_threads_runs_each_once_within_the_pool),
+        cmocka_unit_test(test_a_pool_runs_fewer_jobs_while_the_watched_pool_refuses),
+        cmocka_unit_test(test_a_pool_runs_on_every_thread_a_second_after_the_last_refusal),
     };
     return cmocka_run_group_tests_name("workpool", tests, NULL, NULL);
 }
