@@ -129,10 +129,8 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         w->run(w); /* may free w: not touched after this */
         pthread_mutex_lock(&p->lock);
-        p->running--;
+        p->running--; /* this worker takes the next job itself: nobody to wake */
         p->reserved--;
-        if (p->head)
-            pthread_cond_signal(&p->wake); /* a worker held back by pressure may start it */
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
