@@ -38,6 +38,15 @@ static void run_probe(void *arg)
         atomic_fetch_sub(p->running, 1);
 }
 
+/* Asserts that the pool's places all come back. The worker gives a job's place back just after
+ * the job has released its caller, so the caller may look a moment before that. */
+static void assert_drains(struct workpool *pool)
+{
+    for (int i = 0; i < 400 && workpool_depth(pool) != 0; i++)
+        usleep(5000);
+    assert_int_equal(workpool_depth(pool), 0);
+}
+
 static void test_run_and_wait_runs_on_a_pool_thread_and_returns_after(void **state)
 {
     (void)state;
@@ -47,7 +56,7 @@ static void test_run_and_wait_runs_on_a_pool_thread_and_returns_after(void **sta
     workpool_run_and_wait(pool, run_probe, &p);
     assert_int_equal(p.result, 42);
     assert_false(pthread_equal(p.ran_on, pthread_self()));
-    assert_int_equal(workpool_depth(pool), 0);
+    assert_drains(pool);
     workpool_stop(&pool);
     assert_null(pool);
 }
@@ -89,50 +98,40 @@ static void *call_and_wait(void *arg)
     return NULL;
 }
 
+/* Runs `count` callers (at most 16) at once, each handing pool a probe of sleep_us; checks
+ * that each got its own run back, on a pool thread, and returns the most that ran at once. */
+static int most_at_once(struct workpool *pool, int count, useconds_t sleep_us)
+{
+    enum { MAX_CALLERS = 16 };
+    assert_true(count <= MAX_CALLERS);
+    atomic_int running = 0, most = 0;
+    struct caller callers[MAX_CALLERS];
+    pthread_t threads[MAX_CALLERS];
+    for (int i = 0; i < count; i++) {
+        callers[i] =
+            (struct caller){pool, {.sleep_us = sleep_us, .running = &running, .most_ever = &most}};
+        assert_int_equal(pthread_create(&threads[i], NULL, call_and_wait, &callers[i]), 0);
+    }
+    for (int i = 0; i < count; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(callers[i].probe.result, 42);
+        assert_false(pthread_equal(callers[i].probe.ran_on, threads[i]));
+    }
+    return atomic_load(&most);
+}
+
 /* Many callers at once: each gets its own run back, and no more run at once than the pool has
  * threads (so hashes at once, and their memory, stay bounded by the hash pool). */
 static void test_run_and_wait_from_many_threads_runs_each_once_within_the_pool(void **state)
 {
     (void)state;
-    enum { CALLERS = 16, THREADS = 2 };
     struct workpool *pool = NULL;
-    atomic_int running = 0, most = 0;
-    assert_int_equal(workpool_start("test", THREADS, CALLERS, 0, &pool), GH_OK);
-    struct caller callers[CALLERS];
-    pthread_t threads[CALLERS];
-    for (int i = 0; i < CALLERS; i++) {
-        callers[i] =
-            (struct caller){pool, {.sleep_us = 5000, .running = &running, .most_ever = &most}};
-        assert_int_equal(pthread_create(&threads[i], NULL, call_and_wait, &callers[i]), 0);
-    }
-    for (int i = 0; i < CALLERS; i++) {
-        assert_int_equal(pthread_join(threads[i], NULL), 0);
-        assert_int_equal(callers[i].probe.result, 42);
-        assert_false(pthread_equal(callers[i].probe.ran_on, threads[i]));
-    }
-    assert_true(atomic_load(&most) >= 1);
-    assert_true(atomic_load(&most) <= THREADS);
-    assert_int_equal(workpool_depth(pool), 0);
+    assert_int_equal(workpool_start("test", 2, 16, 0, &pool), GH_OK);
+    int most = most_at_once(pool, 16, 5000);
+    assert_true(most >= 1);
+    assert_true(most <= 2);
+    assert_drains(pool);
     workpool_stop(&pool);
-}
-
-/* Runs six probes of 50 ms at once on pool; returns the most that ran at once. */
-static int most_at_once(struct workpool *pool)
-{
-    enum { CALLERS = 6 };
-    atomic_int running = 0, most = 0;
-    struct caller callers[CALLERS];
-    pthread_t threads[CALLERS];
-    for (int i = 0; i < CALLERS; i++) {
-        callers[i] =
-            (struct caller){pool, {.sleep_us = 50000, .running = &running, .most_ever = &most}};
-        assert_int_equal(pthread_create(&threads[i], NULL, call_and_wait, &callers[i]), 0);
-    }
-    for (int i = 0; i < CALLERS; i++) {
-        assert_int_equal(pthread_join(threads[i], NULL), 0);
-        assert_int_equal(callers[i].probe.result, 42);
-    }
-    return atomic_load(&most);
 }
 
 /* The hash pool under a login flood: once the pool it watches (the flows') has refused work,
@@ -144,11 +143,11 @@ static void test_a_pool_runs_fewer_jobs_while_the_watched_pool_refuses(void **st
     assert_int_equal(workpool_start("test", 3, 8, 0, &pool), GH_OK);
     assert_int_equal(workpool_start("watched", 1, 0, 0, &watched), GH_OK);
     workpool_yield_under_pressure(pool, watched, 1);
-    assert_int_equal(most_at_once(pool), 3); /* no refusal yet: every thread */
+    assert_int_equal(most_at_once(pool, 6, 40000), 3); /* no refusal yet: every thread */
     assert_int_equal(workpool_reserve(watched), GH_OK);
     assert_int_equal(workpool_reserve(watched), GH_BUSY); /* refused: pressure */
-    assert_int_equal(most_at_once(pool), 1);
-    assert_int_equal(workpool_depth(pool), 0);
+    assert_int_equal(most_at_once(pool, 6, 40000), 1);
+    assert_drains(pool);
     workpool_release(watched);
     workpool_stop(&watched);
     workpool_stop(&pool);
@@ -165,7 +164,7 @@ static void test_a_pool_runs_on_every_thread_a_second_after_the_last_refusal(voi
     assert_int_equal(workpool_reserve(watched), GH_OK);
     assert_int_equal(workpool_reserve(watched), GH_BUSY);
     usleep(1100000);
-    assert_int_equal(most_at_once(pool), 2);
+    assert_int_equal(most_at_once(pool, 6, 40000), 2);
     workpool_release(watched);
     workpool_stop(&watched);
     workpool_stop(&pool);
