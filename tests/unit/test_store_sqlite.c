@@ -1,11 +1,14 @@
-/* What only the SQLite store (store/sqlite/) has: a database path that cannot be opened, and
- * parameter lists checked against the statement. The scenarios every backend shares are in
- * test_store_contract.c. */
+/* What only the SQLite store (store/sqlite/) has: a database path that cannot be opened,
+ * parameter lists checked against the statement, and waiting for another connection's lock. The
+ * scenarios every backend shares are in test_store_contract.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,12 +99,47 @@ static void test_sqlite_parameter_lists_are_bounded(void **state)
     assert_int_equal(f->st->ping(f->st), GH_OK);
 }
 
+/* Another connection to the same file that holds the write lock for a while, then commits. */
+struct lock_holder {
+    sqlite3 *db;
+    atomic_bool committed;
+};
+
+static void *commit_after_a_while(void *arg)
+{
+    struct lock_holder *h = arg;
+    usleep(30000);
+    atomic_store(&h->committed, true);
+    if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        atomic_store(&h->committed, false);
+    return NULL;
+}
+
+/* A write while another connection (another thread, or the CLI) holds the write lock waits
+ * for the lock and then succeeds, rather than failing busy. */
+static void test_sqlite_a_write_waits_for_another_connections_lock(void **state)
+{
+    struct fixture *f = *state;
+    struct lock_holder h = {0};
+    pthread_t t;
+    assert_int_equal(f->st->migrate(f->st), GH_OK);
+    assert_int_equal(sqlite3_open(f->path, &h.db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(pthread_create(&t, NULL, commit_after_a_while, &h), 0);
+    assert_int_equal(f->st->ready_write(f->st, 1700000000), GH_OK);
+    assert_true(atomic_load(&h.committed)); /* it could only write after the other commit */
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(sqlite3_close(h.db), SQLITE_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sqlite_open_bad_path_fails),
         cmocka_unit_test_setup_teardown(test_sqlite_parameter_lists_are_bounded, setup_store,
                                         teardown_store),
+        cmocka_unit_test_setup_teardown(test_sqlite_a_write_waits_for_another_connections_lock,
+                                        setup_store, teardown_store),
     };
     return cmocka_run_group_tests_name("store sqlite", tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../embed.h"
 #include "../../util/log.h"
@@ -65,6 +66,26 @@ static void conn_free(void *conn)
     free(c);
 }
 
+/* How long a statement waits for a lock another connection holds before it fails (BUSY). */
+#define BUSY_WAIT_US 5000000L
+/* The longest single sleep of that wait. */
+#define BUSY_STEP_MAX_US 1000L
+
+/* SQLite's busy handler: waits for another connection's lock in short steps, 50 µs doubling
+ * up to 1 ms, BUSY_WAIT_US in all; returns 0 to give up. SQLite's own (sqlite3_busy_timeout)
+ * first sleeps 1 ms and then up to 100 ms a step, while a write lock is held here for well
+ * under a millisecond; and a connection thread that sleeps holds up every connection it
+ * serves (the rate-limit counters of a login are written on the connection's thread). */
+static int wait_briefly_when_busy(void *arg, int tries)
+{
+    (void)arg;
+    long waited = tries < 5 ? 50L * ((1L << tries) - 1) : 1550L + (tries - 5) * BUSY_STEP_MAX_US;
+    if (waited >= BUSY_WAIT_US)
+        return 0;
+    usleep((useconds_t)(tries < 5 ? 50L << tries : BUSY_STEP_MAX_US));
+    return 1;
+}
+
 /* Opens a connection for the calling thread (thread_conn_open_fn). */
 static gh_status conn_open(void *owner, void **out)
 {
@@ -81,7 +102,7 @@ static gh_status conn_open(void *owner, void **out)
         goto out;
     }
     sqlite3_extended_result_codes(c->db, 1); /* so unique violations are told apart */
-    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_busy_handler(c->db, wait_briefly_when_busy, NULL);
     rc = sqlite3_exec(c->db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                       "PRAGMA foreign_keys=ON;",
