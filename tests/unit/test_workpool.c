@@ -134,40 +134,56 @@ static void test_run_and_wait_from_many_threads_runs_each_once_within_the_pool(v
     workpool_stop(&pool);
 }
 
+/* A pool of `threads` that runs one job at a time while `watched` (one place) refuses work. */
+struct pressed {
+    struct workpool *pool, *watched;
+};
+
+static void pressed_start(struct pressed *p, int threads)
+{
+    assert_int_equal(workpool_start("test", threads, 8, 0, &p->pool), GH_OK);
+    assert_int_equal(workpool_start("watched", 1, 0, 0, &p->watched), GH_OK);
+    workpool_yield_under_pressure(p->pool, p->watched, 1);
+}
+
+/* Fills the watched pool's one place and has it refuse the next: the pressure begins. */
+static void pressed_refuse(struct pressed *p)
+{
+    assert_int_equal(workpool_reserve(p->watched), GH_OK);
+    assert_int_equal(workpool_reserve(p->watched), GH_BUSY);
+}
+
+static void pressed_stop(struct pressed *p)
+{
+    assert_drains(p->pool);
+    workpool_release(p->watched);
+    workpool_stop(&p->watched);
+    workpool_stop(&p->pool);
+}
+
 /* The hash pool under a login flood: once the pool it watches (the flows') has refused work,
  * it runs no more than its pressed number of jobs at once, and every job still runs. */
 static void test_a_pool_runs_fewer_jobs_while_the_watched_pool_refuses(void **state)
 {
     (void)state;
-    struct workpool *pool = NULL, *watched = NULL;
-    assert_int_equal(workpool_start("test", 3, 8, 0, &pool), GH_OK);
-    assert_int_equal(workpool_start("watched", 1, 0, 0, &watched), GH_OK);
-    workpool_yield_under_pressure(pool, watched, 1);
-    assert_int_equal(most_at_once(pool, 6, 40000), 3); /* no refusal yet: every thread */
-    assert_int_equal(workpool_reserve(watched), GH_OK);
-    assert_int_equal(workpool_reserve(watched), GH_BUSY); /* refused: pressure */
-    assert_int_equal(most_at_once(pool, 6, 40000), 1);
-    assert_drains(pool);
-    workpool_release(watched);
-    workpool_stop(&watched);
-    workpool_stop(&pool);
+    struct pressed p = {0};
+    pressed_start(&p, 3);
+    assert_int_equal(most_at_once(p.pool, 6, 40000), 3); /* no refusal yet: every thread */
+    pressed_refuse(&p);
+    assert_int_equal(most_at_once(p.pool, 6, 40000), 1);
+    pressed_stop(&p);
 }
 
 /* The pressure ends a second after the last refusal, and the pool uses every thread again. */
 static void test_a_pool_runs_on_every_thread_a_second_after_the_last_refusal(void **state)
 {
     (void)state;
-    struct workpool *pool = NULL, *watched = NULL;
-    assert_int_equal(workpool_start("test", 2, 8, 0, &pool), GH_OK);
-    assert_int_equal(workpool_start("watched", 1, 0, 0, &watched), GH_OK);
-    workpool_yield_under_pressure(pool, watched, 1);
-    assert_int_equal(workpool_reserve(watched), GH_OK);
-    assert_int_equal(workpool_reserve(watched), GH_BUSY);
+    struct pressed p = {0};
+    pressed_start(&p, 2);
+    pressed_refuse(&p);
     usleep(1100000);
-    assert_int_equal(most_at_once(pool, 6, 40000), 2);
-    workpool_release(watched);
-    workpool_stop(&watched);
-    workpool_stop(&pool);
+    assert_int_equal(most_at_once(p.pool, 6, 40000), 2);
+    pressed_stop(&p);
 }
 
 int main(void)
