@@ -63,12 +63,6 @@ static struct delayed pop(struct delay_queue *q)
     return top;
 }
 
-static struct timespec mono_timespec(int64_t us)
-{
-    return (struct timespec){.tv_sec = (time_t)(us / 1000000),
-                             .tv_nsec = (long)(us % 1000000) * 1000};
-}
-
 static void *delay_main(void *arg)
 {
     struct delay_queue *q = arg;
@@ -80,7 +74,7 @@ static void *delay_main(void *arg)
         }
         int64_t now = time_mono_us();
         if (q->heap[0].due_us > now) {
-            struct timespec until = mono_timespec(q->heap[0].due_us);
+            struct timespec until = time_mono_timespec(q->heap[0].due_us);
             pthread_cond_timedwait(&q->wake, &q->lock, &until);
             continue;
         }

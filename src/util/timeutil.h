@@ -3,6 +3,7 @@
 #define GH_TIMEUTIL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define RFC3339_LEN 20 /* "YYYY-MM-DDTHH:MM:SSZ" */
 
@@ -10,6 +11,9 @@ int64_t time_now(void);
 /* Monotonic milliseconds, for durations only. */
 int64_t time_mono_ms(void);
 int64_t time_mono_us(void);
+/* A time_mono_us() value as a timespec, for waits on a condition variable set to
+ * CLOCK_MONOTONIC. */
+struct timespec time_mono_timespec(int64_t us);
 /* Writes t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out. */
 void time_format_rfc3339(int64_t t, char out[RFC3339_LEN + 1]);
 

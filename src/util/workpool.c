@@ -97,13 +97,7 @@ static bool may_start_another(const struct workpool *p)
 /* Waits, with the lock held, a little while for a running job to end. */
 static void wait_for_a_job_to_end(struct workpool *p)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += PRESSURE_RECHECK_MS * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = time_mono_timespec(time_mono_us() + PRESSURE_RECHECK_MS * 1000);
     pthread_cond_timedwait(&p->wake, &p->lock, &until);
 }
 
