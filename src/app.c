@@ -107,7 +107,7 @@ static gh_status start_pools(const struct config *cfg, struct app *app)
         password_use_pool(app->hash_pool);
     if (st == GH_OK)
         st = workpool_start("cpu", flow_threads, cfg->hash_queue, 0, &app->cpu_pool);
-    if (st == GH_OK && hash_threads > 1)
+    if (st == GH_OK) /* a one-thread pool keeps its thread: the pool runs at least one job */
         workpool_yield_under_pressure(app->hash_pool, app->cpu_pool,
                                       hash_threads - HASH_THREADS_YIELDED);
     if (st == GH_OK)

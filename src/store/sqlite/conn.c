@@ -68,8 +68,11 @@ static void conn_free(void *conn)
 
 /* How long a statement waits for a lock another connection holds before it fails (BUSY). */
 #define BUSY_WAIT_US 5000000L
-/* The longest single sleep of that wait. */
-#define BUSY_STEP_MAX_US 1000L
+/* Its steps: BUSY_FIRST_STEP_US, doubled BUSY_DOUBLINGS times (50 to 800 µs), then
+ * BUSY_STEP_MAX_US each. */
+#define BUSY_FIRST_STEP_US 50L
+#define BUSY_DOUBLINGS     5
+#define BUSY_STEP_MAX_US   1000L
 
 /* SQLite's busy handler: waits for another connection's lock in short steps, 50 µs doubling
  * up to 1 ms, BUSY_WAIT_US in all; returns 0 to give up. SQLite's own (sqlite3_busy_timeout)
@@ -79,10 +82,11 @@ static void conn_free(void *conn)
 static int wait_briefly_when_busy(void *arg, int tries)
 {
     (void)arg;
-    long waited = tries < 5 ? 50L * ((1L << tries) - 1) : 1550L + (tries - 5) * BUSY_STEP_MAX_US;
+    int doubled = tries < BUSY_DOUBLINGS ? tries : BUSY_DOUBLINGS; /* doubling steps slept */
+    long waited = BUSY_FIRST_STEP_US * ((1L << doubled) - 1) + (tries - doubled) * BUSY_STEP_MAX_US;
     if (waited >= BUSY_WAIT_US)
         return 0;
-    usleep((useconds_t)(tries < 5 ? 50L << tries : BUSY_STEP_MAX_US));
+    usleep((useconds_t)(tries < BUSY_DOUBLINGS ? BUSY_FIRST_STEP_US << tries : BUSY_STEP_MAX_US));
     return 1;
 }
 
