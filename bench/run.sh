@@ -921,7 +921,12 @@ run_mode() {
     for r in $(seq "$rounds"); do
         for name in "${series[@]}"; do
             log "$mode round $r/$rounds: $name, ${secs}s"
-            case "$name" in cookie|bearer) sampler_start "$pid" "$mdir/rss-$name-$r.txt" ;; esac
+            # The empty twin is sampled too, though its memory is not reported: target 2
+            # compares it with the cookie rounds, so both carry the sampler's small cost.
+            case "$name" in
+                cookie|bearer) sampler_start "$pid" "$mdir/rss-$name-$r.txt" ;;
+                empty) sampler_start "${srv_pid[empty]}" "$mdir/rss-$name-$r.txt" ;;
+            esac
             one_run "$name" "$mdir/$name-$r.txt" "$secs"
             case "$name" in
                 cookie|bearer)
@@ -929,6 +934,7 @@ run_mode() {
                     [ "${peak:-0}" -gt "$rss_session" ] && rss_session=$peak
                     bad=$(( bad + $(wrk_field "$mdir/$name-$r.txt" non2xx) + $(wrk_field "$mdir/$name-$r.txt" errors) ))
                     ;;
+                empty) sampler_stop "$mdir/rss-$name-$r.txt" >/dev/null ;;
             esac
             sum_rps[$name]=$(( ${sum_rps[$name]:-0} + $(wrk_field "$mdir/$name-$r.txt" rps) ))
             p50s[$name]="${p50s[$name]:-} $(wrk_field "$mdir/$name-$r.txt" p50)"
