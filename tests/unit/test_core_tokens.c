@@ -117,6 +117,43 @@ static void test_issue_starts_a_family_with_a_verifiable_access_token(void **sta
     token_pair_clear(&again);
 }
 
+/* A token verified once is answered from a per-thread cache after that: the cache vouches for
+ * that exact token, never for one that differs from it anywhere, nor for another user's. */
+static void test_a_verified_token_vouches_for_itself_only(void **state)
+{
+    struct core_fixture *f = *state;
+    struct user ada = create_account(f, ADA, ADA_PASSWORD),
+                bob = create_account(f, BOB, NEW_PASSWORD);
+    struct token_pair pair, other;
+    struct access_claims claims;
+    assert_int_equal(issue(f, &ada, "", "", &pair), GH_OK);
+    assert_int_equal(issue(f, &bob, "", "", &other), GH_OK);
+    assert_int_equal(tokens_verify_access(&f->app, pair.access, &claims), GH_OK);
+    assert_int_equal(tokens_verify_access(&f->app, pair.access, &claims), GH_OK);
+    assert_string_equal(claims.sub, ada.id);
+    size_t len = strlen(pair.access);
+    const char *payload = strchr(pair.access, '.') + 1;
+    size_t changes[] = {(size_t)(payload - pair.access) + 5, len - 10, 0};
+    char changed[JWT_TOKEN_MAX + 2];
+    for (size_t i = 0; i < sizeof changes / sizeof *changes; i++) {
+        strcpy(changed, pair.access);
+        changed[changes[i]] = changed[changes[i]] == 'A' ? 'B' : 'A';
+        assert_int_equal(tokens_verify_access(&f->app, changed, &claims), GH_ERR_INVALID_TOKEN);
+    }
+    strcpy(changed, pair.access);
+    changed[len - 1] = '\0';
+    assert_int_equal(tokens_verify_access(&f->app, changed, &claims), GH_ERR_INVALID_TOKEN);
+    strcpy(changed, pair.access);
+    strcat(changed, "A");
+    assert_int_equal(tokens_verify_access(&f->app, changed, &claims), GH_ERR_INVALID_TOKEN);
+    assert_int_equal(tokens_verify_access(&f->app, other.access, &claims), GH_OK);
+    assert_string_equal(claims.sub, bob.id);
+    assert_int_equal(tokens_verify_access(&f->app, pair.access, &claims), GH_OK);
+    assert_string_equal(claims.sub, ada.id);
+    token_pair_clear(&pair);
+    token_pair_clear(&other);
+}
+
 /* ==== refresh ==== */
 
 static void test_refresh_rotates_the_token_to_a_successor_in_its_family(void **state)
@@ -431,6 +468,7 @@ int main(void)
 #define CORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, core_setup, core_teardown)
     const struct CMUnitTest tests[] = {
         CORE_TEST(test_issue_starts_a_family_with_a_verifiable_access_token),
+        CORE_TEST(test_a_verified_token_vouches_for_itself_only),
         CORE_TEST(test_refresh_rotates_the_token_to_a_successor_in_its_family),
         CORE_TEST(test_refresh_retried_within_the_grace_window_gets_the_same_successor),
         CORE_TEST(test_refresh_retried_after_a_failed_write_gets_the_successor),
