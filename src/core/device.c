@@ -78,10 +78,59 @@ static bool is_base64url(const char *s, size_t n)
     return true;
 }
 
+/* Device cookies whose signature was found good lately, per thread: a browser sends the same
+ * cookie with every current-user call, and its HMAC need not be computed each time. Found by
+ * the thread tag (util/secret.h) of the key, the account and the whole cookie, so an entry
+ * vouches for exactly that cookie of that account; its expiry is still read from the cookie at
+ * every check. No lock, since no thread shares its cache. */
+#define CHECKED_COOKIES 64
+struct checked_cookie {
+    unsigned char tag[THREAD_TAG_LEN];
+    bool used;
+};
+static _Thread_local struct checked_cookie checked[CHECKED_COOKIES];
+
+/* The cache entry that would hold (key, account, value), its tag in tag; NULL when they are too
+ * long to tag (then the signature is checked every time). */
+static struct checked_cookie *checked_slot(const struct app *app, const char *account,
+                                           const char *value, unsigned char tag[THREAD_TAG_LEN])
+{
+    unsigned char data[sizeof app->device_key + EMAIL_MAX + 1 + DEVICE_COOKIE_MAX];
+    size_t alen = strlen(account) + 1, vlen = strlen(value);
+    if (sizeof app->device_key + alen + vlen > sizeof data)
+        return NULL;
+    memcpy(data, app->device_key, sizeof app->device_key);
+    memcpy(data + sizeof app->device_key, account, alen);
+    memcpy(data + sizeof app->device_key + alen, value, vlen);
+    secret_thread_tag(data, sizeof app->device_key + alen + vlen, tag);
+    size_t i;
+    memcpy(&i, tag, sizeof i);
+    return &checked[i % CHECKED_COOKIES];
+}
+
+/* True when value's signature is good for account: remembered, or computed and compared. */
+static bool signature_good(const struct app *app, const char *account, const char *value,
+                           const char *expiry, const char *nonce, const char *presented_mac)
+{
+    unsigned char tag[THREAD_TAG_LEN];
+    char mac[MAC_B64_LEN + 1];
+    struct checked_cookie *c = checked_slot(app, account, value, tag);
+    if (c && c->used && sodium_memcmp(c->tag, tag, sizeof tag) == 0)
+        return true;
+    sign(app, expiry, nonce, account, mac);
+    if (sodium_memcmp(mac, presented_mac, MAC_B64_LEN) != 0)
+        return false;
+    if (c) {
+        memcpy(c->tag, tag, sizeof tag);
+        c->used = true;
+    }
+    return true;
+}
+
 bool device_cookie_verify(const struct app *app, const char *account, const char *value,
                           int64_t now, char nonce[DEVICE_NONCE_LEN + 1])
 {
-    char expiry[24], mac[MAC_B64_LEN + 1];
+    char expiry[24];
     if (!value || !account || !account[0] || strncmp(value, "1.", 2))
         return false;
     /* "1." <digits> "." <22 base64url> "." <43 base64url>, nothing else */
@@ -97,8 +146,8 @@ bool device_cookie_verify(const struct app *app, const char *account, const char
         return false;
     memcpy(nonce, n, DEVICE_NONCE_LEN);
     nonce[DEVICE_NONCE_LEN] = '\0';
-    sign(app, expiry, nonce, account, mac);
-    bool ok = sodium_memcmp(mac, m, MAC_B64_LEN) == 0 && strtoll(expiry, NULL, 10) > now;
+    bool ok =
+        strtoll(expiry, NULL, 10) > now && signature_good(app, account, value, expiry, nonce, m);
     if (!ok)
         nonce[0] = '\0';
     return ok;

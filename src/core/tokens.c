@@ -101,32 +101,18 @@ static bool copy_claim(const json_t *claims, const char *name, char *out, size_t
 }
 
 /* Access tokens verified lately, per thread: a Bearer client sends the same token on every
- * request for its five minutes, and its signature need not be checked each time. Keyed by a
- * 128-bit SipHash of the token under a key random to the thread: without the key no other
- * token can be made to match a cached one, and it costs an eighth of a SHA-256 of the token.
- * Kept until the token's exp; no lock, since no thread shares its cache. */
+ * request for its five minutes, and its signature need not be checked each time. Found by the
+ * token's thread tag (util/secret.h), kept until the token's exp; no lock, since no thread
+ * shares its cache. */
 #define VERIFIED_CACHE 64
-#define TAG_BYTES      crypto_shorthash_siphashx24_BYTES
 struct verified_token {
-    unsigned char tag[TAG_BYTES];
+    unsigned char tag[THREAD_TAG_LEN];
     struct access_claims claims;
     bool used;
 };
 static _Thread_local struct verified_token verified[VERIFIED_CACHE];
-static _Thread_local unsigned char cache_key[crypto_shorthash_siphashx24_KEYBYTES];
-static _Thread_local bool cache_keyed;
 
-/* The cache's tag of token, under this thread's key. */
-static void token_tag(const char *token, unsigned char tag[TAG_BYTES])
-{
-    if (!cache_keyed) {
-        randombytes_buf(cache_key, sizeof cache_key);
-        cache_keyed = true;
-    }
-    crypto_shorthash_siphashx24(tag, (const unsigned char *)token, strlen(token), cache_key);
-}
-
-static struct verified_token *cache_slot(const unsigned char tag[TAG_BYTES])
+static struct verified_token *cache_slot(const unsigned char tag[THREAD_TAG_LEN])
 {
     size_t i;
     memcpy(&i, tag, sizeof i);
@@ -134,10 +120,10 @@ static struct verified_token *cache_slot(const unsigned char tag[TAG_BYTES])
 }
 
 /* The claims of a token verified before and not yet expired, or false. */
-static bool cached_claims(const char *token, unsigned char tag[TAG_BYTES], int64_t now,
+static bool cached_claims(const char *token, unsigned char tag[THREAD_TAG_LEN], int64_t now,
                           struct access_claims *out)
 {
-    token_tag(token, tag);
+    secret_thread_tag(token, strlen(token), tag);
     const struct verified_token *v = cache_slot(tag);
     if (!v->used || sodium_memcmp(v->tag, tag, sizeof v->tag) != 0 ||
         v->claims.exp <= now - CLOCK_LEEWAY)
@@ -151,7 +137,7 @@ static gh_status verify_signed_access(struct app *app, const char *token,
 
 gh_status tokens_verify_access(struct app *app, const char *token, struct access_claims *out)
 {
-    unsigned char tag[TAG_BYTES];
+    unsigned char tag[THREAD_TAG_LEN];
     if (!token || strnlen(token, JWT_TOKEN_MAX + 1) > JWT_TOKEN_MAX) {
         memset(out, 0, sizeof *out);
         return GH_ERR_INVALID_TOKEN;

@@ -37,6 +37,18 @@ void secret_token_hash(const char *token, char out[TOKEN_HASH_LEN + 1])
     sodium_bin2hex(out, TOKEN_HASH_LEN + 1, digest, sizeof digest);
 }
 
+void secret_thread_tag(const void *data, size_t len, unsigned char tag[THREAD_TAG_LEN])
+{
+    static _Thread_local unsigned char key[crypto_shorthash_siphashx24_KEYBYTES];
+    static _Thread_local bool keyed;
+    _Static_assert(THREAD_TAG_LEN == crypto_shorthash_siphashx24_BYTES, "a SipHash-128 tag");
+    if (!keyed) {
+        randombytes_buf(key, sizeof key);
+        keyed = true;
+    }
+    crypto_shorthash_siphashx24(tag, data, len, key);
+}
+
 void secret_uuid_new(char out[UUID_LEN + 1])
 {
     unsigned char b[16];

@@ -19,6 +19,12 @@ void secret_token_new(char out[TOKEN_LEN + 1]);
 bool secret_token_is_wellformed(const char *s);
 /* Writes the hex SHA-256 of token into out (TOKEN_HASH_LEN + 1 bytes): what the database keeps. */
 void secret_token_hash(const char *token, char out[TOKEN_HASH_LEN + 1]);
+/* Bytes of a thread tag. */
+#define THREAD_TAG_LEN 16
+/* A 128-bit SipHash of data under a key random to the calling thread: what a per-thread cache
+ * of things checked before (a token's signature, a cookie's MAC) finds them by. Without the
+ * key no other data can be made to match a tag, and it costs a fraction of a SHA-256. */
+void secret_thread_tag(const void *data, size_t len, unsigned char tag[THREAD_TAG_LEN]);
 /* Fills out (UUID_LEN + 1 bytes) with a random version-4 UUID, lowercase and hyphenated. */
 void secret_uuid_new(char out[UUID_LEN + 1]);
 /* True when s is a UUID as gatehouse writes them: lowercase and hyphenated. */

@@ -60,6 +60,9 @@ static void test_device_cookie_rejects_other_keys_and_tampering(void **state)
     struct app app = test_app(7), other = test_app(8);
     char value[DEVICE_COOKIE_MAX], bad[DEVICE_COOKIE_MAX + 8], nonce[DEVICE_NONCE_LEN + 1];
     device_cookie_issue(&app, "ada@example.com", SESSION_A, NOW, value);
+    /* checked once, the good cookie is remembered: that must vouch for nothing else */
+    assert_true(device_cookie_verify(&app, "ada@example.com", value, NOW, nonce));
+    assert_true(device_cookie_verify(&app, "ada@example.com", value, NOW, nonce));
     assert_false(device_cookie_verify(&other, "ada@example.com", value, NOW, nonce));
     for (size_t i = 0; i < strlen(value); i++) {
         strcpy(bad, value);
@@ -75,6 +78,8 @@ static void test_device_cookie_rejects_other_keys_and_tampering(void **state)
     const char *garbage[] = {"", "1.", "1..", "2.1.a.b", "1.x.y.z", "1.99.abc.def", "abc"};
     for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
         assert_false(device_cookie_verify(&app, "ada@example.com", garbage[i], NOW, nonce));
+    assert_true(device_cookie_verify(&app, "ada@example.com", value, NOW, nonce));
+    assert_int_equal(strlen(nonce), DEVICE_NONCE_LEN);
 }
 
 static void test_device_nonce_is_one_per_session(void **state)

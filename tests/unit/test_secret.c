@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -141,6 +142,30 @@ static void test_token_hash_is_sha256(void **state)
     assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* The thread tag of some data, taken on a thread of its own (so under another key). */
+static void *tag_on_a_new_thread(void *tag)
+{
+    secret_thread_tag("the same data", 13, tag);
+    return NULL;
+}
+
+static void test_thread_tag_is_stable_in_a_thread_and_keyed_per_thread(void **state)
+{
+    (void)state;
+    unsigned char a[THREAD_TAG_LEN], b[THREAD_TAG_LEN], c[THREAD_TAG_LEN], other[THREAD_TAG_LEN];
+    secret_thread_tag("the same data", 13, a);
+    secret_thread_tag("the same data", 13, b);
+    assert_memory_equal(a, b, sizeof a);
+    secret_thread_tag("the same dat", 12, c);
+    assert_memory_not_equal(a, c, sizeof a);
+    secret_thread_tag("the same datA", 13, c);
+    assert_memory_not_equal(a, c, sizeof a);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, tag_on_a_new_thread, other), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_memory_not_equal(a, other, sizeof a);
+}
+
 static void test_uuid_is_v4_shape(void **state)
 {
     (void)state;
@@ -230,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_uuid_is_v4_shape),
         cmocka_unit_test(test_uuid_wellformed_only_as_written),
         cmocka_unit_test(test_two_uuids_differ),
+        cmocka_unit_test(test_thread_tag_is_stable_in_a_thread_and_keyed_per_thread),
         cmocka_unit_test(test_str_copy_fits),
         cmocka_unit_test(test_str_copy_truncation_is_too_long),
         cmocka_unit_test(test_str_copy_zero_capacity_writes_nothing),
