@@ -103,9 +103,8 @@ static struct checked_cookie *checked_slot(const struct app *app, const char *ac
     memcpy(data + sizeof app->device_key, account, alen);
     memcpy(data + sizeof app->device_key + alen, value, vlen);
     secret_thread_tag(data, sizeof app->device_key + alen + vlen, tag);
-    size_t i;
-    memcpy(&i, tag, sizeof i);
-    return &checked[i % CHECKED_COOKIES];
+    sodium_memzero(data, sizeof app->device_key); /* no copy of the key left on the stack */
+    return &checked[secret_thread_tag_slot(tag, CHECKED_COOKIES)];
 }
 
 /* True when value's signature is good for account: remembered, or computed and compared. */

@@ -114,9 +114,7 @@ static _Thread_local struct verified_token verified[VERIFIED_CACHE];
 
 static struct verified_token *cache_slot(const unsigned char tag[THREAD_TAG_LEN])
 {
-    size_t i;
-    memcpy(&i, tag, sizeof i);
-    return &verified[i % VERIFIED_CACHE];
+    return &verified[secret_thread_tag_slot(tag, VERIFIED_CACHE)];
 }
 
 /* The claims of a token verified before and not yet expired, or false. */

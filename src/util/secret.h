@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "status.h"
 
@@ -25,6 +26,14 @@ void secret_token_hash(const char *token, char out[TOKEN_HASH_LEN + 1]);
  * of things checked before (a token's signature, a cookie's MAC) finds them by. Without the
  * key no other data can be made to match a tag, and it costs a fraction of a SHA-256. */
 void secret_thread_tag(const void *data, size_t len, unsigned char tag[THREAD_TAG_LEN]);
+/* The slot of a tag in a cache of slots entries: the tag is uniformly random, so its first
+ * bytes spread the entries evenly. */
+static inline size_t secret_thread_tag_slot(const unsigned char tag[THREAD_TAG_LEN], size_t slots)
+{
+    size_t i;
+    memcpy(&i, tag, sizeof i);
+    return i % slots;
+}
 /* Fills out (UUID_LEN + 1 bytes) with a random version-4 UUID, lowercase and hyphenated. */
 void secret_uuid_new(char out[UUID_LEN + 1]);
 /* True when s is a UUID as gatehouse writes them: lowercase and hyphenated. */
