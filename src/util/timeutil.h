@@ -14,7 +14,11 @@ int64_t time_mono_us(void);
 /* A time_mono_us() value as a timespec, for waits on a condition variable set to
  * CLOCK_MONOTONIC. */
 struct timespec time_mono_timespec(int64_t us);
-/* Writes t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out. */
+/* The times time_format_rfc3339 can write: 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define RFC3339_MIN (-62167219200LL)
+#define RFC3339_MAX 253402300799LL
+/* Writes t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out; a time outside [RFC3339_MIN,
+ * RFC3339_MAX] as the nearer of the two. Takes no lock. */
 void time_format_rfc3339(int64_t t, char out[RFC3339_LEN + 1]);
 
 #endif
