@@ -16,6 +16,7 @@
 
 #include "store/sqlite/sqlite.h"
 #include "store/store.h"
+#include "util/secret.h"
 
 struct fixture {
     char dir[64];
@@ -132,6 +133,104 @@ static void test_sqlite_a_write_waits_for_another_connections_lock(void **state)
     assert_int_equal(sqlite3_close(h.db), SQLITE_OK);
 }
 
+/* ---- the session check's last lookup (store/sqlite/conn.c) ---- */
+
+#define SESSION_HASH "5e55105e55105e55105e55105e55105e55105e55105e55105e55105e55105e55"
+#define T0           ((int64_t)1700000000)
+
+/* A migrated store with one active user and one session of it, expiring at T0 + 100. */
+static void one_session(struct fixture *f, struct user *u)
+{
+    memset(u, 0, sizeof *u);
+    secret_uuid_new(u->id);
+    strcpy(u->email, "ada@example.com");
+    strcpy(u->password_hash, "$argon2id$v=19$m=8192,t=1,p=1$c2FsdA$aGFzaA");
+    strcpy(u->first_name, "Ada");
+    strcpy(u->last_name, "Lovelace");
+    u->is_active = true;
+    u->date_joined = T0;
+    secret_uuid_new(u->profile.id);
+    struct session s = {.created_at = T0, .expires_at = T0 + 100, .last_seen_at = T0};
+    strcpy(s.token_hash, SESSION_HASH);
+    secret_uuid_new(s.id);
+    strcpy(s.user_id, u->id);
+    assert_int_equal(f->st->migrate(f->st), GH_OK);
+    assert_int_equal(f->st->user_insert(f->st, u), GH_OK);
+    assert_int_equal(f->st->session_insert(f->st, &s), GH_OK);
+}
+
+static gh_status lookup(struct fixture *f, int64_t now, struct session *s, struct user *u)
+{
+    return f->st->session_lookup(f->st, SESSION_HASH, now, s, u);
+}
+
+/* Runs sql on a connection of its own, as the CLI or an operator's sqlite3 would. */
+static void exec_elsewhere(struct fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* A lookup answered from the last one must still see what any other connection committed
+ * since: a deactivation, a profile change, the session's end. */
+static void test_sqlite_session_lookup_sees_other_connections_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    struct session s;
+    one_session(f, &u);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+        assert_true(got.is_active);
+        assert_string_equal(got.first_name, "Ada");
+    }
+    exec_elsewhere(f, "UPDATE users SET is_active = 0, first_name = 'Grace'");
+    assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+    assert_false(got.is_active);
+    assert_string_equal(got.first_name, "Grace");
+    exec_elsewhere(f, "DELETE FROM sessions");
+    assert_int_equal(lookup(f, T0, &s, &got), GH_NOT_FOUND);
+}
+
+/* ... and what this connection committed itself, which data_version does not count. */
+static void test_sqlite_session_lookup_sees_its_own_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    struct session s;
+    one_session(f, &u);
+    assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+    assert_int_equal(s.last_seen_at, T0);
+    assert_int_equal(f->st->session_touch(f->st, SESSION_HASH, T0 + 7), GH_OK);
+    assert_int_equal(lookup(f, T0 + 7, &s, &got), GH_OK);
+    assert_int_equal(s.last_seen_at, T0 + 7);
+    assert_int_equal(f->st->user_set_password(f->st, u.id, "!unusable"), GH_OK);
+    assert_int_equal(lookup(f, T0 + 7, &s, &got), GH_OK);
+    assert_string_equal(got.password_hash, "!unusable");
+    assert_int_equal(f->st->session_delete(f->st, SESSION_HASH), GH_OK);
+    assert_int_equal(lookup(f, T0 + 7, &s, &got), GH_NOT_FOUND);
+}
+
+/* The expiry is checked at every lookup, also one answered from the last; inside a transaction
+ * the connection's own uncommitted writes count. */
+static void test_sqlite_session_lookup_checks_expiry_and_transactions(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    struct session s;
+    one_session(f, &u);
+    assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_OK);
+    assert_int_equal(lookup(f, T0 + 100, &s, &got), GH_NOT_FOUND);
+    assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_OK);
+    assert_int_equal(f->st->begin(f->st), GH_OK);
+    assert_int_equal(f->st->session_delete(f->st, SESSION_HASH), GH_OK);
+    assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_NOT_FOUND);
+    f->st->rollback(f->st);
+    assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -139,6 +238,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sqlite_parameter_lists_are_bounded, setup_store,
                                         teardown_store),
         cmocka_unit_test_setup_teardown(test_sqlite_a_write_waits_for_another_connections_lock,
+                                        setup_store, teardown_store),
+        cmocka_unit_test_setup_teardown(test_sqlite_session_lookup_sees_other_connections_commits,
+                                        setup_store, teardown_store),
+        cmocka_unit_test_setup_teardown(test_sqlite_session_lookup_sees_its_own_commits,
+                                        setup_store, teardown_store),
+        cmocka_unit_test_setup_teardown(test_sqlite_session_lookup_checks_expiry_and_transactions,
                                         setup_store, teardown_store),
     };
     return cmocka_run_group_tests_name("store sqlite", tests, NULL, NULL);
