@@ -133,7 +133,8 @@ static void test_sqlite_a_write_waits_for_another_connections_lock(void **state)
     assert_int_equal(sqlite3_close(h.db), SQLITE_OK);
 }
 
-/* ---- the session check's last lookup (store/sqlite/conn.c) ---- */
+/* ---- the last lookups of the session check (store/sqlite/conn.c): the session with its user,
+ * and the user by id that a Bearer request reads ---- */
 
 #define SESSION_HASH "5e55105e55105e55105e55105e55105e55105e55105e55105e55105e55105e55"
 #define T0           ((int64_t)1700000000)
@@ -185,11 +186,18 @@ static void test_sqlite_session_lookup_sees_other_connections_commits(void **sta
         assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
         assert_true(got.is_active);
         assert_string_equal(got.first_name, "Ada");
+        assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+        assert_true(got.is_active);
     }
     exec_elsewhere(f, "UPDATE users SET is_active = 0, first_name = 'Grace'");
     assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
     assert_false(got.is_active);
     assert_string_equal(got.first_name, "Grace");
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_false(got.is_active);
+    exec_elsewhere(f, "UPDATE user_profiles SET phone_number = '+4915112345678'");
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.profile.phone_number, "+4915112345678");
     exec_elsewhere(f, "DELETE FROM sessions");
     assert_int_equal(lookup(f, T0, &s, &got), GH_NOT_FOUND);
 }
@@ -206,15 +214,18 @@ static void test_sqlite_session_lookup_sees_its_own_commits(void **state)
     assert_int_equal(f->st->session_touch(f->st, SESSION_HASH, T0 + 7), GH_OK);
     assert_int_equal(lookup(f, T0 + 7, &s, &got), GH_OK);
     assert_int_equal(s.last_seen_at, T0 + 7);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
     assert_int_equal(f->st->user_set_password(f->st, u.id, "!unusable"), GH_OK);
     assert_int_equal(lookup(f, T0 + 7, &s, &got), GH_OK);
+    assert_string_equal(got.password_hash, "!unusable");
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
     assert_string_equal(got.password_hash, "!unusable");
     assert_int_equal(f->st->session_delete(f->st, SESSION_HASH), GH_OK);
     assert_int_equal(lookup(f, T0 + 7, &s, &got), GH_NOT_FOUND);
 }
 
 /* The expiry is checked at every lookup, also one answered from the last; inside a transaction
- * the connection's own uncommitted writes count. */
+ * the connection's own uncommitted writes count, and after a rollback they are gone again. */
 static void test_sqlite_session_lookup_checks_expiry_and_transactions(void **state)
 {
     struct fixture *f = *state;
@@ -224,11 +235,18 @@ static void test_sqlite_session_lookup_checks_expiry_and_transactions(void **sta
     assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_OK);
     assert_int_equal(lookup(f, T0 + 100, &s, &got), GH_NOT_FOUND);
     assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_OK);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
     assert_int_equal(f->st->begin(f->st), GH_OK);
     assert_int_equal(f->st->session_delete(f->st, SESSION_HASH), GH_OK);
+    assert_int_equal(f->st->user_set_password(f->st, u.id, "!unusable"), GH_OK);
     assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_NOT_FOUND);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, "!unusable");
     f->st->rollback(f->st);
     assert_int_equal(lookup(f, T0 + 99, &s, &got), GH_OK);
+    assert_string_equal(got.password_hash, u.password_hash);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.password_hash, u.password_hash);
 }
 
 int main(void)

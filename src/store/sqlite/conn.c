@@ -26,14 +26,25 @@ static const char *const sql[STATEMENTS] = {
 
 static const struct sql_statements conn_sql = {SQL_CONN, "connection", STATEMENTS, sql};
 
-/* The last session this connection looked up, and the state of the database it was read in:
- * valid while no connection of any process committed since (data_version) and this one did not
- * either (commits). */
-struct last_session {
-    bool used;
+/* The state of the database a remembered answer was read in: it is the answer again while no
+ * other connection of any process committed since (data_version) and this one did not either
+ * (commits). */
+struct read_state {
+    bool valid; /* false: nothing was remembered, or it was asked inside a transaction */
     int64_t data_version;
     uint64_t commits;
+};
+
+/* The last session this connection looked up, with its user. */
+struct last_session {
+    struct read_state read;
     struct session session;
+    struct user user;
+};
+
+/* The last user this connection read by id. */
+struct last_user {
+    struct read_state read;
     struct user user;
 };
 
@@ -42,7 +53,8 @@ struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQL_GROUPS][SQL_GROUP_MAX];
     uint64_t commits; /* transactions this connection committed (count_commit) */
-    struct last_session last;
+    struct last_session last_session;
+    struct last_user last_user;
 };
 
 static gh_status map_rc(sqlite3 *db, int rc)
@@ -412,63 +424,86 @@ static void sq_release_memory(struct store *st)
         sqlite3_db_release_memory(c->db);
 }
 
-/* ---- the session check's last lookup ---- */
+/* ---- the last lookups of the session check ----
+ * A client sends the same cookie or token with every request, and most requests write nothing.
+ * Each connection remembers its last session lookup and its last user read by id, and answers
+ * the same question from it while nothing was committed since. Asking data_version takes the
+ * same read lock the query would, but skips its B-tree descents and the row's decoding. */
 
-/* What the members' session lookup does: the query, uncached. The same for every SQLite store. */
+/* What the members' lookups do: the queries, not remembered. The same for every SQLite store. */
 static gh_status (*query_session)(struct store *, const char *, int64_t, struct session *,
                                   struct user *);
+static gh_status (*query_user_by_id)(struct store *, const char *, struct user *);
 
-/* The database's data_version as this connection sees it now: it changes when another
- * connection, of this process or another, commits. */
-static gh_status data_version(struct store *st, struct conn **cp, int64_t *out)
+/* This thread's connection and the state of the database as it sees it now. Inside a
+ * transaction the state is not valid: the connection's own writes are not committed yet, so
+ * the tables are asked. */
+static gh_status read_state_now(struct store *st, struct conn **cp, struct read_state *out)
 {
     struct sql_row row;
-    gh_status status = sq_query(st, &conn_sql, DATA_VERSION, NULL, &row);
-    if (status != GH_OK)
+    gh_status status = conn_get(st, cp);
+    *out = (struct read_state){0};
+    if (status != GH_OK || !sqlite3_get_autocommit((*cp)->db))
         return status;
-    *out = sql_int(&row, 0);
+    if ((status = sq_query(st, &conn_sql, DATA_VERSION, NULL, &row)) != GH_OK)
+        return status;
+    *out = (struct read_state){
+        .valid = true, .data_version = sql_int(&row, 0), .commits = (*cp)->commits};
     sql_done(&row);
-    return conn_get(st, cp);
+    return GH_OK;
 }
 
-/* A session and its user, as the query would answer them. A client sends the same cookie with
- * every request, and most requests write nothing: while nothing was committed since, the
- * answer of this connection's last lookup of the same session is the answer again, with the
- * session's expiry checked anew. Asking data_version takes the same read lock the query would,
- * but skips its three B-tree descents and the row's decoding. */
+/* True when an answer read in state then is still the answer in state now. */
+static bool unchanged_since(const struct read_state *then, const struct read_state *now)
+{
+    return then->valid && now->valid && then->data_version == now->data_version &&
+           then->commits == now->commits;
+}
+
+/* A session and its user, as the query would answer them; the session's expiry is checked at
+ * every lookup. */
 static gh_status sq_session_lookup(struct store *st, const char *token_hash, int64_t now,
                                    struct session *s, struct user *u)
 {
     struct conn *c = NULL;
-    int64_t version = 0;
-    gh_status status = conn_get(st, &c);
+    struct read_state state;
+    gh_status status = read_state_now(st, &c, &state);
     if (status != GH_OK)
         return status;
-    /* inside a transaction this connection's own writes are not committed yet: ask the table */
-    if (!sqlite3_get_autocommit(c->db)) {
-        c->last.used = false;
-        return query_session(st, token_hash, now, s, u);
-    }
-    if ((status = data_version(st, &c, &version)) != GH_OK)
-        return status;
-    struct last_session *last = &c->last;
-    if (last->used && last->data_version == version && last->commits == c->commits &&
-        !strcmp(last->session.token_hash, token_hash)) {
+    struct last_session *last = &c->last_session;
+    if (unchanged_since(&last->read, &state) && !strcmp(last->session.token_hash, token_hash)) {
         if (last->session.expires_at <= now)
             return GH_NOT_FOUND;
         *s = last->session;
         *u = last->user;
         return GH_OK;
     }
-    uint64_t commits = c->commits;
-    last->used = false;
-    status = query_session(st, token_hash, now, s, u);
-    if (status == GH_OK) {
+    last->read.valid = false;
+    if ((status = query_session(st, token_hash, now, s, u)) == GH_OK) {
         last->session = *s;
         last->user = *u;
-        last->data_version = version;
-        last->commits = commits;
-        last->used = true;
+        last->read = state;
+    }
+    return status;
+}
+
+/* A user by id, as the query would answer it: what every Bearer request reads. */
+static gh_status sq_user_by_id(struct store *st, const char *id, struct user *u)
+{
+    struct conn *c = NULL;
+    struct read_state state;
+    gh_status status = read_state_now(st, &c, &state);
+    if (status != GH_OK)
+        return status;
+    struct last_user *last = &c->last_user;
+    if (unchanged_since(&last->read, &state) && !strcmp(last->user.id, id)) {
+        *u = last->user;
+        return GH_OK;
+    }
+    last->read.valid = false;
+    if ((status = query_user_by_id(st, id, u)) == GH_OK) {
+        last->user = *u;
+        last->read = state;
     }
     return status;
 }
@@ -483,6 +518,8 @@ gh_status store_sqlite_open(const char *path, struct store **out)
         (*out)->release_memory = sq_release_memory;
         query_session = (*out)->session_lookup;
         (*out)->session_lookup = sq_session_lookup;
+        query_user_by_id = (*out)->user_by_id;
+        (*out)->user_by_id = sq_user_by_id;
     }
     return st;
 }
