@@ -116,7 +116,6 @@ static int wait_briefly_when_busy(void *arg, int tries)
     return 1;
 }
 
-/* Opens a connection for the calling thread (thread_conn_open_fn). */
 /* Counts the connection's commits (sqlite3_commit_hook): data_version does not change for them. */
 static int count_commit(void *conn)
 {
@@ -124,6 +123,7 @@ static int count_commit(void *conn)
     return 0; /* let the commit go ahead */
 }
 
+/* Opens a connection for the calling thread (thread_conn_open_fn). */
 static gh_status conn_open(void *owner, void **out)
 {
     struct sql_store *s = owner;
