@@ -7,12 +7,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "store/sqlite/sqlite.h"
 #include "store/store.h"
@@ -174,6 +179,20 @@ static void exec_elsewhere(struct fixture *f, const char *sql)
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
+/* This program run as EXEC_ELSEWHERE path sql: runs sql on the database at path, as another
+ * process. */
+#define EXEC_ELSEWHERE "--exec-elsewhere"
+static const char *this_program; /* argv[0] */
+
+static int exec_in_this_process(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+             sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    return ok ? 0 : 1;
+}
+
 /* A lookup answered from the last one must still see what any other connection committed
  * since: a deactivation, a profile change, the session's end. */
 static void test_sqlite_session_lookup_sees_other_connections_commits(void **state)
@@ -202,7 +221,97 @@ static void test_sqlite_session_lookup_sees_other_connections_commits(void **sta
     assert_int_equal(lookup(f, T0, &s, &got), GH_NOT_FOUND);
 }
 
-/* ... and what this connection committed itself, which data_version does not count. */
+/* ... also when another process commits, through its own mapping of the wal-index, and after
+ * the WAL was checkpointed and started again from its beginning. */
+static void test_sqlite_session_lookup_sees_other_processes_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    struct session s;
+    int status = -1;
+    pid_t child = -1;
+    char *argv[] = {(char *)this_program, EXEC_ELSEWHERE, f->path, "UPDATE users SET is_active = 0",
+                    NULL};
+    one_session(f, &u);
+    assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+    assert_true(got.is_active);
+    assert_int_equal(posix_spawn(&child, this_program, NULL, NULL, argv, environ), 0);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+    assert_false(got.is_active);
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_false(got.is_active);
+    exec_elsewhere(f, "PRAGMA wal_checkpoint(TRUNCATE)");
+    assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+    assert_false(got.is_active);
+    exec_elsewhere(f, "UPDATE users SET is_active = 1, first_name = 'Grace'");
+    assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+    assert_true(got.is_active);
+    assert_string_equal(got.first_name, "Grace");
+    assert_int_equal(f->st->user_by_id(f->st, u.id, &got), GH_OK);
+    assert_string_equal(got.first_name, "Grace");
+}
+
+/* Another connection renames the user again and again, checkpointing the WAL now and then, and
+ * tells how far it got after each commit. */
+struct renamer {
+    const char *path;
+    atomic_int committed; /* the number in the last committed name */
+    atomic_bool failed;
+};
+
+enum { RENAMES = 1000, RENAMES_PER_CHECKPOINT = 250 };
+
+static void *rename_again_and_again(void *arg)
+{
+    struct renamer *r = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open(r->path, &db) != SQLITE_OK)
+        atomic_store(&r->failed, true);
+    sqlite3_busy_timeout(db, 5000);
+    for (int i = 1; i <= RENAMES && !atomic_load(&r->failed); i++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "UPDATE users SET first_name = 'n%d'", i);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+            (i % RENAMES_PER_CHECKPOINT == 0 &&
+             sqlite3_exec(db, "PRAGMA wal_checkpoint(RESTART)", NULL, NULL, NULL) != SQLITE_OK))
+            atomic_store(&r->failed, true);
+        atomic_store(&r->committed, i);
+    }
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* Under a stream of other commits, every lookup sees at least what was committed before it
+ * began: a remembered answer is never older than the last commit. */
+static void test_sqlite_session_lookup_is_never_older_than_a_commit(void **state)
+{
+    struct fixture *f = *state;
+    struct user u, got;
+    struct session s;
+    struct renamer r = {.path = f->path};
+    pthread_t t;
+    int lookups = 0;
+    one_session(f, &u);
+    assert_int_equal(pthread_create(&t, NULL, rename_again_and_again, &r), 0);
+    for (int before = 0; before < RENAMES && !atomic_load(&r.failed); lookups++) {
+        before = atomic_load(&r.committed);
+        gh_status status =
+            lookups % 2 ? f->st->user_by_id(f->st, u.id, &got) : lookup(f, T0, &s, &got);
+        assert_int_equal(status, GH_OK);
+        int seen = got.first_name[0] == 'n' ? atoi(got.first_name + 1) : 0;
+        if (seen < before)
+            fail_msg("lookup %d saw n%d after n%d was committed", lookups, seen, before);
+        sched_yield(); /* the renamer's turn, also where threads take turns (valgrind) */
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_false(atomic_load(&r.failed));
+    assert_int_equal(lookup(f, T0, &s, &got), GH_OK);
+    assert_string_equal(got.first_name, "n1000");
+}
+
+/* ... and what this connection committed itself. */
 static void test_sqlite_session_lookup_sees_its_own_commits(void **state)
 {
     struct fixture *f = *state;
@@ -249,8 +358,11 @@ static void test_sqlite_session_lookup_checks_expiry_and_transactions(void **sta
     assert_string_equal(got.password_hash, u.password_hash);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], EXEC_ELSEWHERE))
+        return exec_in_this_process(argv[2], argv[3]);
+    this_program = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sqlite_open_bad_path_fails),
         cmocka_unit_test_setup_teardown(test_sqlite_parameter_lists_are_bounded, setup_store,
@@ -258,6 +370,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sqlite_a_write_waits_for_another_connections_lock,
                                         setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(test_sqlite_session_lookup_sees_other_connections_commits,
+                                        setup_store, teardown_store),
+        cmocka_unit_test_setup_teardown(test_sqlite_session_lookup_sees_other_processes_commits,
+                                        setup_store, teardown_store),
+        cmocka_unit_test_setup_teardown(test_sqlite_session_lookup_is_never_older_than_a_commit,
                                         setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(test_sqlite_session_lookup_sees_its_own_commits,
                                         setup_store, teardown_store),

@@ -13,7 +13,7 @@
 #include "../members/members.h"
 #include "sqlite.h"
 
-enum { PING = CONN_PING, BEGIN, COMMIT, ROLLBACK, DATA_VERSION, STATEMENTS };
+enum { PING = CONN_PING, BEGIN, COMMIT, ROLLBACK, STATEMENTS };
 _Static_assert(STATEMENTS <= SQL_GROUP_MAX, "too many statements in the group");
 
 static const char *const sql[STATEMENTS] = {
@@ -21,18 +21,27 @@ static const char *const sql[STATEMENTS] = {
     [BEGIN] = "BEGIN IMMEDIATE",
     [COMMIT] = "COMMIT",
     [ROLLBACK] = "ROLLBACK",
-    [DATA_VERSION] = "PRAGMA data_version",
 };
 
 static const struct sql_statements conn_sql = {SQL_CONN, "connection", STATEMENTS, sql};
 
-/* The state of the database a remembered answer was read in: it is the answer again while no
- * other connection of any process committed since (data_version) and this one did not either
- * (commits). */
+/* The wal-index header (https://sqlite.org/walformat.html): the first 136 bytes of the
+ * database's -shm file, shared by every process that has the database open. It begins with two
+ * copies of a 48-byte header that every commit rewrites, the second copy first: its iChange
+ * counts the commits, and mxFrame, the salts and the checksums change with them. */
+enum {
+    WAL_INDEX_REGION = 32768,     /* the size SQLite maps the -shm file in */
+    WAL_HEADER_WORDS = 12,        /* one copy: 48 bytes */
+    WAL_HEADER_VERSION = 3007000, /* iVersion, the first word: the format described there */
+    WAL_HEADER_IS_INIT_BYTE = 12, /* isInit: 1 once the header was written */
+};
+
+/* The state of the database a remembered answer was read in: its wal-index header then. The
+ * answer is still the answer while the header is unchanged: no connection of any process
+ * committed since. */
 struct read_state {
     bool valid; /* false: nothing was remembered, or it was asked inside a transaction */
-    int64_t data_version;
-    uint64_t commits;
+    uint32_t wal_header[WAL_HEADER_WORDS];
 };
 
 /* The last session this connection looked up, with its user. */
@@ -52,7 +61,11 @@ struct last_user {
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQL_GROUPS][SQL_GROUP_MAX];
-    uint64_t commits; /* transactions this connection committed (count_commit) */
+    /* The wal-index as SQLite maps it for this connection, mapped until the connection is
+     * closed; NULL until it is found (find_wal_index), and for good when the database has none
+     * (no_wal_index). Without it nothing is remembered. */
+    const volatile uint32_t *wal_index;
+    bool no_wal_index;
     struct last_session last_session;
     struct last_user last_user;
 };
@@ -116,13 +129,6 @@ static int wait_briefly_when_busy(void *arg, int tries)
     return 1;
 }
 
-/* Counts the connection's commits (sqlite3_commit_hook): data_version does not change for them. */
-static int count_commit(void *conn)
-{
-    ((struct conn *)conn)->commits++;
-    return 0; /* let the commit go ahead */
-}
-
 /* Opens a connection for the calling thread (thread_conn_open_fn). */
 static gh_status conn_open(void *owner, void **out)
 {
@@ -139,7 +145,6 @@ static gh_status conn_open(void *owner, void **out)
         goto out;
     }
     sqlite3_extended_result_codes(c->db, 1); /* so unique violations are told apart */
-    sqlite3_commit_hook(c->db, count_commit, c);
     sqlite3_busy_handler(c->db, wait_briefly_when_busy, NULL);
     rc = sqlite3_exec(c->db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
@@ -427,37 +432,78 @@ static void sq_release_memory(struct store *st)
 /* ---- the last lookups of the session check ----
  * A client sends the same cookie or token with every request, and most requests write nothing.
  * Each connection remembers its last session lookup and its last user read by id, and answers
- * the same question from it while nothing was committed since. Asking data_version takes the
- * same read lock the query would, but skips its B-tree descents and the row's decoding. */
+ * the same question from it while nothing was committed since: while the wal-index header is
+ * unchanged. Reading the header is what SQLite does first at every read transaction, without a
+ * lock; answering from it skips the read transaction's locks (fcntl), the B-tree descents and
+ * the row's decoding. */
 
 /* What the members' lookups do: the queries, not remembered. The same for every SQLite store. */
 static gh_status (*query_session)(struct store *, const char *, int64_t, struct session *,
                                   struct user *);
 static gh_status (*query_user_by_id)(struct store *, const char *, struct user *);
 
-/* This thread's connection and the state of the database as it sees it now. Inside a
- * transaction the state is not valid: the connection's own writes are not committed yet, so
- * the tables are asked. */
+/* Finds the connection's wal-index: the database file's shared memory, through the VFS's own
+ * xShmMap, which hands back the region SQLite mapped for the connection at its first read. A
+ * database that is not in WAL mode (or a VFS without shared memory) has none. */
+static void find_wal_index(struct conn *c)
+{
+    sqlite3_stmt *mode = NULL;
+    sqlite3_file *file = NULL;
+    void volatile *region = NULL;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA main.journal_mode", -1, &mode, NULL) != SQLITE_OK ||
+        sqlite3_step(mode) != SQLITE_ROW)
+        goto out; /* asked again at the next lookup */
+    const unsigned char *name = sqlite3_column_text(mode, 0);
+    c->no_wal_index =
+        !name || strcmp((const char *)name, "wal") ||
+        sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+        !file || !file->pMethods || file->pMethods->iVersion < 2 || !file->pMethods->xShmMap;
+    /* Not mapped yet (a new database before its first write): asked again at the next lookup. */
+    if (!c->no_wal_index &&
+        file->pMethods->xShmMap(file, 0, WAL_INDEX_REGION, 0, &region) == SQLITE_OK)
+        c->wal_index = region;
+out:
+    sqlite3_finalize(mode);
+}
+
+/* Copies the wal-index header as SQLite reads it (walIndexTryHdr): the first copy, a barrier,
+ * the second. A commit writes them in the other order, so equal copies are a whole header;
+ * unequal ones are a commit being written, and then false. */
+static bool read_wal_header(const volatile uint32_t *index, uint32_t out[WAL_HEADER_WORDS])
+{
+    uint32_t second[WAL_HEADER_WORDS];
+    for (int i = 0; i < WAL_HEADER_WORDS; i++)
+        out[i] = __atomic_load_n(&index[i], __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (int i = 0; i < WAL_HEADER_WORDS; i++)
+        second[i] = __atomic_load_n(&index[WAL_HEADER_WORDS + i], __ATOMIC_RELAXED);
+    return !memcmp(out, second, sizeof second) && out[0] == WAL_HEADER_VERSION &&
+           ((const unsigned char *)out)[WAL_HEADER_IS_INIT_BYTE] == 1;
+}
+
+/* This thread's connection and the state of the database as it sees it now, read before the
+ * query so that a commit in between makes the remembered answer older, never newer, than its
+ * state. The state is not valid inside a transaction (the connection's own writes are not
+ * committed yet, so the tables are asked), without a wal-index, or while a commit writes it. */
 static gh_status read_state_now(struct store *st, struct conn **cp, struct read_state *out)
 {
-    struct sql_row row;
     gh_status status = conn_get(st, cp);
     *out = (struct read_state){0};
     if (status != GH_OK || !sqlite3_get_autocommit((*cp)->db))
         return status;
-    if ((status = sq_query(st, &conn_sql, DATA_VERSION, NULL, &row)) != GH_OK)
-        return status;
-    *out = (struct read_state){
-        .valid = true, .data_version = sql_int(&row, 0), .commits = (*cp)->commits};
-    sql_done(&row);
-    return GH_OK;
+    struct conn *c = *cp;
+    if (!c->wal_index && !c->no_wal_index)
+        find_wal_index(c);
+    if (c->wal_index)
+        out->valid = read_wal_header(c->wal_index, out->wal_header);
+    return status;
 }
 
 /* True when an answer read in state then is still the answer in state now. */
 static bool unchanged_since(const struct read_state *then, const struct read_state *now)
 {
-    return then->valid && now->valid && then->data_version == now->data_version &&
-           then->commits == now->commits;
+    return then->valid && now->valid &&
+           !memcmp(then->wal_header, now->wal_header, sizeof now->wal_header);
 }
 
 /* A session and its user, as the query would answer them; the session's expiry is checked at
