@@ -79,6 +79,10 @@ static gh_status write_user(struct buf *b, const struct user *u, const char *thu
     return st;
 }
 
+/* Bytes an account's JSON takes with names, a phone number and an avatar: the body is
+ * allocated once at this size. */
+#define USER_JSON_TYPICAL 1024
+
 static void reply_user_object(struct request *req, unsigned status, const struct user *u,
                               const char (*providers)[PROVIDER_NAME_MAX], size_t count)
 {
@@ -88,7 +92,8 @@ static void reply_user_object(struct request *req, unsigned status, const struct
     time_format_rfc3339(u->date_joined, joined);
     if (u->thumbnail[0])
         req->app->media->url(req->app->media, u->thumbnail, thumbnail, sizeof thumbnail);
-    if (write_user(&body, u, thumbnail, joined, providers, count) != GH_OK) {
+    if (buf_make_room(&body, USER_JSON_TYPICAL) != GH_OK ||
+        write_user(&body, u, thumbnail, joined, providers, count) != GH_OK) {
         buf_free(&body);
         reply_error(req, GH_NO_MEMORY, NULL);
         return;

@@ -33,6 +33,11 @@ static gh_status buf_reserve(struct buf *b, size_t extra)
     return GH_OK;
 }
 
+gh_status buf_make_room(struct buf *b, size_t n)
+{
+    return buf_reserve(b, n);
+}
+
 gh_status buf_append(struct buf *b, const void *data, size_t n)
 {
     gh_status st = buf_reserve(b, n);

@@ -23,6 +23,9 @@ GH_MUST_CHECK gh_status buf_append(struct buf *b, const void *data, size_t n);
 GH_MUST_CHECK gh_status buf_append_str(struct buf *b, const char *s);
 GH_MUST_CHECK gh_status buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Makes room for n more bytes at once, for a caller that knows about how much it will append:
+ * one allocation instead of a few growing ones. */
+GH_MUST_CHECK gh_status buf_make_room(struct buf *b, size_t n);
 /* Wipes and frees the storage and resets the buffer (the limit is kept). NULL-safe. */
 void buf_free(struct buf *b);
 

@@ -132,6 +132,47 @@ static void test_token_hash_is_deterministic(void **state)
     assert_string_not_equal(h1, h3);
 }
 
+/* The SHA-256 of s in lowercase hex, computed here. */
+static void sha256_hex(const char *s, char out[TOKEN_HASH_LEN + 1])
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(d, (const unsigned char *)s, strlen(s));
+    sodium_bin2hex(out, TOKEN_HASH_LEN + 1, d, sizeof d);
+}
+
+/* A thread remembers the hash of the last token it hashed; the memory answers for that token
+ * only: one character changed, one dropped or one added, each gets its own hash. */
+static void test_token_hash_remembered_is_that_tokens_only(void **state)
+{
+    (void)state;
+    char tok[TOKEN_LEN + 1], h[TOKEN_HASH_LEN + 1], want[TOKEN_HASH_LEN + 1];
+    secret_token_new(tok);
+    for (size_t i = 0; i < TOKEN_LEN; i += 7) {
+        char changed[TOKEN_LEN + 1];
+        strcpy(changed, tok);
+        changed[i] = changed[i] == 'A' ? 'B' : 'A';
+        secret_token_hash(tok, h); /* remembered */
+        secret_token_hash(changed, h);
+        sha256_hex(changed, want);
+        assert_string_equal(h, want);
+    }
+    const char *variants[3];
+    char shorter[TOKEN_LEN + 1], longer[TOKEN_LEN + 2];
+    strcpy(shorter, tok);
+    shorter[TOKEN_LEN - 1] = '\0';
+    memcpy(longer, tok, TOKEN_LEN);
+    memcpy(longer + TOKEN_LEN, "x", 2);
+    variants[0] = shorter;
+    variants[1] = longer;
+    variants[2] = tok;
+    for (size_t i = 0; i < 3; i++) {
+        secret_token_hash(tok, h);
+        secret_token_hash(variants[i], h);
+        sha256_hex(variants[i], want);
+        assert_string_equal(h, want);
+    }
+}
+
 static void test_token_hash_is_sha256(void **state)
 {
     (void)state;
@@ -250,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_wellformed_rejects_empty),
         cmocka_unit_test(test_wellformed_rejects_other_characters),
         cmocka_unit_test(test_token_hash_is_64_lowercase_hex),
+        cmocka_unit_test(test_token_hash_remembered_is_that_tokens_only),
         cmocka_unit_test(test_token_hash_is_deterministic),
         cmocka_unit_test(test_token_hash_is_sha256),
         cmocka_unit_test(test_uuid_is_v4_shape),
