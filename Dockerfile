@@ -19,7 +19,7 @@ RUN apt-get update \
 WORKDIR /src
 # libmicrohttpd 1.0, linked statically (Debian 12 packages 0.9.75): its own layer, so it is
 # built once and reused while only gatehouse's sources change.
-COPY scripts/build-libmicrohttpd.sh scripts/libmicrohttpd-json-errors.patch scripts/
+COPY scripts/build-libmicrohttpd.sh scripts/libmicrohttpd-*.patch scripts/
 RUN scripts/build-libmicrohttpd.sh /opt/libmicrohttpd
 # Only what the build reads, so edits to docs and tests reuse the cached layers above.
 COPY Makefile ./

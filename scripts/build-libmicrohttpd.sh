@@ -7,13 +7,14 @@
 # error answers twice (a request with `Content-Length: -1`, or headers that do not fit the
 # connection memory). 1.0 fixed that, so gatehouse builds on 1.0.1: the upstream release as
 # Debian 13 ships it (the .orig tarball of its source package), checked against a pinned
-# SHA-256, with one change of gatehouse's (scripts/libmicrohttpd-json-errors.patch: the error
-# answers the library writes itself, such as 431 for oversized headers, have a JSON body like
-# every other answer), configured without HTTPS, authentication helpers, upgrade support or
-# docs, and installed into PREFIX as a static library (PREFIX/lib/libmicrohttpd.a,
+# SHA-256, with two changes of gatehouse's (scripts/libmicrohttpd-*.patch, applied in name
+# order): json-errors, the error answers the library writes itself, such as 431 for oversized
+# headers, have a JSON body like every other answer; pool-reset, a connection's memory is not
+# zeroed after every request. Configured without HTTPS, authentication helpers, upgrade support
+# or docs, and installed into PREFIX as a static library (PREFIX/lib/libmicrohttpd.a,
 # PREFIX/include).
 #
-# Idempotent: nothing happens when PREFIX already holds this version built with this patch.
+# Idempotent: nothing happens when PREFIX already holds this version built with these patches.
 # The tarball is kept next to PREFIX, so a rebuild does not download it again;
 # LIBMICROHTTPD_URL fetches it from elsewhere (any URL curl reads, file:// too), and its
 # SHA-256 is checked all the same. Needs curl (or wget), tar, patch, gcc and make.
@@ -28,8 +29,9 @@ die() { log "error: $*"; exit 1; }
 
 [ $# -eq 1 ] || die "usage: $0 PREFIX"
 prefix=$1
-patch_file="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/libmicrohttpd-json-errors.patch"
-build_id="$version $(sha256sum <"$patch_file" | cut -d' ' -f1)"
+patches=("$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"/libmicrohttpd-*.patch)
+[ -f "${patches[0]}" ] || die "no scripts/libmicrohttpd-*.patch next to this script"
+build_id="$version $(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)"
 stamp="$prefix/.gatehouse-build"
 
 if [ -f "$prefix/lib/libmicrohttpd.a" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$build_id" ]; then
@@ -67,7 +69,9 @@ staging="$work/prefix"
 log "building libmicrohttpd $version (static, no HTTPS) into $prefix"
 (
     cd "$src"
-    patch -p1 --quiet --forward <"$patch_file"
+    for p in "${patches[@]}"; do
+        patch -p1 --quiet --forward <"$p"
+    done
     ./configure --prefix="$staging" --enable-static --disable-shared --with-pic \
         --enable-build-type=release --enable-compiler-hardening \
         --disable-https --disable-bauth --disable-dauth --disable-httpupgrade \
