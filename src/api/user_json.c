@@ -92,7 +92,7 @@ static void reply_user_object(struct request *req, unsigned status, const struct
     time_format_rfc3339(u->date_joined, joined);
     if (u->thumbnail[0])
         req->app->media->url(req->app->media, u->thumbnail, thumbnail, sizeof thumbnail);
-    if (buf_make_room(&body, USER_JSON_TYPICAL) != GH_OK ||
+    if (buf_reserve(&body, USER_JSON_TYPICAL) != GH_OK ||
         write_user(&body, u, thumbnail, joined, providers, count) != GH_OK) {
         buf_free(&body);
         reply_error(req, GH_NO_MEMORY, NULL);

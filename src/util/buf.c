@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gh_status buf_reserve(struct buf *b, size_t extra)
+gh_status buf_reserve(struct buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->len - 1)
         return GH_NO_MEMORY;
@@ -31,11 +31,6 @@ static gh_status buf_reserve(struct buf *b, size_t extra)
     b->data = p;
     b->cap = cap;
     return GH_OK;
-}
-
-gh_status buf_make_room(struct buf *b, size_t n)
-{
-    return buf_reserve(b, n);
 }
 
 gh_status buf_append(struct buf *b, const void *data, size_t n)

@@ -23,9 +23,10 @@ GH_MUST_CHECK gh_status buf_append(struct buf *b, const void *data, size_t n);
 GH_MUST_CHECK gh_status buf_append_str(struct buf *b, const char *s);
 GH_MUST_CHECK gh_status buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Makes room for n more bytes at once, for a caller that knows about how much it will append:
- * one allocation instead of a few growing ones. */
-GH_MUST_CHECK gh_status buf_make_room(struct buf *b, size_t n);
+/* Makes room for extra more bytes at once (every append does this first), for a caller that
+ * knows about how much it will append: one allocation instead of a few growing ones. The
+ * limit applies as to an append. */
+GH_MUST_CHECK gh_status buf_reserve(struct buf *b, size_t extra);
 /* Wipes and frees the storage and resets the buffer (the limit is kept). NULL-safe. */
 void buf_free(struct buf *b);
 
