@@ -40,7 +40,8 @@ enum {
  * answer is still the answer while the header is unchanged: no connection of any process
  * committed since. */
 struct read_state {
-    bool valid; /* false: nothing was remembered, or it was asked inside a transaction */
+    bool valid; /* false: nothing remembered; asked in a transaction, without a wal-index, or
+                 * while a commit wrote the header */
     uint32_t wal_header[WAL_HEADER_WORDS];
 };
 
